@@ -1,0 +1,35 @@
+import type { HeaderBag } from "../event/headers.js";
+import { deny } from "../respond/reasons.js";
+
+const SCHEME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+/;
+
+/**
+ * The bearer token from the `Authorization` header (RFC 6750 §2.1, RFC 9110 §11): exactly one header
+ * (any letter case), scheme `Bearer` in any case, one or more SP, one token. The size cap is applied
+ * before anything else so a huge header costs nothing. Tokens anywhere else are never credentials.
+ */
+export function bearerToken(headers: HeaderBag, path: string | undefined, maxBytes: number): string {
+  const values = headers.values("authorization");
+  if (headers.keyCount("authorization") > 1 || values.length > 1) deny("auth.multiple_credentials");
+  const value = values[0];
+  if (value === undefined) return deny("auth.missing");
+  if (value.length > maxBytes || Buffer.byteLength(value, "utf8") > maxBytes) deny("token.too_large");
+
+  const field = value.replace(/^[ \t]+|[ \t]+$/g, "");
+  const scheme = SCHEME.exec(field)?.[0];
+  if (scheme === undefined) return deny("auth.malformed");
+  if (scheme.toLowerCase() !== "bearer") deny("auth.unsupported_scheme");
+  const rest = field.slice(scheme.length);
+  if (!rest.startsWith(" ")) deny("auth.malformed");
+  const token = rest.replace(/^ +/, "");
+  if (token === "") deny("auth.malformed");
+  if (token.includes(",")) deny("auth.multiple_credentials");
+  if (token.includes(" ")) deny("auth.malformed");
+  if (path !== undefined && hasQueryToken(path)) deny("auth.multiple_credentials");
+  return token;
+}
+
+function hasQueryToken(path: string): boolean {
+  const q = path.indexOf("?");
+  return q >= 0 && new URLSearchParams(path.slice(q + 1)).has("access_token");
+}

@@ -1,0 +1,132 @@
+import { deny } from "../respond/reasons.js";
+import type { JwksFetcher } from "./jwks-fetch.js";
+import { toVerificationKey, type VerificationKey } from "./keys.js";
+
+export interface JwksCacheSettings {
+  maxAgeSeconds: number;
+  staleIfErrorSeconds: number;
+  negativeCacheSeconds: number;
+  refetchIntervalSeconds: number;
+}
+
+export interface JwksCacheEvents {
+  /** A refresh failed and a stale key set is being used (WARN). */
+  staleServed(uri: string, ageSeconds: number): void;
+  fetchFailed(uri: string, why: string): void;
+}
+
+interface UriState {
+  uri: string;
+  keys: Map<string, VerificationKey> | undefined;
+  fetchedAt: number;
+  lastAttemptAt: number;
+  failedAt: number | undefined;
+  inflight: Promise<void> | undefined;
+  /** Bumped on every successful load, so caches derived from keys know when they changed. */
+  version: number;
+}
+
+/**
+ * Our own JWKS cache (security.md §2 L5–L7): keys expire after `maxAgeSeconds`, so a key the IdP
+ * removed stops being trusted; a failed refresh keeps serving the old set up to `staleIfErrorSeconds`;
+ * after a failure no fetch is tried for `negativeCacheSeconds`, so a dead IdP costs one short wait;
+ * an unknown `kid` triggers at most one refetch per `refetchIntervalSeconds`; concurrent loads coalesce.
+ */
+export class JwksCache {
+  private readonly state = new Map<string, UriState>();
+
+  constructor(
+    private readonly fetcher: JwksFetcher,
+    private readonly settings: JwksCacheSettings,
+    private readonly events: JwksCacheEvents,
+  ) {}
+
+  /** Loads a key set ahead of the first request (cold start); failures are only recorded. */
+  prefetch(uri: string): Promise<void> {
+    return this.load(this.slot(uri)).catch(() => undefined);
+  }
+
+  version(uri: string): number {
+    return this.state.get(uri)?.version ?? 0;
+  }
+
+  async getKey(uri: string, kid: string): Promise<VerificationKey> {
+    const st = this.slot(uri);
+    const { maxAgeSeconds, staleIfErrorSeconds, negativeCacheSeconds, refetchIntervalSeconds } = this.settings;
+    let fetchedNow = false;
+    if (st.keys === undefined || ageSeconds(st.fetchedAt) >= maxAgeSeconds) {
+      const inNegativeWindow = st.failedAt !== undefined && ageSeconds(st.failedAt) < negativeCacheSeconds;
+      try {
+        if (inNegativeWindow && st.inflight === undefined) throw new Error("negative cache");
+        await this.load(st);
+        fetchedNow = true;
+      } catch {
+        const age = ageSeconds(st.fetchedAt);
+        if (st.keys === undefined || age >= staleIfErrorSeconds) deny("jwks.unavailable");
+        this.events.staleServed(uri, Math.floor(age));
+      }
+    }
+    const found = st.keys?.get(kid);
+    if (found) return found;
+    if (!fetchedNow) {
+      const since = ageSeconds(st.lastAttemptAt);
+      if (since < refetchIntervalSeconds) {
+        deny("jwks.rate_limited", { retryAfter: Math.max(1, Math.ceil(refetchIntervalSeconds - since)) });
+      }
+      try {
+        await this.load(st);
+      } catch {
+        deny("jwks.unavailable");
+      }
+    }
+    return st.keys?.get(kid) ?? deny("token.kid_unknown");
+  }
+
+  private slot(uri: string): UriState {
+    let st = this.state.get(uri);
+    if (!st) {
+      st = { uri, keys: undefined, fetchedAt: 0, lastAttemptAt: -Infinity, failedAt: undefined, inflight: undefined, version: 0 };
+      this.state.set(uri, st);
+    }
+    return st;
+  }
+
+  private load(st: UriState): Promise<void> {
+    if (st.inflight) return st.inflight;
+    const { uri } = st;
+    st.lastAttemptAt = Date.now();
+    st.inflight = this.fetcher(uri)
+      .then((doc) => {
+        st.keys = parseJwks(doc);
+        st.fetchedAt = Date.now();
+        st.failedAt = undefined;
+        st.version++;
+      })
+      .catch((err: unknown) => {
+        st.failedAt = Date.now();
+        this.events.fetchFailed(uri, err instanceof Error ? err.message : "unknown");
+        throw err;
+      })
+      .finally(() => {
+        st.inflight = undefined;
+      });
+    return st.inflight;
+  }
+}
+
+function ageSeconds(since: number): number {
+  return (Date.now() - since) / 1000;
+}
+
+/** `{"keys":[…]}` with object entries; the first entry wins for a repeated `kid` (as in the library). */
+function parseJwks(doc: unknown): Map<string, VerificationKey> {
+  const keys = (doc as { keys?: unknown } | null)?.keys;
+  if (typeof doc !== "object" || doc === null || !Array.isArray(keys)) throw new Error("not a JWKS");
+  const map = new Map<string, VerificationKey>();
+  for (const entry of keys) {
+    if (typeof entry !== "object" || entry === null || Array.isArray(entry)) throw new Error("JWKS entry is not an object");
+    const jwk = entry as Record<string, unknown>;
+    if (typeof jwk.kid === "string" && !map.has(jwk.kid)) map.set(jwk.kid, toVerificationKey(jwk, jwk.kid));
+  }
+  return map;
+}

@@ -1,0 +1,69 @@
+import { parseStrictJson, StrictJsonError } from "../event/strict-json.js";
+import { deny } from "../respond/reasons.js";
+
+/**
+ * Strict decoding of a compact JWS before any library sees it (security.md §2 L8–L10, L17):
+ * canonical base64url only, strict UTF-8, JSON objects without duplicate members, bounded nesting,
+ * no nested/encrypted/unencoded-payload forms and no `crit` extensions.
+ */
+export interface DecodedJws {
+  header: Record<string, unknown>;
+  payload: Record<string, unknown>;
+  alg: string;
+  kid: string | undefined;
+}
+
+const SEGMENT = /^[A-Za-z0-9_-]+$/;
+const MAX_DEPTH = 32;
+const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+function segmentBytes(segment: string | undefined): Buffer {
+  if (segment === undefined || !SEGMENT.test(segment) || segment.length % 4 === 1) return deny("token.malformed");
+  const bytes = Buffer.from(segment, "base64url");
+  // Non-canonical trailing bits decode to the same bytes from a different string (token malleability).
+  if (bytes.toString("base64url") !== segment) deny("token.malformed");
+  return bytes;
+}
+
+function jsonObject(bytes: Buffer): Record<string, unknown> {
+  let textValue: string;
+  try {
+    textValue = utf8.decode(bytes);
+  } catch {
+    return deny("token.invalid_utf8");
+  }
+  let value: unknown;
+  try {
+    value = parseStrictJson(textValue, MAX_DEPTH);
+  } catch (err) {
+    if (err instanceof StrictJsonError && err.kind === "duplicate") deny("token.duplicate_member");
+    return deny("token.malformed");
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) deny("token.malformed");
+  return value as Record<string, unknown>;
+}
+
+export function decodeJws(token: string): DecodedJws {
+  const parts = token.split(".");
+  if (parts.length === 5) deny("token.unsupported_format");
+  if (parts.length !== 3) deny("token.malformed");
+  const header = jsonObject(segmentBytes(parts[0]));
+  const payload = jsonObject(segmentBytes(parts[1]));
+  segmentBytes(parts[2]);
+
+  const { alg, kid, typ, cty } = header;
+  if (typeof alg !== "string") deny("token.malformed");
+  if (kid !== undefined && typeof kid !== "string") deny("token.malformed");
+  if (typ !== undefined && typeof typ !== "string") deny("token.malformed");
+  if (typeof cty === "string" && normaliseMediaType(cty) === "jwt") deny("token.unsupported_format");
+  if ("enc" in header || "zip" in header) deny("token.unsupported_format");
+  // We understand no JWS extension, and RFC 7797 forbids unencoded payloads in JWTs.
+  if ("crit" in header || "b64" in header) deny("token.crit_unsupported");
+  return { header, payload, alg: alg as string, kid: kid as string | undefined };
+}
+
+/** RFC 7515 §4.1.9: media types compare case-insensitively, `application/` may be omitted. */
+export function normaliseMediaType(value: string): string {
+  const lower = value.toLowerCase();
+  return lower.startsWith("application/") ? lower.slice("application/".length) : lower;
+}

@@ -1,0 +1,126 @@
+import type { IssuerConfig } from "../config/schema.js";
+import { deny } from "../respond/reasons.js";
+import { normaliseMediaType } from "./jws.js";
+
+/**
+ * The checks aws-jwt-verify does not make (security.md §2 L10–L16, §3 groups D–F), as a pure
+ * function of the decoded token, the issuer's rules and the clock.
+ */
+export interface TokenFacts {
+  sub: string;
+  clientId: string | undefined;
+  actor: string | undefined;
+  scopes: ReadonlySet<string>;
+  jti: string | undefined;
+  exp: number;
+}
+
+/** JWT types that are never access tokens (RFC 8725 §3.12 explicit typing). */
+const OTHER_KINDS = new Set(["dpop+jwt", "logout+jwt", "secevent+jwt", "id_token+jwt", "id+jwt", "jwt-bearer", "client-authentication+jwt", "token-introspection+jwt"]);
+const ACCEPTED_UNTYPED = new Set(["jwt", "at+jwt"]);
+
+const isFiniteNumber = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v);
+
+/** Types of the registered claims, checked before the signature so no routine sees a wrong type. */
+export function checkClaimTypes(payload: Record<string, unknown>): void {
+  for (const name of ["exp", "nbf", "iat"] as const) {
+    if (name in payload && !isFiniteNumber(payload[name])) deny("token.malformed");
+  }
+  for (const name of ["sub", "jti", "scope"] as const) {
+    if (name in payload && typeof payload[name] !== "string") deny("token.malformed");
+  }
+  const { aud } = payload;
+  if (aud !== undefined && typeof aud !== "string" && !(Array.isArray(aud) && aud.every((a) => typeof a === "string"))) {
+    deny("token.malformed");
+  }
+}
+
+export function checkTokenKind(header: Record<string, unknown>, payload: Record<string, unknown>, issuer: IssuerConfig): void {
+  const typ = typeof header.typ === "string" ? normaliseMediaType(header.typ) : undefined;
+  if (typ !== undefined && OTHER_KINDS.has(typ)) deny("token.kind_invalid");
+  if (issuer.requireTyp !== undefined) {
+    if (typ !== normaliseMediaType(issuer.requireTyp)) deny("token.typ_invalid");
+  } else if (typ !== undefined && !ACCEPTED_UNTYPED.has(typ)) {
+    deny("token.kind_invalid");
+  }
+  // ID tokens: OIDC markers, Cognito token_use, Keycloak payload typ.
+  if ("nonce" in payload || "at_hash" in payload || payload.token_use === "id") deny("token.kind_invalid");
+  if (issuer.tokenUse !== undefined && payload.token_use !== issuer.tokenUse) deny("token.kind_invalid");
+  if (issuer.requirePayloadTyp !== undefined && payload.typ !== issuer.requirePayloadTyp) deny("token.kind_invalid");
+}
+
+export function checkTime(payload: Record<string, unknown>, leeway: number, maxAge: number | undefined, nowSeconds: number): number {
+  const { exp, nbf, iat } = payload as { exp?: number; nbf?: number; iat?: number };
+  if (exp === undefined) return deny("token.exp_missing");
+  // RFC 7519 §4.1.4: now must be *before* exp; the library still accepts at the exact second.
+  if (exp + leeway <= nowSeconds) deny("token.expired");
+  if (nbf !== undefined && nbf - leeway > nowSeconds) deny("token.not_yet_valid");
+  if (iat !== undefined && iat - leeway > nowSeconds) deny("token.iat_in_future");
+  if (maxAge !== undefined && iat !== undefined && nowSeconds - iat > maxAge) deny("token.too_old");
+  return exp;
+}
+
+export function claimAt(claims: Record<string, unknown>, path: string): unknown {
+  let v: unknown = claims;
+  for (const segment of path.split(".")) {
+    if (typeof v !== "object" || v === null || !Object.hasOwn(v, segment)) return undefined;
+    v = (v as Record<string, unknown>)[segment];
+  }
+  return v;
+}
+
+
+function scopesOf(payload: Record<string, unknown>, claim: "scope" | "scp"): Set<string> {
+  const raw = payload[claim];
+  if (raw === undefined) return new Set();
+  // Only SP separates scope tokens (RFC 6749 §3.3); TAB and others stay part of a token.
+  if (typeof raw === "string") return new Set(raw.split(" ").filter((s) => s !== ""));
+  if (Array.isArray(raw) && raw.every((s) => typeof s === "string")) return new Set(raw as string[]);
+  return deny("token.claim_type");
+}
+
+export function missingScopes(have: ReadonlySet<string>, required: readonly string[] | undefined): string[] {
+  return (required ?? []).filter((s) => !have.has(s));
+}
+
+/** Subject, client, audience, tenant, actor and issuer scopes: everything identity and policy read. */
+export function checkIdentity(payload: Record<string, unknown>, issuer: IssuerConfig): TokenFacts {
+  const { sub, client_id: clientIdClaim, azp, act, jti, aud } = payload;
+  if (typeof sub !== "string" || sub === "") return deny("token.subject_invalid");
+  if (clientIdClaim !== undefined && typeof clientIdClaim !== "string") deny("token.claim_type");
+  if (azp !== undefined && typeof azp !== "string") deny("token.claim_type");
+  const clientId = (clientIdClaim ?? azp) as string | undefined;
+
+  if (normaliseMediaType(String(issuer.requireTyp ?? "")) === "at+jwt") {
+    // RFC 9068 §2.2 required claims.
+    if (!isFiniteNumber(payload.iat) || typeof jti !== "string" || typeof clientIdClaim !== "string") deny("token.claim_type");
+  }
+  if (issuer.tenantClaim && claimAt(payload, issuer.tenantClaim.claim) !== issuer.tenantClaim.value) {
+    deny("token.issuer_untrusted");
+  }
+
+  const audiences = typeof aud === "string" ? [aud] : Array.isArray(aud) ? (aud as string[]) : [];
+  if (issuer.audience !== undefined) {
+    if (!issuer.audience.some((a) => audiences.includes(a))) deny("token.audience_mismatch");
+    if (issuer.clientIds !== undefined && (clientId === undefined || !issuer.clientIds.includes(clientId))) {
+      deny("token.client_not_allowed");
+    }
+  } else if (clientId === undefined || !issuer.clientIds?.includes(clientId)) {
+    // No audience configured (Cognito access tokens have none): the client id stands in for it.
+    deny("token.audience_mismatch");
+  }
+
+  let actor: string | undefined;
+  if (act !== undefined) {
+    // RFC 8693 §4.1: only the current actor counts; nested prior actors are informational.
+    if (typeof act !== "object" || act === null || Array.isArray(act)) return deny("token.claim_type");
+    const actSub = (act as Record<string, unknown>).sub;
+    if (typeof actSub !== "string" || actSub === "") return deny("token.claim_type");
+    actor = actSub;
+  }
+
+  const scopes = scopesOf(payload, issuer.scopeClaim);
+  const missing = missingScopes(scopes, issuer.requiredScopes);
+  if (missing.length > 0) deny("scope.insufficient", { scope: issuer.requiredScopes ?? [] });
+  return { sub, clientId, actor, scopes, jti: typeof jti === "string" ? jti : undefined, exp: payload.exp as number };
+}

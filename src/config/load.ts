@@ -1,0 +1,68 @@
+import { readFileSync } from "node:fs";
+import * as z from "zod/mini";
+import { en } from "zod/locales";
+import { type Config, ConfigSchema } from "./schema.js";
+
+z.config(en());
+
+export type LoadedConfig = { ok: true; config: Config } | { ok: false; problems: string[] };
+
+const pathText = (path: readonly PropertyKey[]) =>
+  path.reduce<string>(
+    (acc, p) => (typeof p === "number" ? `${acc}[${p}]` : acc === "" ? String(p) : `${acc}.${String(p)}`),
+    "",
+  ) || "(root)";
+
+/** Validates a parsed config completely; each problem names the exact field path. */
+export function parseConfig(input: unknown): LoadedConfig {
+  const result = ConfigSchema.safeParse(input);
+  if (!result.success) {
+    return { ok: false, problems: result.error.issues.map((i) => `${pathText(i.path)}: ${i.message}`) };
+  }
+  const config = result.data;
+  const problems: string[] = [];
+  const known = new Set<string>();
+  config.issuers.forEach((issuer, i) => {
+    if (known.has(issuer.issuer)) problems.push(`issuers[${i}].issuer: duplicate issuer "${issuer.issuer}"`);
+    known.add(issuer.issuer);
+  });
+  for (const [name, target] of Object.entries(config.targets)) {
+    if (target.mode === "obo") continue;
+    target.issuers?.forEach((iss, i) => {
+      if (!known.has(iss)) problems.push(`targets.${name}.issuers[${i}]: "${iss}" is not one of the configured issuers`);
+    });
+  }
+  return problems.length > 0 ? { ok: false, problems } : { ok: true, config };
+}
+
+/**
+ * Reads the config from the first source that is set (design.md): `INTERCEPTOR_CONFIG` (JSON text),
+ * `INTERCEPTOR_CONFIG_FILE` (a path), or `interceptor.config.json` beside the bundle.
+ * Never throws: a missing or broken config is reported as problems, and every request is denied.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv, besideBundle: URL): LoadedConfig {
+  let source: string;
+  let textValue: string;
+  try {
+    if (env.INTERCEPTOR_CONFIG !== undefined && env.INTERCEPTOR_CONFIG !== "") {
+      source = "INTERCEPTOR_CONFIG";
+      textValue = env.INTERCEPTOR_CONFIG;
+    } else if (env.INTERCEPTOR_CONFIG_FILE !== undefined && env.INTERCEPTOR_CONFIG_FILE !== "") {
+      source = `INTERCEPTOR_CONFIG_FILE (${env.INTERCEPTOR_CONFIG_FILE})`;
+      textValue = readFileSync(env.INTERCEPTOR_CONFIG_FILE, "utf8");
+    } else {
+      source = "interceptor.config.json";
+      textValue = readFileSync(new URL("interceptor.config.json", besideBundle), "utf8");
+    }
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? "read error";
+    return { ok: false, problems: [`(config source): cannot read the configuration (${code}); set INTERCEPTOR_CONFIG or INTERCEPTOR_CONFIG_FILE`] };
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(textValue);
+  } catch {
+    return { ok: false, problems: [`(root): ${source} is not valid JSON`] };
+  }
+  return parseConfig(json);
+}

@@ -1,0 +1,170 @@
+import type { Logger } from "@aws-lambda-powertools/logger";
+import type { Context } from "aws-lambda";
+import { bearerToken } from "./auth/bearer.js";
+import { JwksCache } from "./auth/jwks-cache.js";
+import { httpsJwksFetcher, type JwksFetcher } from "./auth/jwks-fetch.js";
+import { TokenVerifier, type UnverifiedNote, type VerifiedToken } from "./auth/verify.js";
+import type { LoadedConfig } from "./config/load.js";
+import type { Config } from "./config/schema.js";
+import { envelopeKindOf, parseEnvelope } from "./event/envelope.js";
+import { bestEffortId, readRequest, type RequestView } from "./event/request.js";
+import { type AuditRecord, createLogger, writeAudit } from "./log.js";
+import { claimHeaders } from "./modes/claims.js";
+import { forwardHeaders } from "./modes/forward.js";
+import { decide, type Plan } from "./policy/decide.js";
+import { ManagedHeaders } from "./policy/managed-headers.js";
+import { allowOutput, denyOutput } from "./respond/output.js";
+import { Denial, deny } from "./respond/reasons.js";
+
+export interface HandlerOptions {
+  config: LoadedConfig;
+  /** Replaces the HTTPS JWKS fetcher (tests, custom transports). */
+  fetcher?: JwksFetcher;
+  /** Extra CA certificates (PEM) trusted for JWKS fetches. */
+  ca?: string;
+  logger?: Logger;
+  /** Start loading every issuer's JWKS now, so the first request does not wait (cold start). */
+  prefetchJwks?: boolean;
+}
+
+export type InterceptorHandler = (event: unknown, context?: Partial<Context>) => Promise<object>;
+
+/** Per-request ceiling for authentication, inside the Lambda's own remaining time. */
+const REQUEST_DEADLINE_MS = 5_000;
+
+interface Runtime {
+  config: Config;
+  verifier: TokenVerifier;
+  managed: ManagedHeaders;
+}
+
+export function createHandler(options: HandlerOptions): InterceptorHandler {
+  const logger = options.logger ?? createLogger();
+  const runtime = options.config.ok ? buildRuntime(options.config.config, options, logger) : undefined;
+  if (!options.config.ok) {
+    logger.error("configuration is invalid: every request will be denied (config.invalid)", { problems: options.config.problems });
+  }
+  let warnedNoHeaders = false;
+
+  return async function handler(event, context) {
+    const started = performance.now();
+    const kind = envelopeKindOf(event);
+    const audit: AuditRecord = { decision: "deny", reason: "internal.error", envelope: kind, durationMs: 0 };
+    if (context?.awsRequestId !== undefined) audit.requestId = context.awsRequestId;
+    let id: RequestView["id"] = null;
+    let output: object;
+    try {
+      if (runtime === undefined) deny("config.invalid");
+      const parsed = parseEnvelope(event);
+      id = bestEffortId(parsed);
+      if (parsed === undefined) return deny("event.unsupported");
+      const request = readRequest(parsed);
+      id = request.id;
+      describeRequest(audit, request);
+      if (request.headers.isEmpty && !warnedNoHeaders) {
+        warnedNoHeaders = true;
+        logger.error("the gateway passed no request headers: set passRequestHeaders: true in the interceptor configuration");
+      }
+      const note: UnverifiedNote = {};
+      let identity: VerifiedToken;
+      try {
+        const token = bearerToken(request.headers, request.path, runtime.config.maxAuthorizationBytes);
+        identity = await withDeadline(runtime.verifier.verify(token, note), deadlineFor(context));
+      } finally {
+        Object.assign(audit, note);
+      }
+      describeIdentity(audit, identity);
+      if (runtime.managed.firstConflict(request.headers) !== undefined) deny("policy.client_header_conflict");
+      const plan = decide(runtime.config, request.target, identity);
+      const headers = headersFor(plan, identity, runtime.config.issuers.length > 1);
+      audit.mode = plan.kind === "target" ? plan.config.mode : "none";
+      audit.headersSet = Object.keys(headers);
+      audit.decision = "allow";
+      audit.reason = plan.kind === "target" ? `mode.${plan.config.mode}` : plan.why;
+      output = allowOutput(request.envelope, headers, request.body);
+    } catch (err) {
+      const denial = err instanceof Denial ? err : new Denial("internal.error");
+      if (!(err instanceof Denial)) audit.errorClass = err instanceof Error ? err.constructor.name : typeof err;
+      audit.decision = "deny";
+      audit.reason = denial.reason;
+      if (denial.detail.scope !== undefined) audit.scopesRequired = denial.detail.scope;
+      output = denyOutput(kind, denial, {
+        id,
+        requestId: audit.requestId,
+        resourceMetadataUrl: runtime?.config.resourceMetadataUrl,
+      });
+    }
+    audit.durationMs = Math.round((performance.now() - started) * 1000) / 1000;
+    try {
+      writeAudit(logger, audit);
+    } catch {
+      // A failing log sink must not turn a decision into a thrown invocation.
+    }
+    return output;
+  };
+}
+
+function buildRuntime(config: Config, options: HandlerOptions, logger: Logger): Runtime {
+  const fetcher = options.fetcher ?? httpsJwksFetcher({ timeoutMs: config.jwks.timeoutMs, maxBytes: config.jwks.maxBytes, ca: options.ca });
+  const jwks = new JwksCache(fetcher, config.jwks, {
+    staleServed: (uri, age) => logger.warn("JWKS refresh failed; serving the cached key set", { jwksUri: uri, ageSeconds: age }),
+    fetchFailed: (uri, why) => logger.warn("JWKS fetch failed", { jwksUri: uri, why }),
+  });
+  const verifier = new TokenVerifier(config, jwks, {
+    weakKey: (issuer, kid, bits) => logger.error("IdP key below 2048 bits refused", { iss: issuer, kid, bits }),
+  });
+  if (options.prefetchJwks === true) for (const i of config.issuers) void jwks.prefetch(i.jwksUri);
+  for (const [name, target] of Object.entries(config.targets)) {
+    if (target.mode === "forward" && target.allowPassthrough === true && target.audience === undefined) {
+      logger.warn("forward target passes tokens not issued for it (allowPassthrough); the MCP specification forbids token passthrough", { target: name });
+    }
+  }
+  return { config, verifier, managed: new ManagedHeaders(config) };
+}
+
+function headersFor(plan: Plan, id: VerifiedToken, multiIssuer: boolean): Record<string, string> {
+  if (plan.kind !== "target") return {};
+  switch (plan.config.mode) {
+    case "forward":
+      return forwardHeaders(plan.config, id);
+    case "claims":
+      return claimHeaders(plan.config, id, multiIssuer);
+    case "none":
+      return {};
+  }
+}
+
+function describeRequest(audit: AuditRecord, request: RequestView): void {
+  audit.method = request.method;
+  audit.jsonrpcId = request.id;
+  if (request.target !== undefined) audit.target = request.target;
+  if (request.tool !== undefined) audit.tool = request.tool;
+  else if (request.toolName !== undefined) audit.tool = request.toolName;
+  const trace = request.headers.single("x-amzn-trace-id");
+  if (typeof trace === "string") audit.traceId = trace;
+}
+
+function describeIdentity(audit: AuditRecord, id: VerifiedToken): void {
+  audit.sub = id.sub;
+  if (id.clientId !== undefined) audit.client_id = id.clientId;
+  if (id.actor !== undefined) audit.actor = id.actor;
+  if (id.jti !== undefined) audit.jti = id.jti;
+  audit.tokenExp = id.exp;
+}
+
+function deadlineFor(context: Partial<Context> | undefined): number {
+  const remaining = context?.getRemainingTimeInMillis?.();
+  return typeof remaining === "number" ? Math.max(0, Math.min(REQUEST_DEADLINE_MS, remaining - 250)) : REQUEST_DEADLINE_MS;
+}
+
+async function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Denial("jwks.unavailable")), ms);
+  });
+  try {
+    return await Promise.race([work, expired]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,67 @@
+import { Logger } from "@aws-lambda-powertools/logger";
+
+/**
+ * Logging (design.md "Logging", security.md §5): one audit line per decision, built from an allowlist
+ * of fields. Never a token, a secret, a signature, a header value or a library message.
+ */
+export interface AuditRecord {
+  decision: "allow" | "deny";
+  reason: string;
+  envelope?: string;
+  method?: string;
+  target?: string;
+  tool?: string;
+  mode?: string;
+  jsonrpcId?: string | number | null;
+  iss?: string;
+  sub?: string;
+  client_id?: string;
+  actor?: string;
+  jti?: string;
+  kid?: string;
+  alg?: string;
+  tokenExp?: number;
+  scopesRequired?: readonly string[];
+  headersSet?: readonly string[];
+  requestId?: string;
+  traceId?: string;
+  errorClass?: string;
+  durationMs: number;
+}
+
+const SENSITIVE_KEYS = new Set(["authorization", "access_token", "subject_token", "actor_token", "client_secret", "refresh_token", "id_token", "token", "secret", "password", "private_key"]);
+const JWT_LIKE = /eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*/g;
+const BEARER = /\b(Bearer|Basic|DPoP)\s+\S+/gi;
+// Controls, line separators and bidi overrides: a log record must stay one honest line.
+const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+const MAX_FIELD = 256;
+
+/** Escapes control and bidi characters and truncates, for any string that came from outside. */
+export function clean(value: string): string {
+  const cut = value.length > MAX_FIELD ? `${value.slice(0, MAX_FIELD)}…` : value;
+  return cut.replace(UNSAFE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}
+
+/** Defence in depth: whatever reaches the logger, token-shaped strings and secret keys are redacted. */
+export function redact(key: string, value: unknown): unknown {
+  if (SENSITIVE_KEYS.has(key.toLowerCase())) return "[REDACTED]";
+  if (typeof value === "string") return value.replace(JWT_LIKE, "[REDACTED]").replace(BEARER, "$1 [REDACTED]");
+  return value;
+}
+
+export function createLogger(): Logger {
+  return new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? "agentcore-identity-interceptor", jsonReplacerFn: redact });
+}
+
+const ERROR_REASONS = new Set(["config.invalid", "internal.error", "obo.client_auth_failed", "event.unsupported"]);
+
+export function writeAudit(logger: Logger, record: AuditRecord): void {
+  const fields: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(record)) {
+    if (v === undefined) continue;
+    fields[k] = typeof v === "string" ? clean(v) : Array.isArray(v) ? v.map((x) => clean(String(x))) : v;
+  }
+  if (record.decision === "allow") logger.info("audit", fields);
+  else if (ERROR_REASONS.has(record.reason)) logger.error("audit", fields);
+  else logger.warn("audit", fields);
+}

@@ -1,0 +1,64 @@
+import type { ClaimMapping, ClaimsTargetConfig } from "../config/schema.js";
+import { claimAt } from "../auth/token-rules.js";
+import type { VerifiedToken } from "../auth/verify.js";
+import { deny } from "../respond/reasons.js";
+
+/** Limits on what claim headers may carry (security.md §0). */
+export const MAX_HEADER_VALUE_BYTES = 1_024;
+export const MAX_IDENTITY_BYTES = 8_192;
+
+/** C0, DEL, C1 and the Unicode line separators are never legitimate in an identity claim. */
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+/** Printable ASCII without leading or trailing space: safe to send as it is. */
+const PLAIN = /^(?:[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?)?$/;
+/** Values that already look encoded are encoded again, so a claim cannot forge a decoded value. */
+const SENTINEL = /^=\?base64\?.*\?=$/i;
+
+const sentinel = (s: string) => `=?base64?${Buffer.from(s, "utf8").toString("base64")}?=`;
+
+function asText(v: unknown): string {
+  if (typeof v === "string") return v;
+  if ((typeof v === "number" && Number.isFinite(v)) || typeof v === "boolean") return String(v);
+  return deny("token.claim_type");
+}
+
+/**
+ * Renders one claim as a header value (design.md `claims`): arrays join with `,`, printable ASCII goes
+ * as it is, other printable text as `=?base64?…?=` (or a deny under `encode: "reject"`), control
+ * characters always deny.
+ */
+export function renderClaim(value: unknown, encode: "mcp-base64" | "reject"): string {
+  const isList = Array.isArray(value);
+  const items = isList ? (value as unknown[]).map(asText) : [asText(value)];
+  if (items.some((s) => CONTROL.test(s))) deny("claims.unsafe_value");
+  const plain = items.every((s) => PLAIN.test(s) && !SENTINEL.test(s) && !(isList && s.includes(",")));
+  if (!plain && encode === "reject") deny("claims.unsafe_value");
+  const rendered = (plain ? items : items.map(sentinel)).join(",");
+  if (Buffer.byteLength(rendered) > MAX_HEADER_VALUE_BYTES) deny("claims.unsafe_value");
+  return rendered;
+}
+
+const specOf = (m: ClaimMapping) =>
+  typeof m === "string" ? { claim: m, required: false, encode: "mcp-base64" as const } : m;
+
+/**
+ * `claims`: headers built only from verified claims. `sub` is issuer-qualified (`<iss>|<sub>`) when
+ * several issuers are trusted, because a subject is only unique per issuer (RFC 7519 §4.1.2).
+ */
+export function claimHeaders(target: ClaimsTargetConfig, id: VerifiedToken, multiIssuer: boolean): Record<string, string> {
+  const headers: Record<string, string> = {};
+  let total = 0;
+  for (const [name, mapping] of Object.entries(target.headers)) {
+    const { claim, required, encode } = specOf(mapping);
+    const value = claim === "sub" && multiIssuer ? `${id.issuer.issuer}|${id.sub}` : claimAt(id.claims, claim);
+    if (value === undefined) {
+      if (required) deny("claims.missing_required");
+      continue;
+    }
+    const rendered = renderClaim(value, encode);
+    total += name.length + rendered.length;
+    if (total > MAX_IDENTITY_BYTES) deny("claims.unsafe_value");
+    headers[name] = rendered;
+  }
+  return headers;
+}

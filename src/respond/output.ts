@@ -1,0 +1,74 @@
+import type { EnvelopeKind } from "../event/envelope.js";
+import type { JsonRpcId } from "../event/request.js";
+import { type Challenge, DENIALS, RETRY_AFTER_SECONDS } from "./denials.js";
+import type { Denial } from "./reasons.js";
+
+/** The allow shape AgentCore accepts (agentcore-contract.md §2a): only `{headers?, body}`. */
+export function allowOutput(kind: EnvelopeKind, headers: Record<string, string>, body: unknown): object {
+  const transformedGatewayRequest = Object.keys(headers).length > 0 ? { headers, body } : { body };
+  return kind === "mcp"
+    ? { interceptorOutputVersion: "1.0", mcp: { transformedGatewayRequest } }
+    : { interceptorOutputVersion: "1.0", http: { transformedGatewayRequest } };
+}
+
+const quoted = (s: string) => `"${s.replace(/["\\]/g, "\\$&")}"`;
+
+/** RFC 6750 §3 challenge, built only from the table, constants and config, never from the request. */
+export function wwwAuthenticate(challenge: Challenge, message: string, scope: readonly string[] | undefined, prm: string | undefined): string | undefined {
+  if (challenge === "none") return undefined;
+  const params: string[] = [];
+  if (challenge !== "bare") params.push(`error=${quoted(challenge)}`);
+  if (challenge === "invalid_token") params.push(`error_description=${quoted(message)}`);
+  if (challenge === "insufficient_scope" && scope !== undefined) params.push(`scope=${quoted(scope.join(" "))}`);
+  if (prm !== undefined) params.push(`resource_metadata=${quoted(prm)}`);
+  return params.length > 0 ? `Bearer ${params.join(", ")}` : "Bearer";
+}
+
+export interface DenyContext {
+  id: JsonRpcId | null;
+  requestId: string | undefined;
+  resourceMetadataUrl: string | undefined;
+}
+
+/**
+ * The short-circuit reply (agentcore-contract.md §2b): only `transformedGatewayResponse`, a JSON-RPC
+ * error echoing the request id, `error.data.reason` the stable reason code. The MCP envelope documents
+ * no response headers, so the challenge and retry hint travel in `error.data` too.
+ */
+export function denyOutput(kind: EnvelopeKind, denial: Denial, ctx: DenyContext): object {
+  const spec = DENIALS[denial.reason];
+  const parseError = denial.detail.jsonRpcCode === -32700;
+  const challenge = wwwAuthenticate(spec.challenge, spec.message, denial.detail.scope, ctx.resourceMetadataUrl);
+  const retryAfter = spec.status === 503 ? (denial.detail.retryAfter ?? RETRY_AFTER_SECONDS) : undefined;
+  const body = {
+    jsonrpc: "2.0",
+    id: ctx.id,
+    error: {
+      code: parseError ? -32700 : spec.code,
+      message: parseError ? "Parse error" : spec.message,
+      data: {
+        reason: denial.reason,
+        ...(ctx.requestId !== undefined ? { requestId: ctx.requestId } : {}),
+        ...(challenge !== undefined ? { wwwAuthenticate: challenge } : {}),
+        ...(retryAfter !== undefined ? { retryAfter } : {}),
+      },
+    },
+  };
+  if (kind === "mcp") {
+    return { interceptorOutputVersion: "1.0", mcp: { transformedGatewayResponse: { statusCode: spec.status, body } } };
+  }
+  const headers: Record<string, string> = {};
+  if (challenge !== undefined) headers["WWW-Authenticate"] = challenge;
+  if (retryAfter !== undefined) headers["Retry-After"] = String(retryAfter);
+  return {
+    interceptorOutputVersion: "1.0",
+    http: {
+      transformedGatewayResponse: {
+        statusCode: spec.status,
+        contentType: "application/json",
+        headers,
+        body: Buffer.from(JSON.stringify(body), "utf8").toString("base64"),
+      },
+    },
+  };
+}
