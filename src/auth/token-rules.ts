@@ -35,9 +35,13 @@ export function checkClaimTypes(payload: Record<string, unknown>): void {
   }
 }
 
+/** Typed JWTs of another kind (a DPoP proof, a logout token, …) are refused before anything else. */
+export function rejectForeignType(header: Record<string, unknown>): void {
+  if (typeof header.typ === "string" && OTHER_KINDS.has(normaliseMediaType(header.typ))) deny("token.kind_invalid");
+}
+
 export function checkTokenKind(header: Record<string, unknown>, payload: Record<string, unknown>, issuer: IssuerConfig): void {
   const typ = typeof header.typ === "string" ? normaliseMediaType(header.typ) : undefined;
-  if (typ !== undefined && OTHER_KINDS.has(typ)) deny("token.kind_invalid");
   if (issuer.requireTyp !== undefined) {
     if (typ !== normaliseMediaType(issuer.requireTyp)) deny("token.typ_invalid");
   } else if (typ !== undefined && !ACCEPTED_UNTYPED.has(typ)) {

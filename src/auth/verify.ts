@@ -13,7 +13,7 @@ import { Denial, deny, type Reason } from "../respond/reasons.js";
 import { decodeJws } from "./jws.js";
 import type { JwksCache } from "./jwks-cache.js";
 import { algorithmFitsKey, MIN_RSA_BITS } from "./keys.js";
-import { checkClaimTypes, checkIdentity, checkTime, checkTokenKind, type TokenFacts } from "./token-rules.js";
+import { checkClaimTypes, checkIdentity, checkTime, checkTokenKind, rejectForeignType, type TokenFacts } from "./token-rules.js";
 
 export interface VerifiedToken extends TokenFacts {
   /** The exact token string as received (forward mode sends these bytes). */
@@ -53,6 +53,7 @@ export class TokenVerifier {
 
   async verify(token: string, note: UnverifiedNote): Promise<VerifiedToken> {
     const { header, payload, alg, kid } = decodeJws(token);
+    rejectForeignType(header);
     note.alg = alg;
     if (kid !== undefined) note.kid = kid;
     const iss = payload.iss;
