@@ -34,7 +34,8 @@ describe("C. Algorithm and key attacks (AK)", () => {
   });
 
   it.each(["pem", "der"] as const)("AK-02 HS256 keyed with the issuer's RSA public key (%s) → DENY(401, token.alg_not_allowed)", async (format) => {
-    const pub = createPublicKey(keyA.privateKey).export({ type: "spki", format });
+    const spki = createPublicKey(keyA.privateKey);
+    const pub = format === "pem" ? spki.export({ type: "spki", format: "pem" }) : spki.export({ type: "spki", format: "der" });
     const token = buildToken({ header: { alg: "HS256", kid: keyA.kid }, payload: baseClaims(), hmacSecret: pub });
     expectDeny(await call(token), 401, "token.alg_not_allowed");
   });
