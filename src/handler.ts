@@ -58,7 +58,7 @@ export function createHandler(options: HandlerOptions): InterceptorHandler {
       const parsed = parseEnvelope(event);
       id = bestEffortId(parsed);
       if (parsed === undefined) return deny("event.unsupported");
-      const request = readRequest(parsed);
+      const request = readRequest(parsed, runtime.config.mcpPath);
       id = request.id;
       describeRequest(audit, request);
       if (request.headers.isEmpty && !warnedNoHeaders) {

@@ -32,8 +32,8 @@ export interface AuditRecord {
 const SENSITIVE_KEYS = new Set(["authorization", "access_token", "subject_token", "actor_token", "client_secret", "refresh_token", "id_token", "token", "secret", "password", "private_key"]);
 const JWT_LIKE = /eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*/g;
 const BEARER = /\b(Bearer|Basic|DPoP)\s+\S+/gi;
-// Controls, line separators and bidi overrides: a log record must stay one honest line.
-const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+// Controls, line separators, invisible and bidi characters: a log record must stay one honest line.
+const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g;
 const MAX_FIELD = 256;
 
 /** Escapes control and bidi characters and truncates, for any string that came from outside. */

@@ -13,11 +13,16 @@ const pathText = (path: readonly PropertyKey[]) =>
     "",
   ) || "(root)";
 
+/** A bad record key carries the key's own problem one level down; report that one. */
+function messageOf(issue: z.core.$ZodIssue): string {
+  return issue.code === "invalid_key" && issue.issues[0] !== undefined ? issue.issues[0].message : issue.message;
+}
+
 /** Validates a parsed config completely; each problem names the exact field path. */
 export function parseConfig(input: unknown): LoadedConfig {
   const result = ConfigSchema.safeParse(input);
   if (!result.success) {
-    return { ok: false, problems: result.error.issues.map((i) => `${pathText(i.path)}: ${i.message}`) };
+    return { ok: false, problems: result.error.issues.map((i) => `${pathText(i.path)}: ${messageOf(i)}`) };
   }
   const config = result.data;
   const problems: string[] = [];

@@ -139,6 +139,8 @@ export const ConfigSchema = z.strictObject({
     {},
   ),
   unlistedTargets: z._default(z.enum(["strip", "deny"]), "strip"),
+  /** The gateway's MCP endpoint path; a request to any other path addresses no target. */
+  mcpPath: z._default(z.string().check(z.regex(/^\/[\x21-\x7e]*$/, "must be an absolute path")), "/mcp"),
   /** RFC 9728 protected-resource-metadata URL, advertised in `WWW-Authenticate` challenges. */
   resourceMetadataUrl: z.optional(httpsUrl()),
   /** Largest accepted Authorization header value, in bytes. */

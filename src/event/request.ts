@@ -48,7 +48,7 @@ function decodeMcpHeaderValue(value: string): string {
  * Reads and checks the JSON-RPC message. Throws a Denial for batches, malformed messages, raw/parsed
  * disagreements (duplicate members) and `Mcp-Method`/`Mcp-Name` headers that contradict the body.
  */
-export function readRequest(parsed: ParsedEvent): RequestView {
+export function readRequest(parsed: ParsedEvent, mcpPath: string): RequestView {
   if (parsed.kind === "http") return readHttpRequest(parsed);
   const { gatewayRequest, rawGatewayRequest } = parsed.event.mcp;
   const headers = new HeaderBag(gatewayRequest.headers);
@@ -71,7 +71,7 @@ export function readRequest(parsed: ParsedEvent): RequestView {
   checkMetadataHeaders(headers, method, body.params);
 
   const view: RequestView = { envelope: "mcp", id, method, headers, path, body };
-  if (method !== "tools/call") return view;
+  if (method !== "tools/call" || !samePath(path, mcpPath)) return view;
   const params = body.params;
   if (!isPlainObject(params) || typeof params.name !== "string") return deny("request.invalid_tool_name");
   view.toolName = params.name;
@@ -82,6 +82,11 @@ export function readRequest(parsed: ParsedEvent): RequestView {
     view.tool = route.tool;
   }
   return view;
+}
+
+/** Only the gateway's MCP endpoint routes tools to targets; the query string does not matter. */
+function samePath(path: string | undefined, mcpPath: string): boolean {
+  return path === undefined || path.split("?")[0] === mcpPath;
 }
 
 /** The raw text must say exactly what the parsed body says (no duplicate members, no second opinion). */
