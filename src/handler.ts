@@ -40,9 +40,15 @@ interface Runtime {
 
 export function createHandler(options: HandlerOptions): InterceptorHandler {
   const logger = options.logger ?? createLogger();
-  const runtime = options.config.ok ? buildRuntime(options.config.config, options, logger) : undefined;
+  let runtime: Runtime | undefined;
   if (!options.config.ok) {
     logger.error("configuration is invalid: every request will be denied (config.invalid)", { problems: options.config.problems });
+  } else {
+    try {
+      runtime = buildRuntime(options.config.config, options, logger);
+    } catch (err) {
+      logger.error("configuration could not be prepared: every request will be denied (config.invalid)", { errorClass: errorClass(err) });
+    }
   }
   let warnedNoHeaders = false;
 
@@ -84,7 +90,7 @@ export function createHandler(options: HandlerOptions): InterceptorHandler {
       output = allowOutput(request.envelope, headers, request.body);
     } catch (err) {
       const denial = err instanceof Denial ? err : new Denial("internal.error");
-      if (!(err instanceof Denial)) audit.errorClass = err instanceof Error ? err.constructor.name : typeof err;
+      if (!(err instanceof Denial)) audit.errorClass = errorClass(err);
       audit.decision = "deny";
       audit.reason = denial.reason;
       if (denial.detail.scope !== undefined) audit.scopesRequired = denial.detail.scope;
@@ -102,6 +108,10 @@ export function createHandler(options: HandlerOptions): InterceptorHandler {
     }
     return output;
   };
+}
+
+function errorClass(err: unknown): string {
+  return err instanceof Error ? err.constructor.name : typeof err;
 }
 
 function buildRuntime(config: Config, options: HandlerOptions, logger: Logger): Runtime {
