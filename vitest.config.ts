@@ -3,6 +3,7 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
+    globalSetup: ["test/support/build-once.ts"],
     setupFiles: ["test/support/log-capture.ts"],
     testTimeout: 20_000,
     hookTimeout: 30_000,

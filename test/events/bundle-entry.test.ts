@@ -1,0 +1,56 @@
+import { execFile } from "node:child_process";
+import { readFileSync, writeFileSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { baseConfig, Harness, mcpEvent, tokenA } from "../support/harness.js";
+
+/**
+ * The Lambda entry as AWS runs it: a fresh Node process imports dist/index.mjs, reads the config from
+ * the environment, trusts the IdP through NODE_EXTRA_CA_CERTS and answers one event.
+ */
+const run = promisify(execFile);
+const h = new Harness();
+const caFile = new URL("../support/tls/ca.pem", import.meta.url).pathname;
+const bundle = new URL("../../dist/index.mjs", import.meta.url).pathname;
+beforeAll(() => h.start());
+afterAll(() => h.stop());
+
+async function invoke(env: Record<string, string>, event: unknown): Promise<Record<string, unknown>> {
+  const script = `const { handler } = await import(${JSON.stringify(bundle)});
+const out = await handler(JSON.parse(process.env.EVENT), { awsRequestId: "entry-test", getRemainingTimeInMillis: () => 30000 });
+process.stdout.write("OUTPUT " + JSON.stringify(out) + "\\n");`;
+  const { stdout } = await run(process.execPath, ["--input-type=module", "-e", script], {
+    env: { PATH: process.env.PATH ?? "", NODE_EXTRA_CA_CERTS: caFile, EVENT: JSON.stringify(event), ...env },
+    timeout: 15_000,
+  });
+  const line = stdout.split("\n").find((l) => l.startsWith("OUTPUT "));
+  return JSON.parse(line!.slice(7)) as Record<string, unknown>;
+}
+
+describe("dist/index.mjs as the Lambda entry", () => {
+  it("exports handler and stays a single small entry chunk (size printed by npm run build)", () => {
+    const meta = JSON.parse(readFileSync(new URL("../../dist/meta.json", import.meta.url), "utf8")) as { outputs: Record<string, { entryPoint?: string; exports: string[]; bytes: number }> };
+    const entry = meta.outputs["dist/index.mjs"];
+    expect(entry?.entryPoint).toBe("src/index.ts");
+    expect(entry?.exports).toEqual(expect.arrayContaining(["handler", "createHandler", "parseConfig"]));
+  });
+
+  it("reads INTERCEPTOR_CONFIG and allows a valid caller", async () => {
+    const out = await invoke({ INTERCEPTOR_CONFIG: JSON.stringify(baseConfig(h.server)) }, mcpEvent({ token: tokenA() }));
+    expect(out).toMatchObject({ mcp: { transformedGatewayRequest: { headers: { "X-User-Sub": "https://idp-a.example|u-1" } } } });
+  });
+
+  it("reads INTERCEPTOR_CONFIG_FILE", async () => {
+    const file = join(mkdtempSync(join(tmpdir(), "interceptor-")), "config.json");
+    writeFileSync(file, JSON.stringify(baseConfig(h.server)));
+    const out = await invoke({ INTERCEPTOR_CONFIG_FILE: file }, mcpEvent({ token: tokenA() }));
+    expect(out).toHaveProperty("mcp.transformedGatewayRequest.headers.X-User-Sub");
+  });
+
+  it("with no configuration at all, denies every request with 500 config.invalid", async () => {
+    const out = await invoke({}, mcpEvent({ token: tokenA() }));
+    expect(out).toMatchObject({ mcp: { transformedGatewayResponse: { statusCode: 500, body: { error: { data: { reason: "config.invalid" } } } } } });
+  });
+});
