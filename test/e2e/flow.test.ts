@@ -1,0 +1,160 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { registerToken } from "../support/secrets.js";
+import { connect, reasonOf, type Stack, startStack, whoami } from "./stack/stack.js";
+
+/**
+ * End to end on loopback: real OpenID Providers, real MCP targets, the local gateway and the built
+ * interceptor in its own process. Every assertion about identity is made at the target.
+ */
+const bundlePath = new URL("../../dist/index.mjs", import.meta.url).pathname;
+const caFile = new URL("../support/tls/ca.pem", import.meta.url).pathname;
+let s: Stack;
+const tokens: string[] = [];
+
+async function tokenFor(idp: Stack["acme"], username: string, ttl?: number): Promise<string> {
+  const token = await idp.userToken(username, ttl);
+  registerToken(token);
+  tokens.push(token);
+  return token;
+}
+
+async function denialOf(work: Promise<unknown>): Promise<string | undefined> {
+  try {
+    await work;
+  } catch (err) {
+    return reasonOf(err);
+  }
+  return "allowed";
+}
+
+beforeAll(async () => {
+  s = await startStack({ bundlePath, caFile });
+});
+afterAll(async () => {
+  const pid = s.lambda.pid;
+  await s.stop();
+  // No process left behind: the interceptor's process has exited.
+  expect(() => process.kill(pid!, 0)).toThrow();
+});
+
+describe("identity at each target", () => {
+  it("tools/list shows every target's tools with the <target>___ prefix", async () => {
+    const client = await connect(s.gateway.url, await tokenFor(s.acme, "alice"));
+    const names = (await client.listTools()).tools.map((t) => t.name).sort();
+    expect(names).toEqual(["crm___echo", "crm___whoami", "orders___echo", "orders___whoami", "reports___echo", "reports___whoami", "weather___echo", "weather___whoami"]);
+    await client.close();
+  });
+
+  it("forward: orders receives the caller's own token (verified there: iss, sub, aud), replacing its static credential", async () => {
+    const token = await tokenFor(s.acme, "alice");
+    const client = await connect(s.gateway.url, token);
+    const seen = await whoami(client, "orders");
+    expect(seen).toEqual({
+      headers: { authorization: "(bearer token)" },
+      token: { verified: true, iss: s.acme.issuer, sub: "alice", aud: ["mcp-gateway", "orders-api"] },
+    });
+    expect(s.targets.orders.seen.at(-1)?.authorization).toBe(`Bearer ${token}`);
+    await client.close();
+  });
+
+  it("claims: crm receives exactly the issuer-qualified subject and the mapped claims, beside its API key", async () => {
+    const client = await connect(s.gateway.url, await tokenFor(s.acme, "alice"));
+    expect(await whoami(client, "crm")).toEqual({
+      headers: {
+        "x-api-key": "crm-static-api-key",
+        "x-user-sub": `${s.acme.issuer}|alice`,
+        "x-user-email": "alice@acme.example",
+        "x-user-groups": "eng,ops",
+        "x-org-id": "acme",
+      },
+    });
+    await client.close();
+  });
+
+  it("claims for a second organisation: bob's identity is qualified by his own issuer", async () => {
+    const client = await connect(s.gateway.url, await tokenFor(s.globex, "bob"));
+    expect(await whoami(client, "crm")).toMatchObject({ headers: { "x-user-sub": `${s.globex.issuer}|bob`, "x-org-id": "globex" } });
+    await client.close();
+  });
+
+  it("none and unlisted: reports keeps only its own credential; weather receives nothing", async () => {
+    const client = await connect(s.gateway.url, await tokenFor(s.acme, "carol"));
+    expect(await whoami(client, "reports")).toEqual({ headers: { "x-api-key": "reports-static-api-key" } });
+    expect(await whoami(client, "weather")).toEqual({ headers: {} });
+    await client.close();
+  });
+
+  it("forward refuses a token not issued for the target: bob's token has no orders-api audience → 403 forward.audience_not_bound", async () => {
+    const client = await connect(s.gateway.url, await tokenFor(s.globex, "bob"));
+    const before = s.targets.orders.seen.length;
+    expect(await denialOf(whoami(client, "orders"))).toBe("forward.audience_not_bound");
+    expect(s.targets.orders.seen.length).toBe(before);
+    await client.close();
+  });
+});
+
+describe("what never reaches a target", () => {
+  it("a non-allowlisted target never saw a caller token or a claim header (checked at the target)", () => {
+    for (const name of ["crm", "reports", "weather"] as const) {
+      for (const headers of s.targets[name].seen) {
+        expect(tokens.some((t) => JSON.stringify(headers).includes(t.split(".")[2]!))).toBe(false);
+        expect(headers.authorization).toBeUndefined();
+      }
+    }
+    for (const name of ["reports", "weather", "orders"] as const) {
+      for (const headers of s.targets[name].seen) expect(Object.keys(headers).filter((h) => h.startsWith("x-user-") || h === "x-org-id")).toEqual([]);
+    }
+  });
+
+  it.each([
+    ["x-user-sub", "admin"],
+    ["X-User-Email", "ceo@acme.example"],
+    ["x-remote-user", "root"],
+  ])("a client-sent %s never reaches any target: the whole session is refused", async (name, value) => {
+    const token = await tokenFor(s.acme, "alice");
+    expect(await denialOf(connect(s.gateway.url, token, { [name]: value }))).toBe("policy.client_header_conflict");
+    for (const target of Object.values(s.targets)) {
+      for (const headers of target.seen) expect(JSON.stringify(headers)).not.toContain(value);
+    }
+  });
+});
+
+describe("denials at the client", () => {
+  it("an expired token → 401 token.expired", async () => {
+    const token = await tokenFor(s.acme, "alice", 1);
+    await new Promise((r) => setTimeout(r, 1_100));
+    expect(await denialOf(connect(s.gateway.url, token))).toBe("token.expired");
+  });
+
+  it("a token from a third, untrusted IdP → 401 token.issuer_untrusted", async () => {
+    expect(await denialOf(connect(s.gateway.url, await tokenFor(s.initech, "mallory")))).toBe("token.issuer_untrusted");
+  });
+
+  it("a forged token (payload changed, signature kept) → 401 token.signature_invalid", async () => {
+    const [h, p, sig] = (await tokenFor(s.acme, "alice")).split(".");
+    const claims = JSON.parse(Buffer.from(p!, "base64url").toString()) as Record<string, unknown>;
+    const forged = `${h}.${Buffer.from(JSON.stringify({ ...claims, sub: "admin" })).toString("base64url")}.${sig}`;
+    registerToken(forged);
+    expect(await denialOf(connect(s.gateway.url, forged))).toBe("token.signature_invalid");
+  });
+
+  it("an IdP that goes down mid-run: a warm interceptor keeps its cached keys; a cold one answers 503 jwks.unavailable; the other IdP is unaffected", async () => {
+    const bobToken = await tokenFor(s.globex, "bob");
+    const aliceToken = await tokenFor(s.acme, "alice");
+    await s.globex.stop();
+    const warm = await connect(s.gateway.url, bobToken);
+    expect(await whoami(warm, "crm")).toMatchObject({ headers: { "x-user-sub": `${s.globex.issuer}|bob` } });
+    await warm.close();
+    await s.lambda.restart();
+    expect(await denialOf(connect(s.gateway.url, bobToken))).toBe("jwks.unavailable");
+    const alice = await connect(s.gateway.url, aliceToken);
+    expect(await whoami(alice, "crm")).toMatchObject({ headers: { "x-user-sub": `${s.acme.issuer}|alice` } });
+    await alice.close();
+  });
+
+  it("the interceptor's own log never contains a token", () => {
+    const logs = s.lambda.logs.join("\n");
+    expect(logs).toContain('"decision":"allow"');
+    for (const t of tokens) for (const part of t.split(".").slice(1)) expect(logs).not.toContain(part);
+  });
+});

@@ -1,0 +1,158 @@
+import { generateKeyPairSync } from "node:crypto";
+import { createServer, type Server } from "node:https";
+import type { AddressInfo } from "node:net";
+import Provider, { errors, type KoaContextWithOIDC } from "oidc-provider";
+import { localhostCert, testCa } from "../../support/tls.js";
+import { httpsRequest } from "./https-client.js";
+
+/**
+ * A real OpenID Provider (panva/oidc-provider) on loopback HTTPS (test CA), issuing RFC 9068 JWT access
+ * tokens (`typ: at+jwt`, RS256). Users get tokens without a browser through a test-only grant
+ * (`urn:test:params:oauth:grant-type:user-token`, client-authenticated like any grant), the same
+ * access-token machinery the provider uses for its real grants.
+ */
+export const USER_GRANT = "urn:test:params:oauth:grant-type:user-token";
+
+export interface IdpUser {
+  email: string;
+  groups: string[];
+  org_id: string;
+}
+
+export interface IdpOptions {
+  /** Organisation label, used in key ids and client ids. */
+  name: string;
+  users: Record<string, IdpUser>;
+  /** Resource indicator of the gateway and the `aud` values its tokens carry (RFC 8707). */
+  resource: string;
+  audiences: string[];
+  scope: string;
+  clientId: string;
+  clientSecret: string;
+}
+
+export class Idp {
+  issuer = "";
+  private server: Server | undefined;
+  private readonly kid: string;
+
+  constructor(readonly options: IdpOptions) {
+    this.kid = `${options.name}-${Date.now().toString(36)}`;
+  }
+
+  get jwksUri(): string {
+    return `${this.issuer}/jwks`;
+  }
+
+  async start(): Promise<this> {
+    const server = createServer(localhostCert);
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    this.server = server;
+    this.issuer = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const provider = this.provider();
+    server.on("request", provider.callback());
+    return this;
+  }
+
+  /** Stops answering (an IdP outage): open connections are cut, the port is released. */
+  async stop(): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    if (!server) return;
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  /** A user's access token for the gateway, from the token endpoint over HTTPS, as a client would get it. */
+  async userToken(username: string, ttlSeconds = 300): Promise<string> {
+    const { clientId, clientSecret, resource, scope } = this.options;
+    const response = await httpsRequest(`${this.issuer}/token`, {
+      method: "POST",
+      ca: testCa,
+      headers: {
+        "content-type": "application/x-www-form-urlencoded",
+        authorization: `Basic ${Buffer.from(`${clientId}:${clientSecret}`).toString("base64")}`,
+      },
+      body: new URLSearchParams({ grant_type: USER_GRANT, username, resource, scope, ttl: String(ttlSeconds) }).toString(),
+    });
+    const body = JSON.parse(response.body) as { access_token?: string; error?: string };
+    if (response.status !== 200 || body.access_token === undefined) throw new Error(`token endpoint: ${response.status} ${body.error ?? ""}`);
+    return body.access_token;
+  }
+
+  private provider(): Provider {
+    const { options } = this;
+    const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+    const jwk = { ...privateKey.export({ format: "jwk" }), kid: this.kid, use: "sig", alg: "RS256" };
+    const provider = new Provider(this.issuer, {
+      jwks: { keys: [jwk as never] },
+      scopes: options.scope.split(" "),
+      clients: [
+        {
+          client_id: options.clientId,
+          client_secret: options.clientSecret,
+          grant_types: [USER_GRANT, "client_credentials"],
+          redirect_uris: [],
+          response_types: [],
+        },
+      ],
+      features: {
+        clientCredentials: { enabled: true },
+        devInteractions: { enabled: false },
+        resourceIndicators: {
+          enabled: true,
+          defaultResource: () => options.resource,
+          useGrantedResource: () => true,
+          getResourceServerInfo: () => ({
+            scope: options.scope,
+            audience: options.audiences[0]!,
+            accessTokenFormat: "jwt",
+            jwt: { sign: { alg: "RS256" } },
+          }),
+        },
+      },
+      formats: {
+        customizers: {
+          // RFC 9068 profile plus the identity claims the targets read; aud lists every resource the
+          // token is issued for (the gateway, and APIs the gateway may forward it to).
+          jwt: (_ctx, token, jwt) => {
+            const user = token.accountId ? options.users[token.accountId] : undefined;
+            if (user) Object.assign(jwt.payload, user);
+            jwt.payload.aud = options.audiences.length === 1 ? options.audiences[0] : options.audiences;
+          },
+        },
+      },
+      ttl: {
+        AccessToken: (ctx: KoaContextWithOIDC) => Number(ctx?.oidc?.params?.ttl) || 300,
+        ClientCredentials: 300,
+        Grant: 600,
+        Session: 600,
+        Interaction: 600,
+        IdToken: 300,
+      },
+      enabledJWA: { requestObjectSigningAlgValues: ["RS256"] },
+    });
+    provider.registerGrantType(
+      USER_GRANT,
+      async (ctx) => {
+        const client = ctx.oidc.client!;
+        const username = String(ctx.oidc.params?.username ?? "");
+        if (!Object.hasOwn(options.users, username)) throw new errors.InvalidGrant("unknown user");
+        const grant = new provider.Grant({ accountId: username, clientId: client.clientId });
+        grant.addResourceScope(options.resource, options.scope);
+        const grantId = await grant.save();
+        const at = new provider.AccessToken({ accountId: username, client, grantId, gty: "user_token", scope: options.scope });
+        at.resourceServer = new provider.ResourceServer(options.resource, {
+          scope: options.scope,
+          audience: options.audiences[0]!,
+          accessTokenFormat: "jwt",
+          jwt: { sign: { alg: "RS256" } },
+        });
+        const value = await at.save();
+        ctx.body = { access_token: value, token_type: "Bearer", expires_in: at.expiration, scope: options.scope };
+      },
+      ["username", "resource", "scope", "ttl"],
+    );
+    return provider;
+  }
+}

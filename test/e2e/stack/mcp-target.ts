@@ -1,0 +1,91 @@
+import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
+import { JwtVerifier } from "aws-jwt-verify";
+import { SimpleJwksCache } from "aws-jwt-verify/jwk";
+import { SimpleFetcher } from "aws-jwt-verify/https";
+import { testCa } from "../../support/tls.js";
+
+/**
+ * A real MCP server (@modelcontextprotocol/sdk, Streamable HTTP, stateless) standing in for one
+ * gateway target. Its `whoami` tool reports the identity it received; every request's headers are
+ * recorded so tests can assert on what actually reached the target.
+ */
+export interface TokenCheck {
+  issuers: { issuer: string; jwksUri: string }[];
+  audience: string;
+}
+
+export interface Identity {
+  /** Identity headers as received (the Authorization value is reported as verified claims, never echoed). */
+  headers: Record<string, string>;
+  token?: { verified: true; iss: string; sub: string; aud: string | string[]; act?: unknown } | { verified: false; error: string };
+}
+
+const IDENTITY_HEADER = /^(authorization|x-user-|x-org-|x-forwarded-user|x-remote-user|x-api-key)/i;
+
+export class McpTarget {
+  /** Headers of every HTTP request this target received, in order. */
+  readonly seen: IncomingHttpHeaders[] = [];
+  private server: Server | undefined;
+  private readonly verifier;
+  url = "";
+
+  constructor(
+    readonly name: string,
+    tokenCheck?: TokenCheck,
+  ) {
+    this.verifier = tokenCheck
+      ? JwtVerifier.create(
+          tokenCheck.issuers.map((i) => ({ ...i, audience: tokenCheck.audience })),
+          { jwksCache: new SimpleJwksCache({ fetcher: new SimpleFetcher({ defaultRequestOptions: { ca: testCa } }) }) },
+        )
+      : undefined;
+  }
+
+  async start(): Promise<this> {
+    this.server = createServer((req, res) => {
+      this.seen.push(req.headers);
+      const mcp = new McpServer({ name: `${this.name}-target`, version: "1.0.0" });
+      mcp.registerTool("whoami", { description: `Reports the caller identity the ${this.name} target received` }, async () => {
+        const identity = await this.identity(req.headers);
+        return { content: [{ type: "text", text: JSON.stringify(identity) }] };
+      });
+      mcp.registerTool("echo", { description: "Answers pong" }, async () => ({ content: [{ type: "text", text: "pong" }] }));
+      const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
+      res.on("close", () => {
+        void transport.close();
+        void mcp.close();
+      });
+      void mcp.connect(transport).then(() => transport.handleRequest(req, res));
+    });
+    await new Promise<void>((resolve) => this.server!.listen(0, "127.0.0.1", resolve));
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/mcp`;
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    this.server?.closeAllConnections();
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+
+  private async identity(headers: IncomingHttpHeaders): Promise<Identity> {
+    const out: Identity = { headers: {} };
+    for (const [name, value] of Object.entries(headers)) {
+      if (!IDENTITY_HEADER.test(name) || value === undefined) continue;
+      out.headers[name] = name === "authorization" ? "(bearer token)" : String(value);
+    }
+    const auth = headers.authorization;
+    if (this.verifier && typeof auth === "string" && auth.startsWith("Bearer ")) {
+      try {
+        const claims = (await this.verifier.verify(auth.slice(7))) as Record<string, unknown>;
+        out.token = { verified: true, iss: String(claims.iss), sub: String(claims.sub), aud: claims.aud as string | string[] };
+        if (claims.act !== undefined) out.token.act = claims.act;
+      } catch (err) {
+        out.token = { verified: false, error: (err as Error).constructor.name };
+      }
+    }
+    return out;
+  }
+}

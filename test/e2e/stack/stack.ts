@@ -1,0 +1,111 @@
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { Gateway, type GatewayTarget } from "./gateway.js";
+import { Idp, type IdpUser } from "./idp.js";
+import { LambdaHost } from "./lambda-host.js";
+import { McpTarget } from "./mcp-target.js";
+
+/**
+ * The whole flow on loopback from real parts: two organisations' OpenID Providers (and a third,
+ * untrusted one), one MCP target per mode, the local gateway, and the built interceptor running in its
+ * own process with its config from the environment. Used by the e2e suite and by `npm run demo`.
+ */
+export const GATEWAY_RESOURCE = "https://gateway.example/mcp";
+const user = (email: string, org: string, groups: string[]): IdpUser => ({ email, groups, org_id: org });
+
+export interface Stack {
+  acme: Idp;
+  globex: Idp;
+  initech: Idp;
+  targets: Record<"orders" | "crm" | "reports" | "weather", McpTarget>;
+  gateway: Gateway;
+  lambda: LambdaHost;
+  interceptorConfig: Record<string, unknown>;
+  stop(): Promise<void>;
+}
+
+export interface StackOptions {
+  bundlePath: string;
+  caFile: string;
+  /** Overrides applied to the interceptor config before it is handed to the Lambda. */
+  patchConfig?: (config: Record<string, unknown>) => void;
+}
+
+export async function startStack(options: StackOptions): Promise<Stack> {
+  const started: { stop(): Promise<void> }[] = [];
+  try {
+    const idp = async (name: string, users: Record<string, IdpUser>, audiences: string[]) => {
+      const p = await new Idp({ name, users, resource: GATEWAY_RESOURCE, audiences, scope: "mcp/invoke", clientId: `${name}-agent`, clientSecret: `${name}-agent-secret-0123456789` }).start();
+      started.push(p);
+      return p;
+    };
+    // Acme's tokens are issued for the gateway and for the orders API (RFC 8707 multi-resource);
+    // Globex's only for the gateway, so forwarding them to orders is refused.
+    const acme = await idp("acme", { alice: user("alice@acme.example", "acme", ["eng", "ops"]), carol: user("carol@acme.example", "acme", ["finance"]) }, ["mcp-gateway", "orders-api"]);
+    const globex = await idp("globex", { bob: user("bob@globex.example", "globex", ["sales"]) }, ["mcp-gateway"]);
+    const initech = await idp("initech", { mallory: user("mallory@initech.example", "initech", ["eng"]) }, ["mcp-gateway"]);
+
+    const target = async (name: string, verify: boolean) => {
+      const t = await new McpTarget(name, verify ? { issuers: [acme, globex].map((i) => ({ issuer: i.issuer, jwksUri: i.jwksUri })), audience: "orders-api" } : undefined).start();
+      started.push(t);
+      return t;
+    };
+    const targets = { orders: await target("orders", true), crm: await target("crm", false), reports: await target("reports", false), weather: await target("weather", false) };
+
+    const interceptorConfig: Record<string, unknown> = {
+      issuers: [acme, globex].map((i) => ({ issuer: i.issuer, jwksUri: i.jwksUri, audience: ["mcp-gateway"], clientIds: [i.options.clientId], requireTyp: "at+jwt", requiredScopes: ["mcp/invoke"] })),
+      clockSkewSeconds: 0,
+      resourceMetadataUrl: "https://gateway.example/.well-known/oauth-protected-resource",
+      targets: {
+        orders: { mode: "forward", audience: "orders-api" },
+        crm: { mode: "claims", headers: { "x-user-sub": "sub", "x-user-email": "email", "x-user-groups": "groups", "x-org-id": "org_id" } },
+        reports: { mode: "none" },
+      },
+      unlistedTargets: "strip",
+    };
+    options.patchConfig?.(interceptorConfig);
+
+    const lambda = await new LambdaHost(options.bundlePath, { INTERCEPTOR_CONFIG: JSON.stringify(interceptorConfig), NODE_EXTRA_CA_CERTS: options.caFile }).start();
+    started.push(lambda);
+
+    // Each target's own outbound credential and allowlist, as configured on the gateway (§4, §9).
+    const gatewayTargets: GatewayTarget[] = [
+      { name: "orders", url: targets.orders.url, credential: { authorization: "Bearer static-orders-client-credential" }, allowedRequestHeaders: [] },
+      { name: "crm", url: targets.crm.url, credential: { "x-api-key": "crm-static-api-key" }, allowedRequestHeaders: ["x-user-sub", "x-user-email", "x-user-groups", "x-org-id"] },
+      { name: "reports", url: targets.reports.url, credential: { "x-api-key": "reports-static-api-key" }, allowedRequestHeaders: ["x-user-sub"] },
+      // Not in the interceptor's policy, and it allowlists identity-looking headers: the spoofing bait.
+      { name: "weather", url: targets.weather.url, credential: {}, allowedRequestHeaders: ["x-user-sub", "x-user-email", "x-remote-user"] },
+    ];
+    const gateway = await new Gateway({ targets: gatewayTargets, passRequestHeaders: true, invokeInterceptor: (e) => lambda.invoke(e) }).start();
+    started.push(gateway);
+
+    return {
+      acme, globex, initech, targets, gateway, lambda, interceptorConfig,
+      stop: async () => {
+        for (const part of started.reverse()) await part.stop();
+      },
+    };
+  } catch (err) {
+    for (const part of started.reverse()) await part.stop().catch(() => undefined);
+    throw err;
+  }
+}
+
+/** An MCP client session at the gateway as one user (the SDK's real client and transport). */
+export async function connect(gatewayUrl: string, token: string, extraHeaders: Record<string, string> = {}): Promise<Client> {
+  const client = new Client({ name: "e2e-client", version: "1.0.0" });
+  await client.connect(new StreamableHTTPClientTransport(new URL(gatewayUrl), { requestInit: { headers: { authorization: `Bearer ${token}`, ...extraHeaders } } }));
+  return client;
+}
+
+/** The reason code of a denial, read from what the client received. */
+export function reasonOf(err: unknown): string | undefined {
+  const text = err instanceof Error ? `${err.message} ${JSON.stringify((err as { data?: unknown }).data ?? null)}` : String(err);
+  return /"reason":"([a-z_.]+)"/.exec(text)?.[1];
+}
+
+export async function whoami(client: Client, target: string): Promise<Record<string, unknown>> {
+  const result = await client.callTool({ name: `${target}___whoami`, arguments: {} });
+  const content = (result.content as { type: string; text: string }[])[0];
+  return JSON.parse(content!.text) as Record<string, unknown>;
+}
