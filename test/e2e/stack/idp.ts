@@ -116,7 +116,8 @@ export class Idp {
           // RFC 9068 profile plus the identity claims the targets read; aud lists every resource the
           // token is issued for (the gateway, and APIs the gateway may forward it to).
           jwt: (_ctx, token, jwt) => {
-            const user = token.accountId ? options.users[token.accountId] : undefined;
+            const accountId = "accountId" in token ? token.accountId : undefined;
+            const user = accountId !== undefined && Object.hasOwn(options.users, accountId) ? options.users[accountId] : undefined;
             if (user) Object.assign(jwt.payload, user);
             jwt.payload.aud = options.audiences.length === 1 ? options.audiences[0] : options.audiences;
           },

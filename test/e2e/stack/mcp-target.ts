@@ -53,7 +53,7 @@ export class McpTarget {
         return { content: [{ type: "text", text: JSON.stringify(identity) }] };
       });
       mcp.registerTool("echo", { description: "Answers pong" }, async () => ({ content: [{ type: "text", text: "pong" }] }));
-      const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
+      const transport = new StreamableHTTPServerTransport({ enableJsonResponse: true }) // no sessionIdGenerator: stateless;
       res.on("close", () => {
         void transport.close();
         void mcp.close();

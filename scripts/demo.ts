@@ -1,0 +1,101 @@
+/**
+ * `npm run demo`: the whole flow on one machine, no AWS account. Two organisations' users call the
+ * gateway; each target reports the identity it received; a forged token and a spoofed identity header
+ * are refused before any target is called. Exits non-zero if any outcome differs from the expected one.
+ */
+import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { connect, reasonOf, type Stack, startStack, whoami } from "../test/e2e/stack/stack.js";
+
+const root = new URL("../", import.meta.url);
+interface Row {
+  user: string;
+  target: string;
+  mode: string;
+  expected: string;
+  decision: string;
+  saw: string;
+}
+
+function describeSeen(stack: Stack, seen: Record<string, unknown>): string {
+  const org = (iss: string) => (iss === stack.acme.issuer ? "acme" : iss === stack.globex.issuer ? "globex" : iss);
+  const headers = Object.entries(seen.headers as Record<string, string>)
+    .filter(([k]) => k !== "authorization")
+    .map(([k, v]) => `${k}=${v.replace(stack.acme.issuer, "<acme>").replace(stack.globex.issuer, "<globex>")}`);
+  const token = seen.token as { verified: boolean; iss: string; sub: string; aud: string[] | string } | undefined;
+  const parts = token ? [`Bearer token verified: iss=${org(token.iss)} sub=${token.sub} aud=${[token.aud].flat().join(",")}`] : [];
+  parts.push(...headers);
+  return parts.length > 0 ? parts.join("; ") : "(no identity, no credential)";
+}
+
+async function main(): Promise<number> {
+  const stack = await startStack({
+    bundlePath: new URL("dist/index.mjs", root).pathname,
+    caFile: new URL("test/support/tls/ca.pem", root).pathname,
+  });
+  const rows: Row[] = [];
+  const modeOf = (target: string) => ((stack.interceptorConfig.targets as Record<string, { mode: string }>)[target]?.mode ?? "unlisted");
+  const calls = (target: string) => stack.targets[target as keyof Stack["targets"]]?.seen.length ?? 0;
+
+  async function session(user: string, token: string, expect: Record<string, string>, extraHeaders: Record<string, string> = {}) {
+    let client: Client;
+    try {
+      client = await connect(stack.gateway.url, token, extraHeaders);
+    } catch (err) {
+      rows.push({ user, target: "(initialize)", mode: "-", expected: expect["(initialize)"] ?? "allow", decision: `deny ${reasonOf(err)}`, saw: "(no target called)" });
+      return;
+    }
+    const listed = (await client.listTools()).tools.length;
+    rows.push({ user, target: "(tools/list)", mode: "-", expected: "allow", decision: "allow", saw: `${listed} tools, no identity to any target` });
+    for (const target of ["orders", "crm", "reports", "weather"]) {
+      const before = calls(target);
+      let decision = "allow";
+      let saw: string;
+      try {
+        saw = describeSeen(stack, await whoami(client, target));
+      } catch (err) {
+        decision = `deny ${reasonOf(err)}`;
+        saw = calls(target) === before ? "(target not called)" : "(target was called!)";
+      }
+      rows.push({ user, target, mode: modeOf(target), expected: expect[target] ?? "allow", decision, saw });
+    }
+    await client.close();
+  }
+
+  try {
+    const alice = await stack.acme.userToken("alice");
+    const bob = await stack.globex.userToken("bob");
+    await session("alice@acme", alice, {});
+    await session("bob@globex", bob, { orders: "deny forward.audience_not_bound" });
+    const [h, p, sig] = alice.split(".");
+    const forgedClaims = { ...(JSON.parse(Buffer.from(p!, "base64url").toString()) as object), sub: "admin" };
+    const forged = `${h}.${Buffer.from(JSON.stringify(forgedClaims)).toString("base64url")}.${sig}`;
+    await session("forged token (sub=admin)", forged, { "(initialize)": "deny token.signature_invalid" });
+    await session("alice + spoofed x-user-sub", alice, { "(initialize)": "deny policy.client_header_conflict" }, { "x-user-sub": "admin" });
+    const mallory = await stack.initech.userToken("mallory");
+    await session("mallory@initech (untrusted IdP)", mallory, { "(initialize)": "deny token.issuer_untrusted" });
+
+    print(rows);
+    const audits = stack.lambda.logs.filter((l) => l.includes('"message":"audit"')).length;
+    const leaked = [alice, bob, forged, mallory].some((t) => stack.lambda.logs.join("\n").includes(t.split(".")[2]!));
+    const spoofed = Object.values(stack.targets).some((t) => t.seen.some((h) => h["x-user-sub"] === "admin"));
+    console.log(`\ninterceptor: ${audits} audit log lines, ${leaked ? "A TOKEN WAS LOGGED" : "no token in any log line"}`);
+    console.log(`targets: ${spoofed ? "A SPOOFED HEADER REACHED A TARGET" : "no client-sent identity header reached any target"}`);
+    const mismatches = rows.filter((r) => r.decision !== r.expected);
+    for (const r of mismatches) console.log(`MISMATCH ${r.user} → ${r.target}: expected ${r.expected}, got ${r.decision}`);
+    return mismatches.length === 0 && !leaked && !spoofed ? 0 : 1;
+  } finally {
+    await stack.stop();
+  }
+}
+
+function print(rows: Row[]): void {
+  const head: Row = { user: "user", target: "target", mode: "mode", expected: "", decision: "decision", saw: "what the target saw" };
+  const cols = ["user", "target", "mode", "decision", "saw"] as const;
+  const width = Object.fromEntries(cols.map((c) => [c, Math.max(...[head, ...rows].map((r) => r[c].length))]));
+  const line = (r: Row) => cols.map((c) => (c === "saw" ? r[c] : r[c].padEnd(width[c]!))).join(" | ");
+  console.log(line(head));
+  console.log(cols.map((c) => "-".repeat(c === "saw" ? 19 : width[c]!)).join("-|-"));
+  for (const r of rows) console.log(line(r));
+}
+
+process.exitCode = await main();
