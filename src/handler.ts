@@ -14,7 +14,10 @@ import { forwardHeaders } from "./modes/forward.js";
 import { decide, type Plan } from "./policy/decide.js";
 import { ManagedHeaders } from "./policy/managed-headers.js";
 import { allowOutput, denyOutput } from "./respond/output.js";
-import { Denial, deny } from "./respond/reasons.js";
+import { Denial, deny, type Reason } from "./respond/reasons.js";
+import { oboHeaders } from "./modes/obo.js";
+import { OboExchanger } from "./obo/exchanger.js";
+import { SecretCache, type SecretFetcher, secretsManagerFetcher } from "./obo/secrets.js";
 
 export interface HandlerOptions {
   config: LoadedConfig;
@@ -25,6 +28,10 @@ export interface HandlerOptions {
   logger?: Logger;
   /** Start loading every issuer's JWKS now, so the first request does not wait (cold start). */
   prefetchJwks?: boolean;
+  /** Replaces the Secrets Manager reader (obo client credentials). */
+  secretFetcher?: SecretFetcher;
+  /** Added to the Secrets Manager client's configuration (endpoint, credentials, request handler). */
+  secretsClientConfig?: Record<string, unknown>;
 }
 
 export type InterceptorHandler = (event: unknown, context?: Partial<Context>) => Promise<object>;
@@ -36,6 +43,8 @@ interface Runtime {
   config: Config;
   verifier: TokenVerifier;
   managed: ManagedHeaders;
+  /** Present only when a target uses `obo`. */
+  exchanger: OboExchanger | undefined;
 }
 
 export function createHandler(options: HandlerOptions): InterceptorHandler {
@@ -54,6 +63,8 @@ export function createHandler(options: HandlerOptions): InterceptorHandler {
 
   return async function handler(event, context) {
     const started = performance.now();
+    const deadlineAt = started + deadlineFor(context);
+    const remainingMs = () => deadlineAt - performance.now();
     const kind = envelopeKindOf(event);
     const audit: AuditRecord = { decision: "deny", reason: "internal.error", envelope: kind, durationMs: 0 };
     if (context?.awsRequestId !== undefined) audit.requestId = context.awsRequestId;
@@ -75,15 +86,15 @@ export function createHandler(options: HandlerOptions): InterceptorHandler {
       let identity: VerifiedToken;
       try {
         const token = bearerToken(request.headers, request.path, runtime.config.maxAuthorizationBytes);
-        identity = await withDeadline(runtime.verifier.verify(token, note), deadlineFor(context));
+        identity = await withDeadline(runtime.verifier.verify(token, note), remainingMs(), "jwks.unavailable");
       } finally {
         Object.assign(audit, note);
       }
       describeIdentity(audit, identity);
       if (runtime.managed.firstConflict(request.headers) !== undefined) deny("policy.client_header_conflict");
       const plan = decide(runtime.config, request.target, identity);
-      const headers = headersFor(plan, identity, runtime.config.issuers.length > 1);
-      audit.mode = plan.kind === "target" ? plan.config.mode : "none";
+      const headers = await headersFor(plan, identity, runtime, remainingMs, audit);
+      audit.mode ??= plan.kind === "target" ? plan.config.mode : "none";
       audit.headersSet = Object.keys(headers);
       audit.decision = "allow";
       audit.reason = plan.kind === "target" ? `mode.${plan.config.mode}` : plan.why;
@@ -129,18 +140,39 @@ function buildRuntime(config: Config, options: HandlerOptions, logger: Logger): 
       logger.warn("forward target passes tokens not issued for it (allowPassthrough); the MCP specification forbids token passthrough", { target: name });
     }
   }
-  return { config, verifier, managed: new ManagedHeaders(config) };
+  const usesObo = Object.values(config.targets).some((t) => t.mode === "obo");
+  const exchanger = usesObo
+    ? new OboExchanger(
+        new SecretCache(options.secretFetcher ?? secretsManagerFetcher(options.secretsClientConfig), config.oboCache.secretMaxAgeSeconds),
+        {
+          tokenEndpointFailed: (host, detail) => logger.warn("token endpoint call failed", { host, ...detail }),
+          secretFailed: (why) => logger.error("client credential unavailable", { why }),
+        },
+        config.clockSkewSeconds,
+        config.oboCache.maxEntries,
+        options.ca,
+      )
+    : undefined;
+  return { config, verifier, managed: new ManagedHeaders(config), exchanger };
 }
 
-function headersFor(plan: Plan, id: VerifiedToken, multiIssuer: boolean): Record<string, string> {
+async function headersFor(plan: Plan, id: VerifiedToken, runtime: Runtime, remainingMs: () => number, audit: AuditRecord): Promise<Record<string, string>> {
   if (plan.kind !== "target") return {};
   switch (plan.config.mode) {
     case "forward":
       return forwardHeaders(plan.config, id);
     case "claims":
-      return claimHeaders(plan.config, id, multiIssuer);
+      return claimHeaders(plan.config, id, runtime.config.issuers.length > 1);
     case "none":
       return {};
+    case "obo": {
+      audit.mode = "obo";
+      const work = oboHeaders(plan.target, plan.config, id, runtime.exchanger!, remainingMs);
+      const { headers, exchange } = await withDeadline(work, remainingMs(), "obo.unavailable");
+      audit.oboCache = exchange.cache;
+      audit.oboLatencyMs = exchange.latencyMs;
+      return headers;
+    }
   }
 }
 
@@ -167,10 +199,10 @@ function deadlineFor(context: Partial<Context> | undefined): number {
   return typeof remaining === "number" ? Math.max(0, Math.min(REQUEST_DEADLINE_MS, remaining - 250)) : REQUEST_DEADLINE_MS;
 }
 
-async function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
+async function withDeadline<T>(work: Promise<T>, ms: number, reason: Reason): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Denial("jwks.unavailable")), ms);
+    timer = setTimeout(() => reject(new Denial(reason)), Math.max(0, ms));
   });
   try {
     return await Promise.race([work, expired]);

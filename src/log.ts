@@ -23,6 +23,8 @@ export interface AuditRecord {
   tokenExp?: number;
   scopesRequired?: readonly string[];
   headersSet?: readonly string[];
+  oboCache?: "hit" | "miss";
+  oboLatencyMs?: number;
   requestId?: string;
   traceId?: string;
   errorClass?: string;

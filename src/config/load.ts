@@ -32,7 +32,6 @@ export function parseConfig(input: unknown): LoadedConfig {
     known.add(issuer.issuer);
   });
   for (const [name, target] of Object.entries(config.targets)) {
-    if (target.mode === "obo") continue;
     target.issuers?.forEach((iss, i) => {
       if (!known.has(iss)) problems.push(`targets.${name}.issuers[${i}]: "${iss}" is not one of the configured issuers`);
     });

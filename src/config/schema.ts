@@ -113,12 +113,62 @@ const ClaimsTarget = z.strictObject({
 
 const NoneTarget = z.strictObject({ mode: z.literal("none"), ...targetCommon });
 
-const OboTarget = z.looseObject({ mode: z.literal("obo") }).check(
-  z.refine(() => false, {
-    error: 'mode "obo" (token exchange) is not available in this version; use "forward", "claims" or "none"',
-    path: ["mode"],
-  }),
-);
+export const TOKEN_TYPE = {
+  accessToken: "urn:ietf:params:oauth:token-type:access_token",
+  jwt: "urn:ietf:params:oauth:token-type:jwt",
+} as const;
+
+/** The instance metadata service is never a token endpoint (SSRF, security.md OBO-19). */
+const notMetadataHost = (u: string) => {
+  const host = new URL(u).hostname.replace(/^\[|\]$/g, "").toLowerCase();
+  return !/^169\.254\./.test(host) && host !== "fd00:ec2::254" && host !== "metadata.google.internal";
+};
+
+const OboSettings = z
+  .strictObject({
+    /** RFC 8693 token exchange, or Cognito client_credentials carrying the user token in aws_client_metadata. */
+    grant: z.enum(["token-exchange", "cognito-client-metadata"]),
+    tokenEndpoint: httpsUrl().check(z.refine(notMetadataHost, "must not point at an instance metadata address")),
+    clientId: text(),
+    clientAuth: z._default(z.enum(["client_secret_basic", "client_secret_post", "private_key_jwt"]), "client_secret_basic"),
+    /** Secrets Manager secret: the client secret itself, or JSON with `client_secret` or `private_key` (PEM or JWK). */
+    clientSecretArn: z.string().check(z.regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$/, "must be a Secrets Manager secret ARN")),
+    /** RFC 8693 `audience` (logical name of the target). */
+    audience: z.optional(text()),
+    /** RFC 8693 / RFC 8707 `resource` (absolute URI of the target). */
+    resource: z.optional(z.url({ error: "must be an absolute URI" })),
+    /** Space-separated scopes to request; the answer may not be broader. */
+    scope: z.optional(text()),
+    requestedTokenType: z._default(z.enum([TOKEN_TYPE.accessToken, TOKEN_TYPE.jwt]), TOKEN_TYPE.accessToken),
+    /** Send the interceptor's own client_credentials token as `actor_token` (delegation, RFC 8693 §1.1). */
+    actorToken: z.optional(z.strictObject({ scope: z.optional(text()) })),
+    /** Cognito only: extra string context beside `onBehalfOfToken` in `aws_client_metadata`. */
+    clientMetadata: z.optional(z.record(z.string().check(z.regex(/^[A-Za-z0-9_]{1,64}$/)), text())),
+    /** Budget for one token endpoint call, inside the per-request deadline. */
+    timeoutMs: z._default(z.int().check(z.gte(100), z.lte(10_000)), 3_000),
+  })
+  .check(
+    z.refine((o) => o.grant !== "token-exchange" || o.audience !== undefined || o.resource !== undefined, {
+      error: 'token-exchange needs "audience" or "resource" naming the target',
+      path: ["audience"],
+    }),
+    z.refine((o) => o.grant === "token-exchange" || o.actorToken === undefined, {
+      error: "actorToken applies to token-exchange only",
+      path: ["actorToken"],
+    }),
+    z.refine((o) => o.grant === "cognito-client-metadata" || o.clientMetadata === undefined, {
+      error: "clientMetadata applies to cognito-client-metadata only",
+      path: ["clientMetadata"],
+    }),
+  );
+
+const OboTarget = z.strictObject({
+  mode: z.literal("obo"),
+  ...targetCommon,
+  /** Header that carries the exchanged token; default Authorization. */
+  header: z.optional(z.union([z.literal("Authorization"), headerName()])),
+  obo: OboSettings,
+});
 
 const Target = z.discriminatedUnion("mode", [ForwardTarget, ClaimsTarget, NoneTarget, OboTarget]);
 
@@ -143,6 +193,14 @@ export const ConfigSchema = z.strictObject({
   mcpPath: z._default(z.string().check(z.regex(/^\/[\x21-\x7e]*$/, "must be an absolute path")), "/mcp"),
   /** RFC 9728 protected-resource-metadata URL, advertised in `WWW-Authenticate` challenges. */
   resourceMetadataUrl: z.optional(httpsUrl()),
+  /** On-behalf-of caches: exchanged tokens (per user and target) and client secrets. */
+  oboCache: z._default(
+    z.strictObject({
+      maxEntries: z._default(z.int().check(z.gte(1), z.lte(100_000)), 5_000),
+      secretMaxAgeSeconds: z._default(z.int().check(z.gte(1), z.lte(3_600)), 300),
+    }),
+    { maxEntries: 5_000, secretMaxAgeSeconds: 300 },
+  ),
   /** Largest accepted Authorization header value, in bytes. */
   maxAuthorizationBytes: z._default(z.int().check(z.gte(1_024), z.lte(65_536)), 16_384),
   jwks: z._default(JwksSettings, {
@@ -157,7 +215,9 @@ export const ConfigSchema = z.strictObject({
 
 export type Config = z.infer<typeof ConfigSchema>;
 export type IssuerConfig = Config["issuers"][number];
-export type TargetConfig = Exclude<Config["targets"][string], { mode: "obo" }>;
+export type TargetConfig = Config["targets"][string];
 export type ClaimsTargetConfig = Extract<TargetConfig, { mode: "claims" }>;
 export type ForwardTargetConfig = Extract<TargetConfig, { mode: "forward" }>;
+export type OboTargetConfig = Extract<TargetConfig, { mode: "obo" }>;
+export type OboSettings = OboTargetConfig["obo"];
 export type ClaimMapping = z.infer<typeof ClaimSpec>;

@@ -19,7 +19,6 @@ export function decide(config: Config, target: string | undefined, id: VerifiedT
     if (config.unlistedTargets === "deny") deny("policy.target_denied");
     return { kind: "no-identity", why: "unlisted-target", target };
   }
-  if (policy.mode === "obo") return deny("config.invalid"); // unreachable: rejected at load
   if (policy.issuers !== undefined && !policy.issuers.includes(id.issuer.issuer)) {
     if (policy.onDenied === "strip") return { kind: "no-identity", why: "issuer-stripped", target };
     deny("policy.target_denied");

@@ -20,7 +20,7 @@ export class ManagedHeaders {
     const names = new Set(DENYLIST);
     for (const target of Object.values(config.targets)) {
       if (target.mode === "claims") for (const h of Object.keys(target.headers)) names.add(canonicalHeaderName(h));
-      if (target.mode === "forward" && target.header !== undefined && target.header !== "Authorization") {
+      if ((target.mode === "forward" || target.mode === "obo") && target.header !== undefined && target.header !== "Authorization") {
         names.add(canonicalHeaderName(target.header));
       }
     }

@@ -1,5 +1,5 @@
 import { expect } from "vitest";
-import { createHandler, type InterceptorHandler } from "../../src/handler.js";
+import { createHandler, type HandlerOptions, type InterceptorHandler } from "../../src/handler.js";
 import { parseConfig } from "../../src/config/load.js";
 import { auditLinesSince, logMark } from "./log-capture.js";
 import { JwksServer } from "./jwks-server.js";
@@ -97,10 +97,10 @@ export class Harness {
     return baseConfig(this.server, patch);
   }
 
-  handler(patch?: (c: Json) => void): InterceptorHandler {
+  handler(patch?: (c: Json) => void, extra: Omit<HandlerOptions, "config"> = {}): InterceptorHandler {
     const loaded = parseConfig(this.config(patch));
     if (!loaded.ok) throw new Error(`test config invalid: ${loaded.problems.join("; ")}`);
-    return createHandler({ config: loaded, ca: testCa });
+    return createHandler({ config: loaded, ca: testCa, ...extra });
   }
 
   stop(): Promise<void> {

@@ -94,7 +94,7 @@ describe("O. Logging (LG)", () => {
     await run(h.handler(), mcpEvent());
     const records = logRecordsSince(mark);
     expect(JSON.stringify(records)).not.toContain("BODY-MARKER-123");
-    expect(records.find((r) => r.message === "JWKS fetch failed")).toMatchObject({ jwksUri: h.server.url("/a/jwks"), why: "JWKS fetch failed: body is not JSON" });
+    expect(records.find((r) => r.message === "JWKS fetch failed")).toMatchObject({ jwksUri: h.server.url("/a/jwks"), why: "body is not JSON" });
     h.server.set("/a/jwks", { kind: "ok", body: { keys: [keyA.publicJwk] } });
   });
 });

@@ -1,0 +1,119 @@
+/**
+ * Amazon Cognito pre token generation trigger (V3_0) for the on-behalf-of pattern: the interceptor asks
+ * Cognito for a client_credentials token with `aws_client_metadata.onBehalfOfToken` = the caller's
+ * verified access token. This trigger verifies that user token again (issuer, app client, `token_use:
+ * access`, expiry) and adds the configured user claims to the machine token as one claim
+ * (`onBehalfOf`). Without a valid user token it adds nothing, or fails the token request (config).
+ * Skipping the verification would let any holder of the client secret mint tokens for any user.
+ */
+import { Logger } from "@aws-lambda-powertools/logger";
+import { JwtVerifier } from "aws-jwt-verify";
+import { SimpleFetcher } from "aws-jwt-verify/https";
+import { SimpleJwksCache } from "aws-jwt-verify/jwk";
+import * as z from "zod/mini";
+import { en } from "zod/locales";
+
+z.config(en());
+
+const claimName = z.string().check(z.regex(/^[A-Za-z0-9_:.-]{1,128}$/));
+
+export const PreTokenConfigSchema = z.strictObject({
+  /** The user pool issuer, e.g. https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf. */
+  issuer: z.url({ protocol: /^https$/ }),
+  /** Default `<issuer>/.well-known/jwks.json`. */
+  jwksUri: z.optional(z.url({ protocol: /^https$/ })),
+  /** App clients whose user access tokens may be exchanged. */
+  userClientIds: z.array(z.string().check(z.minLength(1))).check(z.minLength(1)),
+  /** Machine clients allowed to ask for on-behalf-of tokens (the interceptor's client). */
+  actorClientIds: z.array(z.string().check(z.minLength(1))).check(z.minLength(1)),
+  /** Members of the added claim ← claims of the user token. */
+  claims: z._default(z.record(claimName, claimName), { sub: "sub", username: "username", groups: "cognito:groups" }),
+  /** Name of the claim added to the machine token. */
+  claimName: z._default(claimName, "onBehalfOf"),
+  /** `aws_client_metadata` keys copied into the claim beside the user's (e.g. `target`). */
+  contextKeys: z._default(z.array(z.string().check(z.regex(/^[A-Za-z0-9_]{1,64}$/))), []),
+  /** Without a valid user token: `fail` the token request (default) or `omit` the claim. */
+  onInvalidToken: z._default(z.enum(["fail", "omit"]), "fail"),
+});
+export type PreTokenConfig = z.infer<typeof PreTokenConfigSchema>;
+
+export interface PreTokenEvent {
+  version?: string;
+  triggerSource: string;
+  userPoolId?: string;
+  callerContext?: { clientId?: string };
+  request: { clientMetadata?: Record<string, string> | null; scopes?: string[] };
+  response: { claimsAndScopeOverrideDetails?: unknown };
+}
+
+export interface PreTokenOptions {
+  /** Extra CA certificates for the JWKS fetch (tests). */
+  ca?: string;
+  logger?: Logger;
+}
+
+export function createPreTokenHandler(config: PreTokenConfig, options: PreTokenOptions = {}) {
+  const logger = options.logger ?? new Logger({ serviceName: "cognito-pre-token-obo" });
+  const verifier = JwtVerifier.create(
+    {
+      issuer: config.issuer,
+      audience: null, // Cognito access tokens carry client_id, not aud
+      jwksUri: config.jwksUri ?? `${config.issuer}/.well-known/jwks.json`,
+      customJwtCheck: ({ payload }) => {
+        if (payload.token_use !== "access") throw new Error("not an access token");
+        if (typeof payload.client_id !== "string" || !config.userClientIds.includes(payload.client_id)) throw new Error("client not allowed");
+        if (typeof payload.exp !== "number" || payload.exp <= Date.now() / 1000) throw new Error("expired");
+      },
+    },
+    {
+      jwksCache: new SimpleJwksCache({
+        fetcher: new SimpleFetcher({ defaultRequestOptions: { responseTimeout: 1500, ...(options.ca ? { ca: options.ca } : {}) } }),
+      }),
+    },
+  );
+
+  return async function handler(event: PreTokenEvent): Promise<PreTokenEvent> {
+    if (event.triggerSource !== "TokenGeneration_ClientCredentials") return event;
+    const metadata = event.request.clientMetadata ?? {};
+    const userToken = metadata.onBehalfOfToken;
+    if (userToken === undefined) return event; // a plain machine token, not on behalf of anyone
+    const actor = event.callerContext?.clientId;
+    let claims: Record<string, unknown>;
+    try {
+      if (actor === undefined || !config.actorClientIds.includes(actor)) throw new Error("actor client not allowed");
+      claims = (await verifier.verify(userToken)) as Record<string, unknown>;
+    } catch {
+      logger.warn("on-behalf-of token rejected", { actor, decision: config.onInvalidToken });
+      if (config.onInvalidToken === "fail") throw new Error("on-behalf-of token rejected");
+      return event;
+    }
+    const onBehalfOf: Record<string, unknown> = {};
+    for (const [member, claim] of Object.entries(config.claims)) if (claims[claim] !== undefined) onBehalfOf[member] = claims[claim];
+    for (const key of config.contextKeys) if (typeof metadata[key] === "string") onBehalfOf[key] = metadata[key];
+    event.response.claimsAndScopeOverrideDetails = {
+      accessTokenGeneration: { claimsToAddOrOverride: { [config.claimName]: onBehalfOf } },
+    };
+    logger.info("on-behalf-of claim added", { actor, sub: claims.sub, client_id: claims.client_id });
+    return event;
+  };
+}
+
+function fromEnvironment() {
+  const parsed = (() => {
+    try {
+      return PreTokenConfigSchema.safeParse(JSON.parse(process.env.PRE_TOKEN_CONFIG ?? ""));
+    } catch {
+      return undefined;
+    }
+  })();
+  if (parsed?.success) return createPreTokenHandler(parsed.data);
+  const problems = parsed?.success === false ? z.prettifyError(parsed.error) : "PRE_TOKEN_CONFIG is missing or not JSON";
+  new Logger({ serviceName: "cognito-pre-token-obo" }).error("configuration is invalid: on-behalf-of requests will fail", { problems });
+  return async (event: PreTokenEvent): Promise<PreTokenEvent> => {
+    if (event.request.clientMetadata?.onBehalfOfToken !== undefined) throw new Error("trigger misconfigured");
+    return event;
+  };
+}
+
+/** Lambda entry (dist/cognito-pre-token.mjs, handler `cognito-pre-token.handler`); config in PRE_TOKEN_CONFIG. */
+export const handler = fromEnvironment();

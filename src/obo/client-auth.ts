@@ -1,0 +1,55 @@
+import { randomUUID, sign, type KeyObject } from "node:crypto";
+import type { OboSettings } from "../config/schema.js";
+import type { ClientCredential } from "./secrets.js";
+
+/** The client's authentication to the token endpoint (RFC 6749 §2.3, RFC 7523 `private_key_jwt`). */
+export interface ClientAuth {
+  headers: Record<string, string>;
+  form: Record<string, string>;
+}
+
+export class ClientAuthMismatch extends Error {}
+
+const formEncode = (s: string) => encodeURIComponent(s).replace(/%20/g, "+");
+const b64url = (v: string | Buffer) => Buffer.from(v).toString("base64url");
+
+function assertionAlg(key: KeyObject): { alg: string; hash: string | null; dsa?: "ieee-p1363" } {
+  const type = key.asymmetricKeyType;
+  if (type === "rsa") return { alg: "RS256", hash: "sha256" };
+  if (type === "ed25519") return { alg: "EdDSA", hash: null };
+  if (type === "ec") {
+    const curve = key.asymmetricKeyDetails?.namedCurve;
+    if (curve === "prime256v1") return { alg: "ES256", hash: "sha256", dsa: "ieee-p1363" };
+    if (curve === "secp384r1") return { alg: "ES384", hash: "sha384", dsa: "ieee-p1363" };
+  }
+  throw new ClientAuthMismatch("unsupported private key type");
+}
+
+/** RFC 7523 §3 client assertion: iss = sub = client id, aud = the token endpoint, short-lived, unique. */
+export function clientAssertion(clientId: string, tokenEndpoint: string, key: KeyObject, nowSeconds: number): string {
+  const { alg, hash, dsa } = assertionAlg(key);
+  const input = `${b64url(JSON.stringify({ alg, typ: "JWT" }))}.${b64url(
+    JSON.stringify({ iss: clientId, sub: clientId, aud: tokenEndpoint, jti: randomUUID(), iat: nowSeconds, exp: nowSeconds + 60 }),
+  )}`;
+  const signature = sign(hash, Buffer.from(input), dsa ? { key, dsaEncoding: dsa } : key);
+  return `${input}.${b64url(signature)}`;
+}
+
+export function clientAuth(settings: OboSettings, credential: ClientCredential): ClientAuth {
+  const { clientAuth: method, clientId, tokenEndpoint } = settings;
+  if (method === "private_key_jwt") {
+    if (credential.kind !== "private-key") throw new ClientAuthMismatch("private_key_jwt needs a private_key in the secret");
+    return {
+      headers: {},
+      form: {
+        client_id: clientId,
+        client_assertion_type: "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+        client_assertion: clientAssertion(clientId, tokenEndpoint, credential.key, Math.floor(Date.now() / 1000)),
+      },
+    };
+  }
+  if (credential.kind !== "secret") throw new ClientAuthMismatch(`${method} needs a client secret`);
+  if (method === "client_secret_post") return { headers: {}, form: { client_id: clientId, client_secret: credential.secret } };
+  const basic = Buffer.from(`${formEncode(clientId)}:${formEncode(credential.secret)}`).toString("base64");
+  return { headers: { authorization: `Basic ${basic}` }, form: {} };
+}

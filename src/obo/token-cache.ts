@@ -1,0 +1,50 @@
+/**
+ * Exchanged tokens, in memory only (security.md §1.5 §5, OBO-13..16): one entry per
+ * issuer + subject + inbound client + target + scope + inbound token, never shared across users or
+ * targets; an entry expires no later than either token minus the leeway; concurrent misses for one
+ * key share one request; the least recently used entry goes first when the cache is full.
+ */
+interface Entry {
+  token: string;
+  expiresAt: number;
+}
+
+export class TokenCache {
+  private readonly entries = new Map<string, Entry>();
+  private readonly inflight = new Map<string, Promise<Entry>>();
+
+  constructor(private readonly maxEntries: number) {}
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** A cached token, or the result of `load` (shared by concurrent callers of the same key). */
+  async get(key: string, nowSeconds: number, load: () => Promise<Entry>): Promise<{ token: string; hit: boolean }> {
+    const cached = this.entries.get(key);
+    if (cached && cached.expiresAt > nowSeconds) {
+      this.entries.delete(key);
+      this.entries.set(key, cached);
+      return { token: cached.token, hit: true };
+    }
+    if (cached) this.entries.delete(key);
+    let pending = this.inflight.get(key);
+    if (!pending) {
+      pending = load().finally(() => this.inflight.delete(key));
+      this.inflight.set(key, pending);
+      const entry = await pending;
+      if (entry.expiresAt > nowSeconds) this.remember(key, entry);
+      return { token: entry.token, hit: false };
+    }
+    return { token: (await pending).token, hit: false };
+  }
+
+  private remember(key: string, entry: Entry): void {
+    this.entries.set(key, entry);
+    while (this.entries.size > this.maxEntries) {
+      const oldest = this.entries.keys().next().value;
+      if (oldest === undefined) break;
+      this.entries.delete(oldest);
+    }
+  }
+}

@@ -1,0 +1,120 @@
+import { TOKEN_TYPE, type OboSettings } from "../config/schema.js";
+import { deny } from "../respond/reasons.js";
+
+/**
+ * Pure halves of a token-endpoint call: the form to send (RFC 8693 §2.1, or Cognito client_credentials
+ * with `aws_client_metadata`) and the checks on the answer (RFC 8693 §2.2, security.md group L).
+ */
+export const TOKEN_EXCHANGE_GRANT = "urn:ietf:params:oauth:grant-type:token-exchange";
+export const MAX_TOKEN_RESPONSE_BYTES = 65_536;
+export const MAX_ISSUED_TOKEN_BYTES = 16_384;
+
+export function exchangeForm(settings: OboSettings, subjectToken: string, actorToken: string | undefined, target: string): Record<string, string> {
+  const form: Record<string, string> = {};
+  if (settings.grant === "cognito-client-metadata") {
+    form.grant_type = "client_credentials";
+    form.aws_client_metadata = JSON.stringify({ ...settings.clientMetadata, target, onBehalfOfToken: subjectToken });
+  } else {
+    form.grant_type = TOKEN_EXCHANGE_GRANT;
+    form.subject_token = subjectToken;
+    form.subject_token_type = TOKEN_TYPE.accessToken;
+    form.requested_token_type = settings.requestedTokenType;
+    if (settings.audience !== undefined) form.audience = settings.audience;
+    if (settings.resource !== undefined) form.resource = settings.resource;
+    if (actorToken !== undefined) {
+      form.actor_token = actorToken;
+      form.actor_token_type = TOKEN_TYPE.accessToken;
+    }
+  }
+  if (settings.scope !== undefined) form.scope = settings.scope;
+  return form;
+}
+
+/** The token endpoint refused the client itself: the secret may have rotated (refresh once, retry). */
+export class InvalidClient extends Error {}
+
+export interface IssuedToken {
+  token: string;
+  /** Seconds since the epoch, from `expires_in` or the token's own `exp`, when known. */
+  expiresAt: number | undefined;
+}
+
+const REFUSED = new Set(["invalid_target", "invalid_scope", "unauthorized_client", "access_denied", "invalid_request", "unsupported_grant_type"]);
+const ISSUED_TYPES = new Set<string>([TOKEN_TYPE.accessToken, TOKEN_TYPE.jwt]);
+/** RFC 6750 b64token: what an Authorization header value may carry. */
+const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
+
+function parseJson(body: Buffer): Record<string, unknown> | undefined {
+  try {
+    const v: unknown = JSON.parse(body.toString("utf8"));
+    return typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The OAuth `error` code of a failed answer, for the log (never the body). */
+export function oauthError(body: Buffer): string | undefined {
+  const e = parseJson(body)?.error;
+  return typeof e === "string" ? e.slice(0, 64) : undefined;
+}
+
+/** What a good answer must look like for one request. */
+export interface Expectation {
+  /** RFC 8693 answers carry `issued_token_type`; client_credentials answers do not. */
+  issuedTokenType: boolean;
+  /** The target's identifier, checked against `aud` when the issued token is a readable JWT. */
+  audience: string | undefined;
+  /** The scopes asked for: the answer may not be broader. */
+  scope: string | undefined;
+}
+
+export function expectationFor(settings: OboSettings): Expectation {
+  const exchange = settings.grant === "token-exchange";
+  return { issuedTokenType: exchange, audience: exchange ? (settings.audience ?? settings.resource) : undefined, scope: settings.scope };
+}
+
+export function readTokenResponse(status: number, body: Buffer, expect: Expectation, subjectToken: string, nowSeconds: number): IssuedToken {
+  if (status >= 500) deny("obo.unavailable");
+  const json = parseJson(body);
+  if (status !== 200) {
+    const error = json?.error;
+    if (error === "invalid_client") throw new InvalidClient();
+    if (error === "invalid_grant") deny("obo.subject_rejected");
+    if (typeof error === "string" && REFUSED.has(error)) deny("obo.refused");
+    return deny("obo.invalid_response");
+  }
+  if (json === undefined) return deny("obo.invalid_response");
+  const { access_token: token, token_type: tokenType, issued_token_type: issuedType, expires_in: expiresIn, scope } = json;
+  if (typeof token !== "string" || token === "" || typeof tokenType !== "string") return deny("obo.invalid_response");
+  if (tokenType.toLowerCase() !== "bearer") deny("obo.invalid_response");
+  if (expect.issuedTokenType && (typeof issuedType !== "string" || !ISSUED_TYPES.has(issuedType))) deny("obo.invalid_response");
+  // Never the caller's own token back (that would be passthrough), never something a header cannot carry.
+  if (token === subjectToken || token.length > MAX_ISSUED_TOKEN_BYTES || !B64TOKEN.test(token)) deny("obo.invalid_response");
+  if (scope !== undefined) {
+    if (typeof scope !== "string") deny("obo.invalid_response");
+    const asked = new Set((expect.scope ?? "").split(" ").filter(Boolean));
+    if ((scope as string).split(" ").some((s) => s !== "" && !asked.has(s))) deny("obo.invalid_response");
+  }
+  let expiresAt = typeof expiresIn === "number" && Number.isFinite(expiresIn) && expiresIn > 0 ? nowSeconds + expiresIn : undefined;
+  const claims = readableJwtClaims(token);
+  if (claims !== undefined) {
+    const aud = claims.aud;
+    const audiences = typeof aud === "string" ? [aud] : Array.isArray(aud) ? aud : [];
+    if (expect.audience !== undefined && !audiences.includes(expect.audience)) deny("obo.invalid_response");
+    if (typeof claims.exp === "number") expiresAt = Math.min(expiresAt ?? claims.exp, claims.exp);
+  }
+  return { token, expiresAt };
+}
+
+/** Claims of an issued token that is a JWT (it came over TLS from the token endpoint: read, not verified). */
+function readableJwtClaims(token: string): Record<string, unknown> | undefined {
+  const parts = token.split(".");
+  if (parts.length !== 3) return undefined;
+  try {
+    const v: unknown = JSON.parse(Buffer.from(parts[1]!, "base64url").toString("utf8"));
+    return typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
