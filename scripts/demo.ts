@@ -21,8 +21,9 @@ function describeSeen(stack: Stack, seen: Record<string, unknown>): string {
   const headers = Object.entries(seen.headers as Record<string, string>)
     .filter(([k]) => k !== "authorization")
     .map(([k, v]) => `${k}=${v.replace(stack.acme.issuer, "<acme>").replace(stack.globex.issuer, "<globex>")}`);
-  const token = seen.token as { verified: boolean; iss: string; sub: string; aud: string[] | string } | undefined;
-  const parts = token ? [`Bearer token verified: iss=${org(token.iss)} sub=${token.sub} aud=${[token.aud].flat().join(",")}`] : [];
+  const token = seen.token as { verified: boolean; iss: string; sub: string; aud: string[] | string; act?: { sub: string } } | undefined;
+  const act = token?.act ? ` act=${token.act.sub}` : "";
+  const parts = token ? [`Bearer token verified: iss=${org(token.iss)} sub=${token.sub} aud=${[token.aud].flat().join(",")}${act}`] : [];
   parts.push(...headers);
   return parts.length > 0 ? parts.join("; ") : "(no identity, no credential)";
 }
@@ -46,7 +47,7 @@ async function main(): Promise<number> {
     }
     const listed = (await client.listTools()).tools.length;
     rows.push({ user, target: "(tools/list)", mode: "-", expected: "allow", decision: "allow", saw: `${listed} tools, no identity to any target` });
-    for (const target of ["orders", "crm", "reports", "weather"]) {
+    for (const target of ["orders", "crm", "erp", "reports", "weather"]) {
       const before = calls(target);
       let decision = "allow";
       let saw: string;
@@ -65,7 +66,7 @@ async function main(): Promise<number> {
     const alice = await stack.acme.userToken("alice");
     const bob = await stack.globex.userToken("bob");
     await session("alice@acme", alice, {});
-    await session("bob@globex", bob, { orders: "deny forward.audience_not_bound" });
+    await session("bob@globex", bob, { orders: "deny forward.audience_not_bound", erp: "deny policy.target_denied" });
     const [h, p, sig] = alice.split(".");
     const forgedClaims = { ...(JSON.parse(Buffer.from(p!, "base64url").toString()) as object), sub: "admin" };
     const forged = `${h}.${Buffer.from(JSON.stringify(forgedClaims)).toString("base64url")}.${sig}`;

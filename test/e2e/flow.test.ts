@@ -41,7 +41,7 @@ describe("identity at each target", () => {
   it("tools/list shows every target's tools with the <target>___ prefix", async () => {
     const client = await connect(s.gateway.url, await tokenFor(s.acme, "alice"));
     const names = (await client.listTools()).tools.map((t) => t.name).sort();
-    expect(names).toEqual(["crm___echo", "crm___whoami", "orders___echo", "orders___whoami", "reports___echo", "reports___whoami", "weather___echo", "weather___whoami"]);
+    expect(names).toEqual(["crm___echo", "crm___whoami", "erp___echo", "erp___whoami", "orders___echo", "orders___whoami", "reports___echo", "reports___whoami", "weather___echo", "weather___whoami"]);
     await client.close();
   });
 
@@ -77,6 +77,29 @@ describe("identity at each target", () => {
     await client.close();
   });
 
+  it("obo: erp receives a token exchanged at the user's IdP: sub = the user, act = the interceptor, aud = erp-api; never the caller's token", async () => {
+    const token = await tokenFor(s.acme, "alice");
+    const client = await connect(s.gateway.url, token);
+    const seen = await whoami(client, "erp");
+    expect(seen).toEqual({
+      headers: { authorization: "(bearer token)" },
+      token: { verified: true, iss: s.acme.issuer, sub: "alice", aud: "erp-api", act: { sub: "gateway-interceptor" } },
+    });
+    const sent = String(s.targets.erp.seen.at(-1)?.authorization);
+    expect(sent).not.toBe(`Bearer ${token}`);
+    registerToken(sent.slice(7));
+    expect(s.secretsManager.reads.length).toBeGreaterThanOrEqual(1);
+    await client.close();
+  });
+
+  it("obo for another organisation's user: erp accepts Acme users only → 403 policy.target_denied, erp never called", async () => {
+    const client = await connect(s.gateway.url, await tokenFor(s.globex, "bob"));
+    const before = s.targets.erp.seen.length;
+    expect(await denialOf(whoami(client, "erp"))).toBe("policy.target_denied");
+    expect(s.targets.erp.seen.length).toBe(before);
+    await client.close();
+  });
+
   it("none and unlisted: reports keeps only its own credential; weather receives nothing", async () => {
     const client = await connect(s.gateway.url, await tokenFor(s.acme, "carol"));
     expect(await whoami(client, "reports")).toEqual({ headers: { "x-api-key": "reports-static-api-key" } });
@@ -101,7 +124,7 @@ describe("what never reaches a target", () => {
         expect(headers.authorization).toBeUndefined();
       }
     }
-    for (const name of ["reports", "weather", "orders"] as const) {
+    for (const name of ["reports", "weather", "orders", "erp"] as const) {
       for (const headers of s.targets[name].seen) expect(Object.keys(headers).filter((h) => h.startsWith("x-user-") || h === "x-org-id")).toEqual([]);
     }
   });

@@ -256,7 +256,7 @@ describe("L. On-behalf-of token exchange (OBO)", () => {
   });
 
   it("OBO-21 a slow STS inside the request deadline → ALLOW(obo); beyond it → DENY(503, obo.unavailable), the handler answers in time", async () => {
-    const shortLambda = { awsRequestId: "short", getRemainingTimeInMillis: () => 2_000 };
+    const shortLambda = { ...lambdaContext("short"), getRemainingTimeInMillis: () => 2_000 };
     sts.behaviour = { kind: "delay", ms: 600, then: { kind: "exchange" } };
     const inTime = await run(handler({ timeoutMs: 5_000 }), pay(), shortLambda);
     expect(inTime.audit.reason).toBe("mode.obo");

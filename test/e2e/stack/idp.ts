@@ -1,6 +1,7 @@
 import { generateKeyPairSync } from "node:crypto";
 import { createServer, type Server } from "node:https";
 import type { AddressInfo } from "node:net";
+import { verifyJwtSync } from "aws-jwt-verify/jwt-verifier";
 import Provider, { errors, type KoaContextWithOIDC } from "oidc-provider";
 import { localhostCert, testCa } from "../../support/tls.js";
 import { httpsRequest } from "./https-client.js";
@@ -29,7 +30,19 @@ export interface IdpOptions {
   scope: string;
   clientId: string;
   clientSecret: string;
+  /** Registers an RFC 8693 token-exchange grant for this client (the gateway's interceptor). */
+  exchange?: {
+    clientId: string;
+    clientSecret: string;
+    /** Audiences a token may be exchanged for, with the scope each may carry. */
+    audiences: Record<string, string>;
+    /** Users whose tokens this IdP refuses to exchange (policy: they may not be delegated). */
+    refuseUsers?: string[];
+  };
 }
+
+export const TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange";
+const ACCESS_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:access_token";
 
 export class Idp {
   issuer = "";
@@ -86,7 +99,7 @@ export class Idp {
     const jwk = { ...privateKey.export({ format: "jwk" }), kid: this.kid, use: "sig", alg: "RS256" };
     const provider = new Provider(this.issuer, {
       jwks: { keys: [jwk as never] },
-      scopes: options.scope.split(" "),
+      scopes: [...new Set([...options.scope.split(" "), ...Object.values(options.exchange?.audiences ?? {}).flatMap((v) => v.split(" "))])],
       clients: [
         {
           client_id: options.clientId,
@@ -95,6 +108,9 @@ export class Idp {
           redirect_uris: [],
           response_types: [],
         },
+        ...(options.exchange
+          ? [{ client_id: options.exchange.clientId, client_secret: options.exchange.clientSecret, grant_types: [TOKEN_EXCHANGE], redirect_uris: [], response_types: [] }]
+          : []),
       ],
       features: {
         clientCredentials: { enabled: true },
@@ -119,7 +135,10 @@ export class Idp {
             const accountId = "accountId" in token ? token.accountId : undefined;
             const user = accountId !== undefined && Object.hasOwn(options.users, accountId) ? options.users[accountId] : undefined;
             if (user) Object.assign(jwt.payload, user);
-            jwt.payload.aud = options.audiences.length === 1 ? options.audiences[0] : options.audiences;
+            // Exchanged tokens keep the audience of the target they were issued for, and name the
+            // exchanging client as the current actor (RFC 8693 §4.1).
+            if ("gty" in token && token.gty === "token_exchange") jwt.payload.act = { sub: token.clientId };
+            else jwt.payload.aud = options.audiences.length === 1 ? options.audiences[0] : options.audiences;
           },
         },
       },
@@ -154,6 +173,51 @@ export class Idp {
       },
       ["username", "resource", "scope", "ttl"],
     );
+    if (options.exchange) this.registerExchange(provider, options.exchange, publicJwk(jwk));
     return provider;
   }
+
+  /**
+   * RFC 8693 token exchange: the subject token must be one of this IdP's own access tokens (signature,
+   * `typ`, issuer, expiry); the new token keeps the user as `sub`, names the target in `aud`, and
+   * records the exchanging client as the actor (`act`, RFC 8693 §4.1).
+   */
+  private registerExchange(provider: Provider, exchange: NonNullable<IdpOptions["exchange"]>, verificationJwk: Record<string, unknown>): void {
+    provider.registerGrantType(
+      TOKEN_EXCHANGE,
+      async (ctx) => {
+        const client = ctx.oidc.client!;
+        const params = ctx.oidc.params as Record<string, string | undefined>;
+        if (params.subject_token_type !== ACCESS_TOKEN_TYPE) throw new errors.InvalidRequest("unsupported subject_token_type");
+        let subject: Record<string, unknown>;
+        try {
+          const header = JSON.parse(Buffer.from(String(params.subject_token).split(".")[0]!, "base64url").toString()) as { typ?: string };
+          if (header.typ !== "at+jwt") throw new Error("typ");
+          subject = verifyJwtSync(String(params.subject_token), verificationJwk as never, { issuer: this.issuer, audience: null }) as Record<string, unknown>;
+          if (typeof subject.exp !== "number" || subject.exp <= Date.now() / 1000) throw new Error("expired");
+        } catch {
+          throw new errors.InvalidGrant("subject token rejected");
+        }
+        const sub = String(subject.sub);
+        if (exchange.refuseUsers?.includes(sub)) throw new errors.InvalidGrant("subject may not be delegated");
+        const audience = params.audience ?? "";
+        const allowedScope = exchange.audiences[audience];
+        if (allowedScope === undefined) throw new errors.InvalidTarget("audience not allowed");
+        const scope = (params.scope ?? allowedScope).split(" ").filter((s) => allowedScope.split(" ").includes(s)).join(" ");
+        const grant = new provider.Grant({ accountId: sub, clientId: client.clientId });
+        grant.addResourceScope(audience, scope);
+        const grantId = await grant.save();
+        const at = new provider.AccessToken({ accountId: sub, client, grantId, gty: "token_exchange", scope });
+        at.resourceServer = new provider.ResourceServer(audience, { scope, audience, accessTokenFormat: "jwt", jwt: { sign: { alg: "RS256" } } });
+        const value = await at.save();
+        ctx.body = { access_token: value, issued_token_type: ACCESS_TOKEN_TYPE, token_type: "Bearer", expires_in: at.expiration, scope };
+      },
+      ["subject_token", "subject_token_type", "requested_token_type", "audience", "resource", "scope", "actor_token", "actor_token_type"],
+    );
+  }
+}
+
+function publicJwk(jwk: Record<string, unknown>): Record<string, unknown> {
+  const { d: _d, p: _p, q: _q, dp: _dp, dq: _dq, qi: _qi, ...pub } = jwk;
+  return pub;
 }

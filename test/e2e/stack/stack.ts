@@ -1,9 +1,10 @@
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { Gateway, type GatewayTarget } from "./gateway.js";
-import { Idp, type IdpUser } from "./idp.js";
+import { Idp, type IdpOptions, type IdpUser } from "./idp.js";
 import { LambdaHost } from "./lambda-host.js";
 import { McpTarget } from "./mcp-target.js";
+import { SecretsManagerServer } from "../../support/secrets-manager-server.js";
 
 /**
  * The whole flow on loopback from real parts: two organisations' OpenID Providers (and a third,
@@ -11,13 +12,15 @@ import { McpTarget } from "./mcp-target.js";
  * own process with its config from the environment. Used by the e2e suite and by `npm run demo`.
  */
 export const GATEWAY_RESOURCE = "https://gateway.example/mcp";
+const OBO_SECRET_ARN = "arn:aws:secretsmanager:eu-west-1:111122223333:secret:gateway-interceptor-AbCdEf";
 const user = (email: string, org: string, groups: string[]): IdpUser => ({ email, groups, org_id: org });
 
 export interface Stack {
   acme: Idp;
   globex: Idp;
   initech: Idp;
-  targets: Record<"orders" | "crm" | "reports" | "weather", McpTarget>;
+  targets: Record<"orders" | "crm" | "erp" | "reports" | "weather", McpTarget>;
+  secretsManager: SecretsManagerServer;
   gateway: Gateway;
   lambda: LambdaHost;
   interceptorConfig: Record<string, unknown>;
@@ -34,23 +37,38 @@ export interface StackOptions {
 export async function startStack(options: StackOptions): Promise<Stack> {
   const started: { stop(): Promise<void> }[] = [];
   try {
-    const idp = async (name: string, users: Record<string, IdpUser>, audiences: string[]) => {
-      const p = await new Idp({ name, users, resource: GATEWAY_RESOURCE, audiences, scope: "mcp/invoke", clientId: `${name}-agent`, clientSecret: `${name}-agent-secret-0123456789` }).start();
+    // The interceptor's own client at Acme's IdP, for on-behalf-of exchanges; its secret lives in
+    // (a loopback stand-in for) AWS Secrets Manager, read by the real SDK inside the Lambda process.
+    const exchangeClient = { clientId: "gateway-interceptor", clientSecret: "acme-gateway-interceptor-secret-42" };
+    const secretsManager = await new SecretsManagerServer().start();
+    started.push(secretsManager);
+    secretsManager.put(OBO_SECRET_ARN, exchangeClient.clientSecret);
+    const idp = async (name: string, users: Record<string, IdpUser>, audiences: string[], exchange?: IdpOptions["exchange"]) => {
+      const p = await new Idp({ name, users, resource: GATEWAY_RESOURCE, audiences, scope: "mcp/invoke", clientId: `${name}-agent`, clientSecret: `${name}-agent-secret-0123456789`, ...(exchange ? { exchange } : {}) }).start();
       started.push(p);
       return p;
     };
     // Acme's tokens are issued for the gateway and for the orders API (RFC 8707 multi-resource);
     // Globex's only for the gateway, so forwarding them to orders is refused.
-    const acme = await idp("acme", { alice: user("alice@acme.example", "acme", ["eng", "ops"]), carol: user("carol@acme.example", "acme", ["finance"]) }, ["mcp-gateway", "orders-api"]);
+    const acme = await idp("acme", { alice: user("alice@acme.example", "acme", ["eng", "ops"]), carol: user("carol@acme.example", "acme", ["finance"]) }, ["mcp-gateway", "orders-api"], {
+      ...exchangeClient,
+      audiences: { "erp-api": "erp.read" },
+    });
     const globex = await idp("globex", { bob: user("bob@globex.example", "globex", ["sales"]) }, ["mcp-gateway"]);
     const initech = await idp("initech", { mallory: user("mallory@initech.example", "initech", ["eng"]) }, ["mcp-gateway"]);
 
-    const target = async (name: string, verify: boolean) => {
-      const t = await new McpTarget(name, verify ? { issuers: [acme, globex].map((i) => ({ issuer: i.issuer, jwksUri: i.jwksUri })), audience: "orders-api" } : undefined).start();
+    const target = async (name: string, verify?: { audience: string; issuers: Idp[] }) => {
+      const t = await new McpTarget(name, verify ? { issuers: verify.issuers.map((i) => ({ issuer: i.issuer, jwksUri: i.jwksUri })), audience: verify.audience } : undefined).start();
       started.push(t);
       return t;
     };
-    const targets = { orders: await target("orders", true), crm: await target("crm", false), reports: await target("reports", false), weather: await target("weather", false) };
+    const targets = {
+      orders: await target("orders", { audience: "orders-api", issuers: [acme, globex] }),
+      crm: await target("crm"),
+      erp: await target("erp", { audience: "erp-api", issuers: [acme] }),
+      reports: await target("reports"),
+      weather: await target("weather"),
+    };
 
     const interceptorConfig: Record<string, unknown> = {
       issuers: [acme, globex].map((i) => ({ issuer: i.issuer, jwksUri: i.jwksUri, audience: ["mcp-gateway"], clientIds: [i.options.clientId], requireTyp: "at+jwt", requiredScopes: ["mcp/invoke"] })),
@@ -59,19 +77,35 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       targets: {
         orders: { mode: "forward", audience: "orders-api" },
         crm: { mode: "claims", headers: { "x-user-sub": "sub", "x-user-email": "email", "x-user-groups": "groups", "x-org-id": "org_id" } },
+        // On behalf of Acme users only: the exchange happens at Acme's IdP.
+        erp: {
+          mode: "obo",
+          issuers: [acme.issuer],
+          obo: { grant: "token-exchange", tokenEndpoint: `${acme.issuer}/token`, clientId: exchangeClient.clientId, clientSecretArn: OBO_SECRET_ARN, audience: "erp-api", scope: "erp.read" },
+        },
         reports: { mode: "none" },
       },
       unlistedTargets: "strip",
     };
     options.patchConfig?.(interceptorConfig);
 
-    const lambda = await new LambdaHost(options.bundlePath, { INTERCEPTOR_CONFIG: JSON.stringify(interceptorConfig), NODE_EXTRA_CA_CERTS: options.caFile }).start();
+    // The Lambda's environment: config, the CA bundle, and the AWS SDK's standard settings.
+    const lambda = await new LambdaHost(options.bundlePath, {
+      INTERCEPTOR_CONFIG: JSON.stringify(interceptorConfig),
+      NODE_EXTRA_CA_CERTS: options.caFile,
+      AWS_REGION: "eu-west-1",
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: secretsManager.url,
+      AWS_ACCESS_KEY_ID: "AKIDLOCALTEST",
+      AWS_SECRET_ACCESS_KEY: "local-test-secret-key",
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+    }).start();
     started.push(lambda);
 
     // Each target's own outbound credential and allowlist, as configured on the gateway (§4, §9).
     const gatewayTargets: GatewayTarget[] = [
       { name: "orders", url: targets.orders.url, credential: { authorization: "Bearer static-orders-client-credential" }, allowedRequestHeaders: [] },
       { name: "crm", url: targets.crm.url, credential: { "x-api-key": "crm-static-api-key" }, allowedRequestHeaders: ["x-user-sub", "x-user-email", "x-user-groups", "x-org-id"] },
+      { name: "erp", url: targets.erp.url, credential: { authorization: "Bearer static-erp-client-credential" }, allowedRequestHeaders: [] },
       { name: "reports", url: targets.reports.url, credential: { "x-api-key": "reports-static-api-key" }, allowedRequestHeaders: ["x-user-sub"] },
       // Not in the interceptor's policy, and it allowlists identity-looking headers: the spoofing bait.
       { name: "weather", url: targets.weather.url, credential: {}, allowedRequestHeaders: ["x-user-sub", "x-user-email", "x-remote-user"] },
@@ -80,7 +114,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     started.push(gateway);
 
     return {
-      acme, globex, initech, targets, gateway, lambda, interceptorConfig,
+      acme, globex, initech, targets, secretsManager, gateway, lambda, interceptorConfig,
       stop: async () => {
         for (const part of started.reverse()) await part.stop();
       },

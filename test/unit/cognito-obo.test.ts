@@ -1,0 +1,130 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { CognitoEndpoint } from "../support/cognito-endpoint.js";
+import { loadPreTokenBundle } from "../support/dist.js";
+import { jwksOf, rsaKey } from "../support/keys.js";
+import { SecretsManagerServer } from "../support/secrets-manager-server.js";
+import { buildToken } from "../support/tokens.js";
+import { expectAllow, expectDeny, Harness, type Json, keyA, mcpEvent, mcpOf, nowSeconds, run, withAuth } from "../support/harness.js";
+import { testCa } from "../support/tls.js";
+
+/**
+ * The Cognito on-behalf-of pattern end to end on loopback: the interceptor (obo, grant
+ * cognito-client-metadata) → a Cognito-style token endpoint → the real pre token generation trigger
+ * from dist/cognito-pre-token.mjs → a machine token carrying `onBehalfOf`.
+ */
+const POOL = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_TestPool";
+const poolKey = rsaKey("pool-1");
+const h = new Harness();
+const sm = new SecretsManagerServer();
+const SECRET_ARN = "arn:aws:secretsmanager:eu-west-1:111122223333:secret:cognito-obo-AbCdEf";
+const interceptorClient = { id: "gateway-interceptor", secret: "cognito-interceptor-secret-0123456789" };
+let cognito: CognitoEndpoint;
+type Trigger = (event: Json) => Promise<Json>;
+let trigger: Trigger;
+let failingTrigger: Trigger;
+let omittingTrigger: Trigger;
+
+const userToken = (claims: Json = {}, key = poolKey) =>
+  buildToken({
+    header: { alg: "RS256", kid: key.kid },
+    payload: { sub: "5f1c-alice", "cognito:groups": ["finance"], iss: POOL, client_id: "web-app", token_use: "access", scope: "mcp/invoke", username: "alice", iat: nowSeconds() - 5, exp: nowSeconds() + 600, jti: `u-${Math.random()}`, ...claims },
+    key,
+  });
+
+beforeAll(async () => {
+  await Promise.all([h.start(), sm.start()]);
+  h.server.set("/pool/jwks", { kind: "ok", body: jwksOf(poolKey) });
+  const bundle = await loadPreTokenBundle();
+  const config = (onInvalidToken: "fail" | "omit") =>
+    bundle.PreTokenConfigSchema.parse({ issuer: POOL, jwksUri: h.server.url("/pool/jwks"), userClientIds: ["web-app"], actorClientIds: [interceptorClient.id], contextKeys: ["target"], onInvalidToken });
+  failingTrigger = bundle.createPreTokenHandler(config("fail"), { ca: testCa }) as unknown as Trigger;
+  omittingTrigger = bundle.createPreTokenHandler(config("omit"), { ca: testCa }) as unknown as Trigger;
+  trigger = failingTrigger;
+  cognito = await new CognitoEndpoint(POOL, poolKey, interceptorClient, (e) => trigger(e)).start();
+  sm.put(SECRET_ARN, JSON.stringify({ client_secret: interceptorClient.secret }));
+});
+afterAll(() => Promise.all([h.stop(), sm.stop(), cognito.stop()]));
+beforeEach(() => {
+  trigger = failingTrigger;
+});
+
+const setup = (c: Json) => {
+  (c.issuers as Json[]).push({ issuer: POOL, jwksUri: h.server.url("/pool/jwks"), clientIds: ["web-app"], tokenUse: "access" });
+  (c.targets as Json).ledger = {
+    mode: "obo",
+    obo: { grant: "cognito-client-metadata", tokenEndpoint: cognito.url, clientId: interceptorClient.id, clientSecretArn: SECRET_ARN, scope: "ledger/read", clientMetadata: { callerApp: "agentcore-gateway" } },
+  };
+};
+const handler = () => h.handler(setup, { secretsClientConfig: sm.clientConfig() });
+const claimsOf = (token: string) => JSON.parse(Buffer.from(token.split(".")[1]!, "base64url").toString()) as Json;
+const event = (token: string) => mcpEvent({ name: "ledger___balance", headers: withAuth(token) });
+
+describe("Cognito on-behalf-of (aws_client_metadata + pre token generation V3)", () => {
+  it("the machine token names the interceptor as client and carries the verified user in onBehalfOf", async () => {
+    const o = await run(handler(), event(userToken()));
+    const issued = mcpOf(o).transformedGatewayRequest!.headers!.Authorization!.slice(7);
+    expectAllow(o, { Authorization: `Bearer ${issued}` });
+    expect(claimsOf(issued)).toMatchObject({
+      sub: interceptorClient.id,
+      client_id: interceptorClient.id,
+      token_use: "access",
+      scope: "ledger/read",
+      onBehalfOf: { sub: "5f1c-alice", username: "alice", groups: ["finance"], target: "ledger" },
+    });
+    const sent = cognito.events.at(-1) as { request: { clientMetadata: Record<string, string> } };
+    expect(Object.keys(sent.request.clientMetadata).sort()).toEqual(["callerApp", "onBehalfOfToken", "target"]);
+  });
+
+  it("the trigger refuses a user token the interceptor did not verify (forged) → the token request fails", async () => {
+    const forged = userToken({}, keyA);
+    const direct = (await failingTrigger({
+      version: "3",
+      triggerSource: "TokenGeneration_ClientCredentials",
+      callerContext: { clientId: interceptorClient.id },
+      request: { clientMetadata: { onBehalfOfToken: forged } },
+      response: {},
+    }).catch((e: Error) => e.message)) as unknown;
+    expect(direct).toBe("on-behalf-of token rejected");
+  });
+
+  it("a trigger failure reaches the caller as DENY(403, obo.refused), never as the caller's own token", async () => {
+    trigger = async () => {
+      throw new Error("rejected");
+    };
+    const inbound = userToken();
+    const o = await run(handler(), event(inbound));
+    expectDeny(o, 403, "obo.refused");
+    expect(JSON.stringify(o.output)).not.toContain(inbound.split(".")[1]);
+  });
+
+  const triggerEvent = (token: string | undefined, clientId = interceptorClient.id, triggerSource = "TokenGeneration_ClientCredentials") => ({
+    version: "3",
+    triggerSource,
+    callerContext: { clientId },
+    request: { clientMetadata: token === undefined ? null : { onBehalfOfToken: token, target: "ledger" }, scopes: [] },
+    response: { claimsAndScopeOverrideDetails: null },
+  });
+
+  it.each([
+    ["expired", () => userToken({ exp: nowSeconds() - 1 })],
+    ["an ID token", () => userToken({ token_use: "id" })],
+    ["from another app client", () => userToken({ client_id: "other-app" })],
+    ["from another issuer", () => userToken({ iss: "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Other" })],
+  ])("the trigger refuses a user token that is %s (fail mode: throws; omit mode: adds nothing)", async (_n, make) => {
+    const token = make();
+    await expect(failingTrigger(triggerEvent(token))).rejects.toThrow("on-behalf-of token rejected");
+    const omitted = await omittingTrigger(triggerEvent(token));
+    expect((omitted.response as Json).claimsAndScopeOverrideDetails).toBeNull();
+  });
+
+  it("the trigger refuses a machine client that is not an allowed actor", async () => {
+    await expect(failingTrigger(triggerEvent(userToken(), "some-other-client"))).rejects.toThrow("on-behalf-of token rejected");
+  });
+
+  it("without onBehalfOfToken, or for another trigger source, the event is returned unchanged", async () => {
+    const plain = triggerEvent(undefined);
+    expect(await failingTrigger(structuredClone(plain))).toEqual(plain);
+    const user = triggerEvent(userToken(), interceptorClient.id, "TokenGeneration_Authentication");
+    expect(await failingTrigger(structuredClone(user))).toEqual(user);
+  });
+});
