@@ -47,7 +47,11 @@ describe("N. Robustness, isolation and configuration (RB)", () => {
       ["INTERCEPTOR_CONFIG_FILE missing", { INTERCEPTOR_CONFIG_FILE: "/nonexistent/config.json" }, "(config source): cannot read the configuration (ENOENT); set INTERCEPTOR_CONFIG or INTERCEPTOR_CONFIG_FILE"],
       ["no source and no file beside the bundle", {}, "(config source): cannot read the configuration (ENOENT); set INTERCEPTOR_CONFIG or INTERCEPTOR_CONFIG_FILE"],
       ["a wrong type deep inside", { INTERCEPTOR_CONFIG: JSON.stringify(h.config((c) => (c.clockSkewSeconds = 301))) }, "clockSkewSeconds: Too big: expected number to be <=300"],
-      ["obo mode before it exists", { INTERCEPTOR_CONFIG: JSON.stringify(h.config((c) => ((c.targets as Json).erp = { mode: "obo", obo: {} }))) }, 'targets.erp.mode: mode "obo" (token exchange) is not available in this version; use "forward", "claims" or "none"'],
+      [
+        "an obo exchange that names no target identifier",
+        { INTERCEPTOR_CONFIG: JSON.stringify(h.config((c) => ((c.targets as Json).erp = { mode: "obo", obo: { grant: "token-exchange", tokenEndpoint: "https://idp.example/token", clientId: "gw", clientSecretArn: "arn:aws:secretsmanager:eu-west-1:111122223333:secret:x-AbCdEf" } }))) },
+        'targets.erp.obo.audience: token-exchange needs "audience" or "resource" naming the target',
+      ],
       ["an unknown field", { INTERCEPTOR_CONFIG: JSON.stringify(h.config((c) => (c.issuer = "x"))) }, '(root): Unrecognized key: "issuer"'],
       ["a target issuer that is not configured", { INTERCEPTOR_CONFIG: JSON.stringify(h.config((c) => (((c.targets as Json).orders as Json).issuers = ["https://nope.example"]))) }, 'targets.orders.issuers[0]: "https://nope.example" is not one of the configured issuers'],
     ])("RB-02 %s → config.invalid naming the problem", async (_n, vars, problem) => {
