@@ -1,12 +1,13 @@
-// Builds the Lambda bundle: dist/index.mjs exporting `handler` (ESM, node20 syntax so the same file
-// runs on the Lambda nodejs22.x runtime and in the Node 20 test runner). Prints the entry chunk size.
+// Builds the Lambda bundles (ESM, node20 syntax so the same files run on the Lambda nodejs22.x runtime
+// and in the Node 20 test runner):
+//   dist/index.mjs              the interceptor, exporting `handler` (lazy chunks: on-behalf-of, AWS SDK)
+//   dist/cognito-pre-token.mjs  the Cognito pre token generation trigger, exporting `handler`
+// Each entry is built on its own so neither cold start loads code only the other one needs.
+// Prints each entry's size and the bytes its cold start loads (the entry plus its static imports).
 import { build, analyzeMetafile } from "esbuild";
-import { mkdirSync, writeFileSync, rmSync } from "node:fs";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 
-rmSync("dist", { recursive: true, force: true });
-const result = await build({
-  entryPoints: { index: "src/index.ts", "cognito-pre-token": "src/cognito-pre-token.ts" },
-  outdir: "dist",
+const common = {
   bundle: true,
   platform: "node",
   target: "node20",
@@ -20,19 +21,25 @@ const result = await build({
   legalComments: "none",
   metafile: true,
   logLevel: "warning",
-});
+};
+
+rmSync("dist", { recursive: true, force: true });
+const interceptor = await build({ ...common, entryPoints: { index: "src/index.ts" }, outdir: "dist" });
+const trigger = await build({ ...common, entryPoints: ["src/cognito-pre-token.ts"], splitting: false, outfile: "dist/cognito-pre-token.mjs" });
 mkdirSync("dist", { recursive: true });
-writeFileSync("dist/meta.json", JSON.stringify(result.metafile));
-// What a cold start loads: an entry chunk plus every chunk it imports statically (shared code lands in
-// chunks once there are two entries); dynamically imported chunks (the AWS SDK) are not counted.
-const outputs = result.metafile.outputs;
-const coldBytes = (file, seen = new Set()) => {
+writeFileSync("dist/meta.json", JSON.stringify(interceptor.metafile));
+writeFileSync("dist/cognito-pre-token.meta.json", JSON.stringify(trigger.metafile));
+
+/** Bytes a cold start loads: the entry and every chunk it imports statically (not the lazy ones). */
+export function coldStartBytes(metafile, file, seen = new Set()) {
   if (seen.has(file)) return 0;
   seen.add(file);
-  return outputs[file].bytes + outputs[file].imports.filter((i) => i.kind === "import-statement" && !i.external).reduce((n, i) => n + coldBytes(i.path, seen), 0);
-};
-if (process.argv.includes("--verbose")) console.log(await analyzeMetafile(result.metafile));
-for (const [name, source] of [["entry", "src/index.ts"], ["cognito trigger", "src/cognito-pre-token.ts"]]) {
-  const [file, out] = Object.entries(outputs).find(([, o]) => o.entryPoint === source);
-  console.log(`${name} ${file}: ${(out.bytes / 1024).toFixed(1)} KB minified, ${(coldBytes(file) / 1024).toFixed(1)} KB loaded at cold start`);
+  const out = metafile.outputs[file];
+  return out.bytes + out.imports.filter((i) => i.kind === "import-statement" && !i.external).reduce((n, i) => n + coldStartBytes(metafile, i.path, seen), 0);
+}
+
+if (process.argv.includes("--verbose")) console.log(await analyzeMetafile(interceptor.metafile));
+for (const [name, meta, file] of [["interceptor", interceptor.metafile, "dist/index.mjs"], ["cognito trigger", trigger.metafile, "dist/cognito-pre-token.mjs"]]) {
+  const kb = (n) => (n / 1024).toFixed(1);
+  console.log(`${name} ${file}: ${kb(meta.outputs[file].bytes)} KB minified entry chunk, ${kb(coldStartBytes(meta, file))} KB loaded at cold start`);
 }

@@ -16,8 +16,8 @@ import { ManagedHeaders } from "./policy/managed-headers.js";
 import { allowOutput, denyOutput } from "./respond/output.js";
 import { Denial, deny, type Reason } from "./respond/reasons.js";
 import { oboHeaders } from "./modes/obo.js";
-import { OboExchanger } from "./obo/exchanger.js";
-import { SecretCache, type SecretFetcher, secretsManagerFetcher } from "./obo/secrets.js";
+import type { OboExchanger } from "./obo/exchanger.js";
+import type { SecretFetcher } from "./obo/secrets.js";
 
 export interface HandlerOptions {
   config: LoadedConfig;
@@ -43,8 +43,8 @@ interface Runtime {
   config: Config;
   verifier: TokenVerifier;
   managed: ManagedHeaders;
-  /** Present only when a target uses `obo`. */
-  exchanger: OboExchanger | undefined;
+  /** Present only when a target uses `obo`: loaded in its own chunk, started at init. */
+  exchanger: Promise<OboExchanger> | undefined;
 }
 
 export function createHandler(options: HandlerOptions): InterceptorHandler {
@@ -141,18 +141,9 @@ function buildRuntime(config: Config, options: HandlerOptions, logger: Logger): 
     }
   }
   const usesObo = Object.values(config.targets).some((t) => t.mode === "obo");
-  const exchanger = usesObo
-    ? new OboExchanger(
-        new SecretCache(options.secretFetcher ?? secretsManagerFetcher(options.secretsClientConfig), config.oboCache.secretMaxAgeSeconds),
-        {
-          tokenEndpointFailed: (host, detail) => logger.warn("token endpoint call failed", { host, ...detail }),
-          secretFailed: (why) => logger.error("client credential unavailable", { why }),
-        },
-        config.clockSkewSeconds,
-        config.oboCache.maxEntries,
-        options.ca,
-      )
-    : undefined;
+  const exchanger = usesObo ? import("./obo/runtime.js").then((m) => m.createExchanger(config, options, logger)) : undefined;
+  // A failed chunk load surfaces on the first obo request as a deny, never as an unhandled rejection.
+  exchanger?.catch(() => undefined);
   return { config, verifier, managed: new ManagedHeaders(config), exchanger };
 }
 
@@ -167,7 +158,8 @@ async function headersFor(plan: Plan, id: VerifiedToken, runtime: Runtime, remai
       return {};
     case "obo": {
       audit.mode = "obo";
-      const work = oboHeaders(plan.target, plan.config, id, runtime.exchanger!, remainingMs);
+      const { target, config } = plan;
+      const work = runtime.exchanger!.then((exchanger) => oboHeaders(target, config, id, exchanger, remainingMs));
       const { headers, exchange } = await withDeadline(work, remainingMs(), "obo.unavailable");
       audit.oboCache = exchange.cache;
       audit.oboLatencyMs = exchange.latencyMs;

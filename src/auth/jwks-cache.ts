@@ -46,8 +46,15 @@ export class JwksCache {
     return this.load(this.slot(uri)).catch(() => undefined);
   }
 
+  /** Bumped whenever the key set of `uri` is (re)loaded: derived caches compare it. */
   version(uri: string): number {
     return this.state.get(uri)?.version ?? 0;
+  }
+
+  /** True while the loaded key set is within its max age (no refresh due). */
+  isFresh(uri: string): boolean {
+    const st = this.state.get(uri);
+    return st?.keys !== undefined && ageSeconds(st.fetchedAt) < this.settings.maxAgeSeconds;
   }
 
   async getKey(uri: string, kid: string): Promise<VerificationKey> {

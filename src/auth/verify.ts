@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import {
   JwtBaseError,
   JwtExpiredError,
@@ -35,6 +36,21 @@ export interface VerifierEvents {
   weakKey(issuer: string, kid: string, bits: number): void;
 }
 
+/** A token whose signature and structure were verified; the claim checks still run on every use. */
+interface Verified {
+  header: Record<string, unknown>;
+  payload: Record<string, unknown>;
+  issuer: IssuerConfig;
+  kid: string;
+  alg: string;
+  jwksVersion: number;
+  /** performance.now() after which the entry is not used (≤ 5 min, ≤ exp − leeway). */
+  until: number;
+}
+
+const VERIFIED_MAX_ENTRIES = 2_048;
+const VERIFIED_MAX_AGE_MS = 300_000;
+
 /**
  * Verifies a bearer token against the trusted issuers: strict decoding and header rules first, key
  * selection only in the JWKS configured for the token's exact `iss`, the signature and registered
@@ -42,6 +58,13 @@ export interface VerifierEvents {
  */
 export class TokenVerifier {
   private readonly issuers: ReadonlyMap<string, IssuerConfig>;
+  /**
+   * Signatures already verified, keyed by a SHA-256 of the token: an agent session sends many calls
+   * with one token. Bounded, never kept past the token's exp (minus leeway) nor 5 min, and ignored as
+   * soon as the issuer's key set is due for refresh or has changed. Only the signature and the
+   * decoding are skipped: time, kind, audience, client and scope rules run on every request.
+   */
+  private readonly verified = new Map<string, Verified>();
 
   constructor(
     private readonly config: Config,
@@ -52,6 +75,42 @@ export class TokenVerifier {
   }
 
   async verify(token: string, note: UnverifiedNote): Promise<VerifiedToken> {
+    const cacheKey = createHash("sha256").update(token).digest("base64url");
+    const hit = this.verified.get(cacheKey);
+    if (hit !== undefined) {
+      const { issuer } = hit;
+      if (performance.now() < hit.until && this.jwks.isFresh(issuer.jwksUri) && this.jwks.version(issuer.jwksUri) === hit.jwksVersion) {
+        Object.assign(note, { iss: issuer.issuer, kid: hit.kid, alg: hit.alg });
+        return this.claimChecks(token, hit);
+      }
+      this.verified.delete(cacheKey);
+    }
+    const verified = await this.verifySignature(token, note);
+    const result = this.claimChecks(token, verified);
+    const lifetimeMs = (result.exp - this.config.clockSkewSeconds) * 1000 - Date.now();
+    if (lifetimeMs > 0) this.remember(cacheKey, { ...verified, until: performance.now() + Math.min(VERIFIED_MAX_AGE_MS, lifetimeMs) });
+    return result;
+  }
+
+  private remember(key: string, entry: Verified): void {
+    if (this.verified.size >= VERIFIED_MAX_ENTRIES) {
+      const oldest = this.verified.keys().next().value;
+      if (oldest !== undefined) this.verified.delete(oldest);
+    }
+    this.verified.set(key, entry);
+  }
+
+  /** Everything that depends on the clock, the issuer's rules and the claims: runs on every request. */
+  private claimChecks(token: string, v: Omit<Verified, "until">): VerifiedToken {
+    const { header, payload, issuer } = v;
+    checkTokenKind(header, payload, issuer);
+    checkTime(payload, this.config.clockSkewSeconds, issuer.maxTokenAgeSeconds, Date.now() / 1000);
+    const facts = checkIdentity(payload, issuer);
+    return { ...facts, token, issuer, claims: payload, kid: v.kid, alg: v.alg };
+  }
+
+  /** Strict decoding, key selection and the signature: what a verified-token cache entry stands for. */
+  private async verifySignature(token: string, note: UnverifiedNote): Promise<Omit<Verified, "until">> {
     const { header, payload, alg, kid } = decodeJws(token);
     rejectForeignType(header);
     note.alg = alg;
@@ -73,16 +132,13 @@ export class TokenVerifier {
       deny("token.key_too_weak");
     }
 
-    const leeway = this.config.clockSkewSeconds;
+    const jwksVersion = this.jwks.version(issuer.jwksUri);
     try {
-      verifyJwtSync(token, key.jwk as Jwk, { issuer: issuer.issuer, audience: null, graceSeconds: leeway }, () => key.key!);
+      verifyJwtSync(token, key.jwk as Jwk, { issuer: issuer.issuer, audience: null, graceSeconds: this.config.clockSkewSeconds }, () => key.key!);
     } catch (err) {
       deny(libraryReason(err));
     }
-    checkTokenKind(header, payload, issuer);
-    checkTime(payload, leeway, issuer.maxTokenAgeSeconds, Date.now() / 1000);
-    const facts = checkIdentity(payload, issuer);
-    return { ...facts, token, issuer, claims: payload, kid, alg };
+    return { header, payload, issuer, kid, alg, jwksVersion };
   }
 }
 

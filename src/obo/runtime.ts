@@ -1,0 +1,27 @@
+import type { Logger } from "@aws-lambda-powertools/logger";
+import type { Config } from "../config/schema.js";
+import { OboExchanger } from "./exchanger.js";
+import { SecretCache, type SecretFetcher, secretsManagerFetcher } from "./secrets.js";
+
+/**
+ * Builds the on-behalf-of machinery. The handler imports this module dynamically, so deployments
+ * without an `obo` target never load it (nor the AWS SDK it loads in turn).
+ */
+export interface OboRuntimeOptions {
+  secretFetcher?: SecretFetcher | undefined;
+  secretsClientConfig?: Record<string, unknown> | undefined;
+  ca?: string | undefined;
+}
+
+export function createExchanger(config: Config, options: OboRuntimeOptions, logger: Logger): OboExchanger {
+  return new OboExchanger(
+    new SecretCache(options.secretFetcher ?? secretsManagerFetcher(options.secretsClientConfig), config.oboCache.secretMaxAgeSeconds),
+    {
+      tokenEndpointFailed: (host, detail) => logger.warn("token endpoint call failed", { host, ...detail }),
+      secretFailed: (why) => logger.error("client credential unavailable", { why }),
+    },
+    config.clockSkewSeconds,
+    config.oboCache.maxEntries,
+    options.ca,
+  );
+}
