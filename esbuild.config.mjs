@@ -6,6 +6,7 @@
 // Prints each entry's size and the bytes its cold start loads (the entry plus its static imports).
 import { build, analyzeMetafile } from "esbuild";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { coldStartBytes } from "./scripts/bundle-size.mjs";
 
 const common = {
   bundle: true,
@@ -29,14 +30,6 @@ const trigger = await build({ ...common, entryPoints: ["src/cognito-pre-token.ts
 mkdirSync("dist", { recursive: true });
 writeFileSync("dist/meta.json", JSON.stringify(interceptor.metafile));
 writeFileSync("dist/cognito-pre-token.meta.json", JSON.stringify(trigger.metafile));
-
-/** Bytes a cold start loads: the entry and every chunk it imports statically (not the lazy ones). */
-export function coldStartBytes(metafile, file, seen = new Set()) {
-  if (seen.has(file)) return 0;
-  seen.add(file);
-  const out = metafile.outputs[file];
-  return out.bytes + out.imports.filter((i) => i.kind === "import-statement" && !i.external).reduce((n, i) => n + coldStartBytes(metafile, i.path, seen), 0);
-}
 
 if (process.argv.includes("--verbose")) console.log(await analyzeMetafile(interceptor.metafile));
 for (const [name, meta, file] of [["interceptor", interceptor.metafile, "dist/index.mjs"], ["cognito trigger", trigger.metafile, "dist/cognito-pre-token.mjs"]]) {

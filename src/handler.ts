@@ -66,7 +66,7 @@ export function createHandler(options: HandlerOptions): InterceptorHandler {
     const deadlineAt = started + deadlineFor(context);
     const remainingMs = () => deadlineAt - performance.now();
     const kind = envelopeKindOf(event);
-    const audit: AuditRecord = { decision: "deny", reason: "internal.error", envelope: kind, durationMs: 0 };
+    const audit: AuditRecord = { decision: "deny", reason: "internal.error", durationMs: 0, detail: { envelope: kind } };
     if (context?.awsRequestId !== undefined) audit.requestId = context.awsRequestId;
     let id: RequestView["id"] = null;
     let output: object;
@@ -86,16 +86,20 @@ export function createHandler(options: HandlerOptions): InterceptorHandler {
       let identity: VerifiedToken;
       try {
         const token = bearerToken(request.headers, request.path, runtime.config.maxAuthorizationBytes);
-        identity = await withDeadline(runtime.verifier.verify(token, note), remainingMs(), "jwks.unavailable");
+        const key = TokenVerifier.keyOf(token);
+        identity =
+          runtime.verifier.fromCache(token, key, note) ??
+          (await withDeadline(runtime.verifier.verify(token, note, key), remainingMs(), "jwks.unavailable"));
       } finally {
-        Object.assign(audit, note);
+        if (note.iss !== undefined) audit.iss = note.iss;
+        audit.jwt = { kid: note.kid, alg: note.alg };
       }
       describeIdentity(audit, identity);
       if (runtime.managed.firstConflict(request.headers) !== undefined) deny("policy.client_header_conflict");
       const plan = decide(runtime.config, request.target, identity);
       const headers = await headersFor(plan, identity, runtime, remainingMs, audit);
       audit.mode ??= plan.kind === "target" ? plan.config.mode : "none";
-      audit.headersSet = Object.keys(headers);
+      audit.detail!.headersSet = Object.keys(headers);
       audit.decision = "allow";
       audit.reason = plan.kind === "target" ? `mode.${plan.config.mode}` : plan.why;
       output = allowOutput(request.envelope, headers, request.body);
@@ -161,8 +165,8 @@ async function headersFor(plan: Plan, id: VerifiedToken, runtime: Runtime, remai
       const { target, config } = plan;
       const work = runtime.exchanger!.then((exchanger) => oboHeaders(target, config, id, exchanger, remainingMs));
       const { headers, exchange } = await withDeadline(work, remainingMs(), "obo.unavailable");
-      audit.oboCache = exchange.cache;
-      audit.oboLatencyMs = exchange.latencyMs;
+      audit.detail!.oboCache = exchange.cache;
+      audit.detail!.oboLatencyMs = exchange.latencyMs;
       return headers;
     }
   }
@@ -182,8 +186,7 @@ function describeIdentity(audit: AuditRecord, id: VerifiedToken): void {
   audit.sub = id.sub;
   if (id.clientId !== undefined) audit.client_id = id.clientId;
   if (id.actor !== undefined) audit.actor = id.actor;
-  if (id.jti !== undefined) audit.jti = id.jti;
-  audit.tokenExp = id.exp;
+  audit.jwt = { kid: id.kid, alg: id.alg, jti: id.jti, exp: id.exp };
 }
 
 function deadlineFor(context: Partial<Context> | undefined): number {

@@ -95,7 +95,7 @@ export function checkIdentity(payload: Record<string, unknown>, issuer: IssuerCo
   if (azp !== undefined && typeof azp !== "string") deny("token.claim_type");
   const clientId = (clientIdClaim ?? azp) as string | undefined;
 
-  if (normaliseMediaType(String(issuer.requireTyp ?? "")) === "at+jwt") {
+  if (issuer.requireTyp !== undefined && normaliseMediaType(issuer.requireTyp) === "at+jwt") {
     // RFC 9068 §2.2 required claims.
     if (!isFiniteNumber(payload.iat) || typeof jti !== "string" || typeof clientIdClaim !== "string") deny("token.claim_type");
   }

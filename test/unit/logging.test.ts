@@ -25,12 +25,10 @@ describe("O. Logging (LG)", () => {
       sub: "u-1",
       client_id: "app-a",
       actor: "agent-7",
-      jti: "jti-42",
-      kid: "a1",
-      alg: "RS256",
-      headersSet: ["X-User-Sub"],
       requestId: "req-9",
       traceId: "Root=1-abc",
+      jwt: { kid: "a1", alg: "RS256", jti: "jti-42", exp: expect.any(Number) },
+      detail: { envelope: "mcp", headersSet: ["X-User-Sub"] },
     });
     expect(typeof o.audit.durationMs).toBe("number");
   });
@@ -64,7 +62,7 @@ describe("O. Logging (LG)", () => {
     const mark = logMark();
     const o = await run(h.handler(), mcpEvent({ token, name: "evil\r\n___x", id: "id\r\n1" }));
     expectDeny(o, 401, "token.kid_unknown");
-    const kidLogged = String(o.audit.kid);
+    const kidLogged = (o.audit.jwt as { kid: string }).kid;
     expect(kidLogged.startsWith("k\\u000d\\u000a\\u001b[31m")).toBe(true);
     expect(kidLogged.length).toBeLessThanOrEqual(256 + 4 * 5);
     expect(o.audit.jsonrpcId).toBe("id\\u000d\\u000a1");
@@ -83,7 +81,7 @@ describe("O. Logging (LG)", () => {
     const good = tokenA({ sub: "victim-user", email: "victim@example.com" });
     const o = await run(h.handler(), mcpEvent({ token: `${good.slice(0, -4)}AAAA` }));
     expectDeny(o, 401, "token.signature_invalid");
-    expect(o.audit).toMatchObject({ iss: ISSUER_A, kid: "a1" });
+    expect(o.audit).toMatchObject({ iss: ISSUER_A, jwt: { kid: "a1", alg: "RS256" } });
     expect(o.audit.sub).toBeUndefined();
     expect(JSON.stringify(o.audit)).not.toContain("victim");
   });

@@ -60,7 +60,7 @@ describe("L. On-behalf-of token exchange (OBO)", () => {
       },
     });
     expect(sm.reads).toEqual([SECRET_ARN]);
-    expect(o.audit).toMatchObject({ decision: "allow", mode: "obo", oboCache: "miss", target: "payments" });
+    expect(o.audit).toMatchObject({ decision: "allow", mode: "obo", target: "payments", detail: { oboCache: "miss" } });
   });
 
   it("OBO-02 token_type \"bearer\" → ALLOW(obo)", async () => {
@@ -181,7 +181,7 @@ describe("L. On-behalf-of token exchange (OBO)", () => {
     const second = await run(hnd, pay(inbound));
     expect(bearerOf(second)).toBe(bearerOf(first));
     expect(sts.requests).toHaveLength(1);
-    expect(second.audit).toMatchObject({ oboCache: "hit" });
+    expect(second.audit).toMatchObject({ detail: { oboCache: "hit" } });
   });
 
   it("OBO-14 user A then user B on the same target → B gets a freshly exchanged token, never A's", async () => {
@@ -219,9 +219,9 @@ describe("L. On-behalf-of token exchange (OBO)", () => {
       const inbound = tokenA({ exp: T + 30, iat: T - 5 });
       await run(hnd, pay(inbound));
       vi.setSystemTime(new Date((T + 19) * 1000));
-      expect((await run(hnd, pay(inbound))).audit.oboCache).toBe("hit");
+      expect((await run(hnd, pay(inbound))).audit.detail).toMatchObject({ oboCache: "hit" });
       vi.setSystemTime(new Date((T + 20) * 1000));
-      expect((await run(hnd, pay(inbound))).audit.oboCache).toBe("miss");
+      expect((await run(hnd, pay(inbound))).audit.detail).toMatchObject({ oboCache: "miss" });
       expect(sts.requests).toHaveLength(2);
     });
   });
