@@ -52,7 +52,9 @@ function event(token: string, method = "tools/call", name = "crm___find_contact"
   };
 }
 
+const WARM = 2_000;
 const freshTokens = Array.from({ length: FRESH * 2 }, (_, i) => mint(`user-${i}`));
+const warmTokens = Array.from({ length: WARM }, (_, i) => mint(`warm-${i}`));
 const sessionToken = mint("session-user");
 const context = { awsRequestId: "bench", getRemainingTimeInMillis: () => 30_000 };
 const ours = bundle.createHandler({ config, ca: testCa });
@@ -75,15 +77,17 @@ const check = (out: unknown) => {
 check(await ours(event(sessionToken), context));
 check(await alternative(event(sessionToken) as never));
 const publicKey = createPublicKey(key.privateKey);
-for (const t of freshTokens.slice(FRESH, FRESH + 300)) {
+// Steady state, as in a warm Lambda container: every path JIT-compiled before anything is timed.
+for (const t of warmTokens) {
   check(await ours(event(t), context));
   check(await alternative(event(t) as never));
   verify("sha256", Buffer.from(t.slice(0, t.lastIndexOf("."))), publicKey, Buffer.from(t.slice(t.lastIndexOf(".") + 1), "base64url"));
+  await ours(event(sessionToken), context);
 }
 
 const parts = freshTokens.map((t) => ({ input: Buffer.from(t.slice(0, t.lastIndexOf("."))), sig: Buffer.from(t.slice(t.lastIndexOf(".") + 1), "base64url") }));
 const unseen = freshTokens.slice(0, FRESH);
-const altUnseen = freshTokens.slice(FRESH + 300, FRESH * 2);
+const altUnseen = freshTokens.slice(FRESH, FRESH * 2);
 const samples: Record<string, number[]> = {};
 const add = (name: string, xs: number[]) => (samples[name] = [...(samples[name] ?? []), ...xs]);
 // Three interleaved rounds, so drift on the machine lands on every scenario alike.

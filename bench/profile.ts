@@ -1,7 +1,7 @@
 /**
  * A profiling workload: the source handler (not the minified bundle, so profiles name functions)
  * on fresh and repeated tokens. `npm run bench:profile` writes a .cpuprofile under bench/profiles/
- * (open it in Chrome DevTools) and prints the top self-time functions.
+ * (open it in Chrome DevTools, or any .cpuprofile viewer).
  */
 import { createHandler } from "../src/handler.js";
 import { parseConfig } from "../src/config/load.js";

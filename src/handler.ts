@@ -87,8 +87,11 @@ export function createHandler(options: HandlerOptions): InterceptorHandler {
       try {
         const token = bearerToken(request.headers, request.path, runtime.config.maxAuthorizationBytes);
         const key = TokenVerifier.keyOf(token);
+        // A cached verification, then a verification with cached keys (both without I/O), then the
+        // path that may fetch keys, inside the request deadline.
         identity =
           runtime.verifier.fromCache(token, key, note) ??
+          runtime.verifier.verifyNow(token, key, note) ??
           (await withDeadline(runtime.verifier.verify(token, note, key), remainingMs(), "jwks.unavailable"));
       } finally {
         if (note.iss !== undefined) audit.iss = note.iss;

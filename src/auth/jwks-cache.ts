@@ -51,6 +51,11 @@ export class JwksCache {
     return this.state.get(uri)?.version ?? 0;
   }
 
+  /** The key, without I/O, when the key set is loaded, fresh and holds it; undefined otherwise. */
+  cachedKey(uri: string, kid: string): VerificationKey | undefined {
+    return this.isFresh(uri) ? this.state.get(uri)?.keys?.get(kid) : undefined;
+  }
+
   /** True while the loaded key set is within its max age (no refresh due). */
   isFresh(uri: string): boolean {
     const st = this.state.get(uri);

@@ -13,7 +13,7 @@ import type { Config, IssuerConfig } from "../config/schema.js";
 import { Denial, deny, type Reason } from "../respond/reasons.js";
 import { decodeJws } from "./jws.js";
 import type { JwksCache } from "./jwks-cache.js";
-import { algorithmFitsKey, MIN_RSA_BITS } from "./keys.js";
+import { algorithmFitsKey, MIN_RSA_BITS, type VerificationKey } from "./keys.js";
 import { checkClaimTypes, checkIdentity, checkTime, checkTokenKind, rejectForeignType, type TokenFacts } from "./token-rules.js";
 
 export interface VerifiedToken extends TokenFacts {
@@ -97,14 +97,23 @@ export class TokenVerifier {
     return undefined;
   }
 
+  /**
+   * Full verification without I/O, when the issuer's key set is loaded and fresh (the common case in
+   * a warm container): no promise, no timer. Undefined when a key set must be fetched first.
+   */
+  verifyNow(token: string, cacheKey: string, note: UnverifiedNote): VerifiedToken | undefined {
+    const decoded = this.decode(token, note);
+    const key = this.jwks.cachedKey(decoded.issuer.jwksUri, decoded.kid);
+    return key === undefined ? undefined : this.finish(token, cacheKey, decoded, key);
+  }
+
+  /** Full verification, fetching or refreshing the issuer's key set when needed. */
   async verify(token: string, note: UnverifiedNote, cacheKey = TokenVerifier.keyOf(token)): Promise<VerifiedToken> {
     const cached = this.fromCache(token, cacheKey, note);
     if (cached !== undefined) return cached;
-    const verified = await this.verifySignature(token, note);
-    const result = this.claimChecks(token, verified);
-    const lifetimeMs = (result.exp - this.config.clockSkewSeconds) * 1000 - Date.now();
-    if (lifetimeMs > 0) this.remember(cacheKey, { ...verified, until: performance.now() + Math.min(VERIFIED_MAX_AGE_MS, lifetimeMs) });
-    return result;
+    const decoded = this.decode(token, note);
+    const key = await this.jwks.getKey(decoded.issuer.jwksUri, decoded.kid);
+    return this.finish(token, cacheKey, decoded, key);
   }
 
   private remember(key: string, entry: Verified): void {
@@ -125,8 +134,8 @@ export class TokenVerifier {
     return { sub: f.sub, clientId: f.clientId, actor: f.actor, scopes: f.scopes, jti: f.jti, exp: f.exp, token, issuer, claims: payload, kid: v.kid, alg: v.alg };
   }
 
-  /** Strict decoding, key selection and the signature: what a verified-token cache entry stands for. */
-  private async verifySignature(token: string, note: UnverifiedNote): Promise<Omit<Verified, "until">> {
+  /** Strict decoding and every check that needs no key: issuer, algorithm allowlist, kid, claim types. */
+  private decode(token: string, note: UnverifiedNote): Decoded {
     const { header, payload, alg, kid } = decodeJws(token);
     rejectForeignType(header);
     note.alg = alg;
@@ -139,23 +148,38 @@ export class TokenVerifier {
     const issuer = this.issuers.get(iss) ?? deny("token.issuer_untrusted");
     if (!(issuer.algorithms as readonly string[]).includes(alg)) deny("token.alg_not_allowed");
     if (kid === undefined) return deny("token.kid_missing");
+    return { header, payload, issuer, kid, alg };
+  }
 
-    const key = await this.jwks.getKey(issuer.jwksUri, kid);
+  /** The key rules, the signature (aws-jwt-verify), every claim rule; a success is remembered. */
+  private finish(token: string, cacheKey: string, d: Decoded, key: VerificationKey): VerifiedToken {
+    const { issuer, kid, alg } = d;
     if (key.key === undefined) deny("token.signature_invalid");
     if (!algorithmFitsKey(alg, key)) deny("token.alg_key_mismatch");
     if (key.rsaBits !== undefined && key.rsaBits < MIN_RSA_BITS) {
       this.events.weakKey(issuer.issuer, kid, key.rsaBits);
       deny("token.key_too_weak");
     }
-
     const jwksVersion = this.jwks.version(issuer.jwksUri);
     try {
       verifyJwtSync(token, key.jwk as Jwk, { issuer: issuer.issuer, audience: null, graceSeconds: this.config.clockSkewSeconds }, () => key.key!);
     } catch (err) {
       deny(libraryReason(err));
     }
-    return { header, payload, issuer, kid, alg, jwksVersion };
+    const verified = { ...d, jwksVersion };
+    const result = this.claimChecks(token, verified);
+    const lifetimeMs = (result.exp - this.config.clockSkewSeconds) * 1000 - Date.now();
+    if (lifetimeMs > 0) this.remember(cacheKey, { ...verified, until: performance.now() + Math.min(VERIFIED_MAX_AGE_MS, lifetimeMs) });
+    return result;
   }
+}
+
+interface Decoded {
+  header: Record<string, unknown>;
+  payload: Record<string, unknown>;
+  issuer: IssuerConfig;
+  kid: string;
+  alg: string;
 }
 
 /** Library errors mapped by class, never by message (their messages echo attacker text). */
