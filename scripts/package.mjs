@@ -10,7 +10,7 @@ const walk = (dir) => {
   for (const name of readdirSync(dir).sort()) {
     const path = join(dir, name);
     if (statSync(path).isDirectory()) walk(path);
-    else if (!name.endsWith(".map") && name !== "meta.json") files.push(path);
+    else if (!name.endsWith(".map") && !name.endsWith("meta.json")) files.push(path);
   }
 };
 walk(root);
