@@ -54,3 +54,32 @@ describe("dist/index.mjs as the Lambda entry", () => {
     expect(out).toMatchObject({ mcp: { transformedGatewayResponse: { statusCode: 500, body: { error: { data: { reason: "config.invalid" } } } } } });
   });
 });
+
+describe("lazy loading", () => {
+  const loadedFiles = async (config: Record<string, unknown>, event: unknown): Promise<string[]> => {
+    // A resolve hook in the child lists every module file the process loads.
+    const hook = `export async function resolve(s, c, next) { const r = await next(s, c); if (r.url.startsWith("file:")) process.stderr.write("LOADED " + r.url + "\\n"); return r; }`;
+    const script = `import { register } from "node:module";
+register("data:text/javascript," + encodeURIComponent(${JSON.stringify(hook)}));
+const { handler } = await import(${JSON.stringify(bundle)});
+const out = await handler(JSON.parse(process.env.EVENT), { awsRequestId: "lazy", getRemainingTimeInMillis: () => 30000 });
+if (!JSON.stringify(out).includes("transformedGatewayRequest")) throw new Error("denied");`;
+    const { stderr } = await run(process.execPath, ["--input-type=module", "-e", script], {
+      env: { PATH: process.env.PATH ?? "", NODE_EXTRA_CA_CERTS: caFile, EVENT: JSON.stringify(event), INTERCEPTOR_CONFIG: JSON.stringify(config) },
+      timeout: 15_000,
+    });
+    return stderr.split("\n").filter((l) => l.startsWith("LOADED ")).map((l) => l.slice(7).split("/").pop()!);
+  };
+
+  it("forward/claims/none deployments never load the on-behalf-of chunk or the AWS SDK", async () => {
+    const files = await loadedFiles(baseConfig(h.server), mcpEvent({ token: tokenA() }));
+    expect(files).toContain("index.mjs");
+    expect(files.some((f) => f.startsWith("chunk-"))).toBe(true);
+    const meta = JSON.parse(readFileSync(new URL("../../dist/meta.json", import.meta.url), "utf8")) as { outputs: Record<string, { inputs: Record<string, unknown> }> };
+    const lazy = Object.entries(meta.outputs)
+      .filter(([, o]) => Object.keys(o.inputs).some((i) => i.includes("@aws-sdk/client-secrets-manager") || i.startsWith("src/obo/")))
+      .map(([file]) => file.split("/").pop()!);
+    expect(lazy.length).toBeGreaterThan(0);
+    expect(files.filter((f) => lazy.includes(f))).toEqual([]);
+  });
+});

@@ -184,6 +184,16 @@ describe("L. On-behalf-of token exchange (OBO)", () => {
     expect(second.audit).toMatchObject({ detail: { oboCache: "hit" } });
   });
 
+  it("OBO-13 concurrent misses for one user and target make one token request", async () => {
+    const hnd = handler();
+    const inbound = tokenA();
+    sts.behaviour = { kind: "delay", ms: 100, then: { kind: "exchange" } };
+    const outputs = await Promise.all(Array.from({ length: 10 }, () => hnd(pay(inbound), lambdaContext())));
+    const tokens = new Set(outputs.map((o) => JSON.stringify(o).match(/Bearer ([^"]+)/)?.[1]));
+    expect(tokens.size).toBe(1);
+    expect(sts.requests).toHaveLength(1);
+  });
+
   it("OBO-14 user A then user B on the same target → B gets a freshly exchanged token, never A's", async () => {
     const hnd = handler();
     const a = await run(hnd, pay(tokenA({ sub: "alice" })));
