@@ -36,13 +36,17 @@ export interface VerifierEvents {
   weakKey(issuer: string, kid: string, bits: number): void;
 }
 
-/** A token whose signature and structure were verified; the claim checks still run on every use. */
-interface Verified {
+/** A token decoded and checked as far as possible without its key. */
+interface Decoded {
   header: Record<string, unknown>;
   payload: Record<string, unknown>;
   issuer: IssuerConfig;
   kid: string;
   alg: string;
+}
+
+/** A token whose signature and structure were verified; the claim checks still run on every use. */
+interface Verified extends Decoded {
   jwksVersion: number;
   /** performance.now() after which the entry is not used (≤ 5 min, ≤ exp − leeway). */
   until: number;
@@ -172,14 +176,6 @@ export class TokenVerifier {
     if (lifetimeMs > 0) this.remember(cacheKey, { ...verified, until: performance.now() + Math.min(VERIFIED_MAX_AGE_MS, lifetimeMs) });
     return result;
   }
-}
-
-interface Decoded {
-  header: Record<string, unknown>;
-  payload: Record<string, unknown>;
-  issuer: IssuerConfig;
-  kid: string;
-  alg: string;
 }
 
 /** Library errors mapped by class, never by message (their messages echo attacker text). */

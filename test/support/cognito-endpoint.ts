@@ -1,5 +1,5 @@
 import { createServer, type Server } from "node:https";
-import type { AddressInfo } from "node:net";
+import { closeServer, listenOnLoopback } from "./loopback.js";
 import type { TestKey } from "./keys.js";
 import { registerSecret, registerToken } from "./secrets.js";
 import { buildToken } from "./tokens.js";
@@ -38,14 +38,12 @@ export class CognitoEndpoint {
       req.on("data", (c: Buffer) => chunks.push(c));
       req.on("end", () => void this.answer(req.headers.authorization, Buffer.concat(chunks).toString(), (status, body) => res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body))));
     });
-    await new Promise<void>((resolve) => this.server!.listen(0, "127.0.0.1", resolve));
-    this.port = (this.server.address() as AddressInfo).port;
+    this.port = await listenOnLoopback(this.server);
     return this;
   }
 
   async stop(): Promise<void> {
-    this.server?.closeAllConnections();
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    await closeServer(this.server);
   }
 
   private async answer(authorization: string | undefined, text: string, reply: (status: number, body: unknown) => void): Promise<void> {

@@ -1,4 +1,5 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { fakeClock } from "../support/clock.js";
 import { createHandler } from "../../src/handler.js";
 import { parseConfig } from "../../src/config/load.js";
 import { JwksServer } from "../support/jwks-server.js";
@@ -11,19 +12,14 @@ import { testCa, untrustedCert, wrongHostCert } from "../support/tls.js";
 /** security.md §3 group G: JWKS availability, rotation, caching. */
 const h = new Harness();
 const k2 = rsaKey("a2");
-let T = 1_900_000_000;
-const at = (seconds: number) => vi.setSystemTime(new Date((T + seconds) * 1000));
+const { at } = fakeClock(1_900_000_000);
 
 beforeAll(() => h.start());
 afterAll(() => h.stop());
 beforeEach(() => {
-  T += 100_000;
-  vi.useFakeTimers({ toFake: ["Date"] });
-  at(0);
   h.server.set("/a/jwks", { kind: "ok", body: jwksOf(keyA) });
   h.server.set("/b/jwks", { kind: "ok", body: jwksOf(keyB) });
 });
-afterEach(() => vi.useRealTimers());
 
 const ALLOWED = { "X-User-Sub": qualified(ISSUER_A, "u-1") };
 const fastTimeout = (c: Json) => {

@@ -1,4 +1,5 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { fakeClock } from "../support/clock.js";
 import { jwksOf, rsaKey } from "../support/keys.js";
 import { buildToken } from "../support/tokens.js";
 import { baseClaims, expectAllow, expectDeny, Harness, ISSUER_A, type Json, keyA, mcpEvent, qualified, run, tokenA, withAuth } from "../support/harness.js";
@@ -9,17 +10,13 @@ import { baseClaims, expectAllow, expectDeny, Harness, ISSUER_A, type Json, keyA
  */
 const h = new Harness();
 const k2 = rsaKey("a2");
-let T = 1_960_000_000;
-const at = (s: number) => vi.setSystemTime(new Date((T + s) * 1000));
+const clock = fakeClock(1_960_000_000);
+const at = clock.at;
 beforeAll(() => h.start());
 afterAll(() => h.stop());
 beforeEach(() => {
-  T += 100_000;
-  vi.useFakeTimers({ toFake: ["Date"] });
-  at(0);
   h.server.set("/a/jwks", { kind: "ok", body: jwksOf(keyA, k2) });
 });
-afterEach(() => vi.useRealTimers());
 
 const ALLOWED = { "X-User-Sub": qualified(ISSUER_A, "u-1") };
 const call = (handler: ReturnType<Harness["handler"]>, token: string, name = "orders___get_order") => run(handler, mcpEvent({ name, headers: withAuth(token) }));
@@ -27,7 +24,7 @@ const call = (handler: ReturnType<Harness["handler"]>, token: string, name = "or
 describe("verified-token cache", () => {
   it("a repeated token past its exp is refused token.expired (time is re-checked on every use)", async () => {
     const handler = h.handler();
-    const token = tokenA({ exp: T + 120 });
+    const token = tokenA({ exp: clock.T + 120 });
     expectAllow(await call(handler, token), ALLOWED);
     at(100);
     expectAllow(await call(handler, token), ALLOWED);
@@ -44,7 +41,7 @@ describe("verified-token cache", () => {
 
   it("JW-12 with one token: the IdP removed its key → ALLOW at cache age 599 s, DENY(401, token.kid_unknown) at 601 s", async () => {
     const handler = h.handler();
-    const token = tokenA({ exp: T + 3_600 });
+    const token = tokenA({ exp: clock.T + 3_600 });
     expectAllow(await call(handler, token), ALLOWED);
     h.server.set("/a/jwks", { kind: "ok", body: jwksOf(k2) });
     at(599);

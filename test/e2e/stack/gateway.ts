@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import { closeServer, listenOnLoopback } from "../../support/loopback.js";
 
 /**
  * A small local gateway that does what AgentCore Gateway documents for MCP targets, and nothing more.
@@ -52,14 +52,12 @@ export class Gateway {
     this.server = createServer((req, res) => {
       this.handle(req, res).catch(() => send(res, 500, rpcError(null, -32603, "An internal error occurred")));
     });
-    await new Promise<void>((resolve) => this.server!.listen(0, "127.0.0.1", resolve));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/mcp`;
+    this.url = `http://127.0.0.1:${await listenOnLoopback(this.server)}/mcp`;
     return this;
   }
 
   async stop(): Promise<void> {
-    this.server?.closeAllConnections();
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    await closeServer(this.server);
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -1,6 +1,6 @@
 import { generateKeyPairSync } from "node:crypto";
 import { createServer, type Server } from "node:https";
-import type { AddressInfo } from "node:net";
+import { closeServer, listenOnLoopback } from "../../support/loopback.js";
 import { verifyJwtSync } from "aws-jwt-verify/jwt-verifier";
 import Provider, { errors, type KoaContextWithOIDC } from "oidc-provider";
 import { localhostCert, testCa } from "../../support/tls.js";
@@ -59,9 +59,8 @@ export class Idp {
 
   async start(): Promise<this> {
     const server = createServer(localhostCert);
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     this.server = server;
-    this.issuer = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    this.issuer = `https://127.0.0.1:${await listenOnLoopback(server)}`;
     const provider = this.provider();
     server.on("request", provider.callback());
     return this;
@@ -71,9 +70,7 @@ export class Idp {
   async stop(): Promise<void> {
     const server = this.server;
     this.server = undefined;
-    if (!server) return;
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await closeServer(server);
   }
 
   /** A user's access token for the gateway, from the token endpoint over HTTPS, as a client would get it. */
