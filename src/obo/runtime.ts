@@ -1,5 +1,6 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
 import type { Config } from "../config/schema.js";
+import { clean } from "../log.js";
 import { OboExchanger } from "./exchanger.js";
 import { SecretCache, type SecretFetcher, secretsManagerFetcher } from "./secrets.js";
 
@@ -17,7 +18,9 @@ export function createExchanger(config: Config, options: OboRuntimeOptions, logg
   return new OboExchanger(
     new SecretCache(options.secretFetcher ?? secretsManagerFetcher(options.secretsClientConfig), config.oboCache.secretMaxAgeSeconds),
     {
-      tokenEndpointFailed: (host, detail) => logger.warn("token endpoint call failed", { host, ...detail }),
+      // The OAuth error code comes from the token endpoint: escaped and truncated like any outside text.
+      tokenEndpointFailed: (host, { error, ...detail }) =>
+        logger.warn("token endpoint call failed", { host, ...detail, ...(error !== undefined ? { error: clean(error) } : {}) }),
       secretFailed: (why) => logger.error("client credential unavailable", { why }),
     },
     config.clockSkewSeconds,
