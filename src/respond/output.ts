@@ -3,9 +3,12 @@ import type { JsonRpcId } from "../event/request.js";
 import { type Challenge, DENIALS, RETRY_AFTER_SECONDS } from "./denials.js";
 import type { Denial } from "./reasons.js";
 
-/** The allow shape AgentCore accepts (agentcore-contract.md §2a): only `{headers?, body}`. */
+/**
+ * The allow shape (design.md, agentcore-contract.md §2a): exactly `{headers, body}`, `headers` holding
+ * only what the interceptor sets for this target (`{}` when nothing), the body as received.
+ */
 export function allowOutput(kind: EnvelopeKind, headers: Record<string, string>, body: unknown): object {
-  const transformedGatewayRequest = Object.keys(headers).length > 0 ? { headers, body } : { body };
+  const transformedGatewayRequest = { headers, body };
   return kind === "mcp"
     ? { interceptorOutputVersion: "1.0", mcp: { transformedGatewayRequest } }
     : { interceptorOutputVersion: "1.0", http: { transformedGatewayRequest } };

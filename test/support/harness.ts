@@ -174,7 +174,8 @@ export function expectDeny(o: Outcome, status: number, reason: string): void {
 export function expectAllow(o: Outcome, headers: Record<string, string>): void {
   const mcp = mcpOf(o);
   expect(mcp.transformedGatewayResponse).toBeUndefined();
-  expect(mcp.transformedGatewayRequest?.headers ?? {}).toEqual(headers);
+  expect(Object.keys(mcp.transformedGatewayRequest ?? {})).toEqual(["headers", "body"]);
+  expect(mcp.transformedGatewayRequest?.headers).toEqual(headers);
   expect(o.audit).toMatchObject({ decision: "allow" });
 }
 
