@@ -95,7 +95,7 @@ export function createHandler(options: HandlerOptions): InterceptorHandler {
           (await withDeadline(runtime.verifier.verify(token, note, key), remainingMs(), "jwks.unavailable"));
       } finally {
         if (note.iss !== undefined) audit.iss = note.iss;
-        audit.jwt = { kid: note.kid, alg: note.alg };
+        if (note.kid !== undefined || note.alg !== undefined) audit.jwt = { kid: note.kid, alg: note.alg };
       }
       describeIdentity(audit, identity);
       if (runtime.managed.firstConflict(request.headers) !== undefined) deny("policy.client_header_conflict");
