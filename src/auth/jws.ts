@@ -17,13 +17,25 @@ const SEGMENT = /^[A-Za-z0-9_-]+$/;
 const MAX_DEPTH = 32;
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
-function segmentBytes(segment: string | undefined): Buffer {
-  if (segment === undefined || !SEGMENT.test(segment) || segment.length % 4 === 1) return deny("token.malformed");
-  const bytes = Buffer.from(segment, "base64url");
-  // Non-canonical trailing bits decode to the same bytes from a different string (token malleability).
-  if (bytes.toString("base64url") !== segment) deny("token.malformed");
-  return bytes;
+const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+/**
+ * Canonical unpadded base64url: the alphabet only, no impossible length, and the unused low bits of
+ * the last character zero. Non-canonical trailing bits decode to the same bytes from a different
+ * string (token malleability, security.md L8). Checked without decoding.
+ */
+function checkSegment(segment: string | undefined): string {
+  if (segment === undefined || !SEGMENT.test(segment)) return deny("token.malformed");
+  const rest = segment.length % 4;
+  if (rest === 1) deny("token.malformed");
+  if (rest !== 0) {
+    const value = ALPHABET.indexOf(segment[segment.length - 1]!);
+    if ((value & (rest === 2 ? 0b1111 : 0b11)) !== 0) deny("token.malformed");
+  }
+  return segment;
 }
+
+const segmentBytes = (segment: string | undefined): Buffer => Buffer.from(checkSegment(segment), "base64url");
 
 function jsonObject(bytes: Buffer): Record<string, unknown> {
   let textValue: string;
@@ -49,7 +61,7 @@ export function decodeJws(token: string): DecodedJws {
   if (parts.length !== 3) deny("token.malformed");
   const header = jsonObject(segmentBytes(parts[0]));
   const payload = jsonObject(segmentBytes(parts[1]));
-  segmentBytes(parts[2]);
+  checkSegment(parts[2]);
 
   const { alg, kid, typ, cty } = header;
   if (typeof alg !== "string") deny("token.malformed");

@@ -59,6 +59,16 @@ describe("B. Token syntax and encoding (TS)", () => {
     expectDeny(await callWith(token.slice(0, -sig.length) + twin), 401, "token.malformed");
   });
 
+  it("TS-06 header or payload segment with non-canonical trailing bits → DENY(401, token.malformed)", async () => {
+    const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let text = payloadText();
+    while (b64url(text).length % 4 !== 2) text = `${text.slice(0, -1)} }`;
+    const [h, p, sig] = rawToken(HEADER, text).split(".");
+    const twin = p!.slice(0, -1) + alphabet[alphabet.indexOf(p!.at(-1)!) ^ 1];
+    expect(Buffer.from(twin, "base64url").equals(Buffer.from(p!, "base64url"))).toBe(true);
+    expectDeny(await callWith(`${h}.${twin}.${sig}`), 401, "token.malformed");
+  });
+
   it.each(["[1,2]", '"RS256"', "42", "null"])("TS-07 header decodes to %s → DENY(401, token.malformed)", async (header) => {
     expectDeny(await callWith(rawToken(header, payloadText())), 401, "token.malformed");
   });
