@@ -5,6 +5,8 @@ import { Idp, type IdpOptions, type IdpUser } from "./idp.js";
 import { LambdaHost } from "./lambda-host.js";
 import { McpTarget } from "./mcp-target.js";
 import { SecretsManagerServer } from "../../support/secrets-manager-server.js";
+import { testCa } from "../../support/tls.js";
+import { httpsRequest } from "./https-client.js";
 
 /**
  * The whole flow on loopback from real parts: two organisations' OpenID Providers (and a third,
@@ -70,8 +72,11 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       weather: await target("weather"),
     };
 
+    // As a deploy script would: read each IdP's OpenID discovery document over HTTPS for its exact
+    // issuer string and JWKS URI.
+    const discovered = await Promise.all([acme, globex].map(discover));
     const interceptorConfig: Record<string, unknown> = {
-      issuers: [acme, globex].map((i) => ({ issuer: i.issuer, jwksUri: i.jwksUri, audience: ["mcp-gateway"], clientIds: [i.options.clientId], requireTyp: "at+jwt", requiredScopes: ["mcp/invoke"] })),
+      issuers: discovered.map((d, i) => ({ issuer: d.issuer, jwksUri: d.jwks_uri, audience: ["mcp-gateway"], clientIds: [[acme, globex][i]!.options.clientId], requireTyp: "at+jwt", requiredScopes: ["mcp/invoke"] })),
       clockSkewSeconds: 0,
       resourceMetadataUrl: "https://gateway.example/.well-known/oauth-protected-resource",
       targets: {
@@ -123,6 +128,13 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     for (const part of started.reverse()) await part.stop().catch(() => undefined);
     throw err;
   }
+}
+
+async function discover(idp: Idp): Promise<{ issuer: string; jwks_uri: string }> {
+  const res = await httpsRequest(`${idp.issuer}/.well-known/openid-configuration`, { method: "GET", ca: testCa });
+  const doc = JSON.parse(res.body) as { issuer: string; jwks_uri: string };
+  if (res.status !== 200 || doc.issuer !== idp.issuer) throw new Error(`discovery of ${idp.issuer} failed`);
+  return doc;
 }
 
 /** An MCP client session at the gateway as one user (the SDK's real client and transport). */
