@@ -27,7 +27,7 @@ export interface GatewayOptions {
   /** §0 `inputConfiguration.passRequestHeaders`. */
   passRequestHeaders: boolean;
   invokeInterceptor: (event: unknown) => Promise<{ output?: unknown; error?: string }>;
-  unconfirmed?: Partial<Unconfirmed>;
+  unconfirmed?: Partial<Unconfirmed> | undefined;
 }
 
 type Json = Record<string, unknown>;
