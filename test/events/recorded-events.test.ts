@@ -6,13 +6,17 @@ import { JwksServer } from "../support/jwks-server.js";
 import { jwksOf, rsaKey, type TestKey } from "../support/keys.js";
 import { auditLinesSince, logMark } from "../support/log-capture.js";
 import { registerToken } from "../support/secrets.js";
+import { SecretsManagerServer } from "../support/secrets-manager-server.js";
+import { StsServer } from "../support/sts-server.js";
 import { b64url, buildToken } from "../support/tokens.js";
 import { testCa } from "../support/tls.js";
 
 /**
  * Every recorded gateway event in events/ goes through the built bundle (dist/index.mjs) and must
  * give the recorded output beside it. `{{token:name}}` placeholders are filled with tokens freshly
- * signed as events/_tokens.json describes; `{{jwks:issuer}}` with the loopback JWKS URL.
+ * signed as events/_tokens.json describes; `{{jwks:issuer}}` with the loopback JWKS URL; `{{sts}}` with
+ * a loopback token endpoint whose exchanged token is `{{exchanged}}` (client secret from a loopback
+ * Secrets Manager through the real SDK).
  */
 const dir = new URL("../../events/", import.meta.url);
 const read = (name: string) => readFileSync(new URL(name, dir), "utf8");
@@ -31,6 +35,9 @@ interface TokenSpec {
 const ISSUERS = { acme: "https://login.acme.example", globex: "https://id.globex.example/oauth2", initech: "https://login.initech.example" };
 const keys: Record<TokenSpec["issuer"], TestKey> = { acme: rsaKey("acme-2026-11"), globex: rsaKey("globex-1"), initech: rsaKey("initech-1") };
 const server = new JwksServer();
+const sts = new StsServer();
+const sm = new SecretsManagerServer();
+const EXCHANGED = "obo-access-token-for-alice-at-erp";
 const tokens = new Map<string, string>();
 let handler: InterceptorHandler;
 
@@ -48,11 +55,15 @@ function mint(spec: TokenSpec): string {
 function fill(text: string): string {
   return text
     .replace(/\{\{token:([a-z-]+)\}\}/g, (_m, name: string) => tokens.get(name) ?? `missing-token-${name}`)
-    .replace(/\{\{jwks:([a-z]+)\}\}/g, (_m, name: string) => server.url(`/${name}/jwks`));
+    .replace(/\{\{jwks:([a-z]+)\}\}/g, (_m, name: string) => server.url(`/${name}/jwks`))
+    .replace(/\{\{sts\}\}/g, sts.url)
+    .replace(/\{\{exchanged\}\}/g, EXCHANGED);
 }
 
 beforeAll(async () => {
-  await server.start();
+  await Promise.all([server.start(), sts.start(), sm.start()]);
+  sts.behaviour = { kind: "json", status: 200, body: { access_token: EXCHANGED, issued_token_type: "urn:ietf:params:oauth:token-type:access_token", token_type: "Bearer", expires_in: 300, scope: "erp.read" } };
+  sm.put("arn:aws:secretsmanager:eu-west-1:111122223333:secret:gateway-interceptor-AbCdEf", sts.clientSecret);
   server.set("/acme/jwks", { kind: "ok", body: jwksOf(keys.acme) });
   server.set("/globex/jwks", { kind: "ok", body: jwksOf(keys.globex) });
   const specs = JSON.parse(read("_tokens.json")) as Record<string, TokenSpec>;
@@ -60,9 +71,9 @@ beforeAll(async () => {
   const bundle = await loadBundle();
   const config = bundle.parseConfig(JSON.parse(fill(read("_config.json"))));
   expect(config).toMatchObject({ ok: true });
-  handler = bundle.createHandler({ config, ca: testCa });
+  handler = bundle.createHandler({ config, ca: testCa, secretsClientConfig: sm.clientConfig() });
 });
-afterAll(() => server.stop());
+afterAll(() => Promise.all([server.stop(), sts.stop(), sm.stop()]));
 
 describe("recorded gateway events through dist/index.mjs", () => {
   it("covers the cases the issue names", () => {
@@ -76,5 +87,11 @@ describe("recorded gateway events through dist/index.mjs", () => {
     const output = await handler(event, { awsRequestId: "events-test", getRemainingTimeInMillis: () => 30_000 });
     expect(output).toEqual(expected);
     expect(auditLinesSince(mark)).toHaveLength(1);
+  });
+
+  it("tools-call-obo exchanged alice's own verified token for an erp-api token at the token endpoint", () => {
+    expect(sts.requests.map((r) => ({ subject: r.form.subject_token, audience: r.form.audience, client: r.clientId }))).toEqual([
+      { subject: tokens.get("alice"), audience: "erp-api", client: "gateway-interceptor" },
+    ]);
   });
 });
