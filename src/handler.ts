@@ -193,7 +193,12 @@ function describeIdentity(audit: AuditRecord, id: VerifiedToken): void {
 }
 
 function deadlineFor(context: Partial<Context> | undefined): number {
-  const remaining = context?.getRemainingTimeInMillis?.();
+  let remaining: unknown;
+  try {
+    remaining = context?.getRemainingTimeInMillis?.();
+  } catch {
+    remaining = undefined; // the handler never throws: fall back to the fixed ceiling
+  }
   return typeof remaining === "number" ? Math.max(0, Math.min(REQUEST_DEADLINE_MS, remaining - 250)) : REQUEST_DEADLINE_MS;
 }
 

@@ -88,9 +88,14 @@ export class Harness {
 
   async start(): Promise<this> {
     await this.server.start();
+    this.resetKeys();
+    return this;
+  }
+
+  /** Issuers A and B publish their baseline key sets again (after a test changed them). */
+  resetKeys(): void {
     this.server.set("/a/jwks", { kind: "ok", body: jwksOf(keyA) });
     this.server.set("/b/jwks", { kind: "ok", body: jwksOf(keyB) });
-    return this;
   }
 
   config(patch?: (c: Json) => void): Json {

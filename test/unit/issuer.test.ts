@@ -10,10 +10,7 @@ import { baseClaims, expectAllow, expectDeny, GATEWAY_AUD, Harness, ISSUER_A, IS
 const h = new Harness();
 beforeAll(() => h.start());
 afterAll(() => h.stop());
-beforeEach(() => {
-  h.server.set("/a/jwks", { kind: "ok", body: jwksOf(keyA) });
-  h.server.set("/b/jwks", { kind: "ok", body: jwksOf(keyB) });
-});
+beforeEach(() => h.resetKeys());
 
 const ALLOWED = { "X-User-Sub": qualified(ISSUER_A, "u-1") };
 const issuerA = (patch: (i: Json) => void) => (c: Json) => patch((c.issuers as Json[])[0]!);

@@ -16,10 +16,7 @@ const { at } = fakeClock(1_900_000_000);
 
 beforeAll(() => h.start());
 afterAll(() => h.stop());
-beforeEach(() => {
-  h.server.set("/a/jwks", { kind: "ok", body: jwksOf(keyA) });
-  h.server.set("/b/jwks", { kind: "ok", body: jwksOf(keyB) });
-});
+beforeEach(() => h.resetKeys());
 
 const ALLOWED = { "X-User-Sub": qualified(ISSUER_A, "u-1") };
 const fastTimeout = (c: Json) => {

@@ -33,6 +33,11 @@ describe("N. Robustness, isolation and configuration (RB)", () => {
     }
   });
 
+  it("RB-01 a Lambda context whose timer accessor throws still gets a decision, not a thrown invocation", async () => {
+    const context = { ...lambdaContext("odd"), getRemainingTimeInMillis: () => { throw new Error("no timer"); } };
+    expectAllow(await run(h.handler(), mcpEvent(), context), { "X-User-Sub": qualified(ISSUER_A, "u-1") });
+  });
+
   describe("RB-02 config sources and invalid config", () => {
     const env = (vars: Record<string, string>) => ({ ...vars }) as NodeJS.ProcessEnv;
     const here = new URL("./", import.meta.url);

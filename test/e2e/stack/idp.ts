@@ -4,7 +4,7 @@ import { closeServer, listenOnLoopback } from "../../support/loopback.js";
 import { verifyJwtSync } from "aws-jwt-verify/jwt-verifier";
 import Provider, { errors, type KoaContextWithOIDC } from "oidc-provider";
 import { localhostCert, testCa } from "../../support/tls.js";
-import { httpsRequest } from "./https-client.js";
+import { httpsRequest } from "../../../src/http/https-request.js";
 
 /**
  * A real OpenID Provider (panva/oidc-provider) on loopback HTTPS (test CA), issuing RFC 9068 JWT access
@@ -76,16 +76,19 @@ export class Idp {
   /** A user's access token for the gateway, from the token endpoint over HTTPS, as a client would get it. */
   async userToken(username: string, ttlSeconds = 300): Promise<string> {
     const { clientId, clientSecret, resource, scope } = this.options;
-    const response = await httpsRequest(`${this.issuer}/token`, {
+    const response = await httpsRequest({
+      url: `${this.issuer}/token`,
       method: "POST",
       ca: testCa,
+      timeoutMs: 5_000,
+      maxBytes: 65_536,
       headers: {
         "content-type": "application/x-www-form-urlencoded",
         authorization: `Basic ${Buffer.from(`${clientId}:${clientSecret}`).toString("base64")}`,
       },
       body: new URLSearchParams({ grant_type: USER_GRANT, username, resource, scope, ttl: String(ttlSeconds) }).toString(),
     });
-    const body = JSON.parse(response.body) as { access_token?: string; error?: string };
+    const body = JSON.parse(response.body.toString("utf8")) as { access_token?: string; error?: string };
     if (response.status !== 200 || body.access_token === undefined) throw new Error(`token endpoint: ${response.status} ${body.error ?? ""}`);
     return body.access_token;
   }

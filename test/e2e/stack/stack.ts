@@ -6,7 +6,7 @@ import { LambdaHost } from "./lambda-host.js";
 import { McpTarget } from "./mcp-target.js";
 import { SecretsManagerServer } from "../../support/secrets-manager-server.js";
 import { testCa } from "../../support/tls.js";
-import { httpsRequest } from "./https-client.js";
+import { httpsRequest } from "../../../src/http/https-request.js";
 
 /**
  * The whole flow on loopback from real parts: two organisations' OpenID Providers (and a third,
@@ -131,8 +131,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
 }
 
 async function discover(idp: Idp): Promise<{ issuer: string; jwks_uri: string }> {
-  const res = await httpsRequest(`${idp.issuer}/.well-known/openid-configuration`, { method: "GET", ca: testCa });
-  const doc = JSON.parse(res.body) as { issuer: string; jwks_uri: string };
+  const res = await httpsRequest({ url: `${idp.issuer}/.well-known/openid-configuration`, method: "GET", ca: testCa, timeoutMs: 5_000, maxBytes: 65_536 });
+  const doc = JSON.parse(res.body.toString("utf8")) as { issuer: string; jwks_uri: string };
   if (res.status !== 200 || doc.issuer !== idp.issuer) throw new Error(`discovery of ${idp.issuer} failed`);
   return doc;
 }
