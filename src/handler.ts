@@ -8,7 +8,7 @@ import type { LoadedConfig } from "./config/load.js";
 import type { Config } from "./config/schema.js";
 import { envelopeKindOf, parseEnvelope } from "./event/envelope.js";
 import { bestEffortId, readRequest, type RequestView } from "./event/request.js";
-import { type AuditRecord, createLogger, writeAudit } from "./log.js";
+import { type AuditRecord, clean, createLogger, writeAudit } from "./log.js";
 import { claimHeaders } from "./modes/claims.js";
 import { forwardHeaders } from "./modes/forward.js";
 import { decide, type Plan } from "./policy/decide.js";
@@ -139,7 +139,7 @@ function buildRuntime(config: Config, options: HandlerOptions, logger: Logger): 
     fetchFailed: (uri, why) => logger.warn("JWKS fetch failed", { jwksUri: uri, why }),
   });
   const verifier = new TokenVerifier(config, jwks, {
-    weakKey: (issuer, kid, bits) => logger.error("IdP key below 2048 bits refused", { iss: issuer, kid, bits }),
+    weakKey: (issuer, kid, bits) => logger.error("IdP key below 2048 bits refused", { iss: issuer, kid: clean(kid), bits }),
   });
   if (options.prefetchJwks === true) for (const i of config.issuers) void jwks.prefetch(i.jwksUri);
   for (const [name, target] of Object.entries(config.targets)) {
