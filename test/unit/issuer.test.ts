@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createHandler } from "../../src/handler.js";
 import { parseConfig } from "../../src/config/load.js";
-import { jwksOf } from "../support/keys.js";
 import { logMark, logRecordsSince } from "../support/log-capture.js";
 import { buildToken } from "../support/tokens.js";
 import { baseClaims, expectAllow, expectDeny, GATEWAY_AUD, Harness, ISSUER_A, ISSUER_B, type Json, keyA, keyB, mcpEvent, qualified, run, tokenA, tokenB, withAuth } from "../support/harness.js";

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, it } from "vitest";
 import { fakeClock } from "../support/clock.js";
 import { jwksOf, rsaKey } from "../support/keys.js";
 import { buildToken } from "../support/tokens.js";
