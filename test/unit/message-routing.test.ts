@@ -195,7 +195,7 @@ describe("a message that addresses a target gets exactly that target's decision"
 });
 
 describe("client JSON-RPC responses (answers to relayed elicitation and sampling requests)", () => {
-  const answer = (extra: Json) => ({ jsonrpc: "2.0", ...extra });
+  const answer = (extra: Json): Json => ({ jsonrpc: "2.0", ...extra });
 
   it.each([
     ["an elicitation result", answer({ id: 3, result: { action: "accept", content: { approved: true } } })],
