@@ -138,7 +138,9 @@ function checkRawBody(raw: string, body: Record<string, unknown>): void {
 function routingFields(msg: Record<string, unknown>): unknown[] {
   const params = isPlainObject(msg.params) ? msg.params : undefined;
   const ref = isPlainObject(params?.ref) ? params.ref : undefined;
-  return [msg.jsonrpc, msg.method, msg.id, "result" in msg, "error" in msg, params?.name, params?.uri, ref?.type, ref?.name, ref?.uri];
+  const fields = [msg.jsonrpc, msg.method, msg.id, "result" in msg, "error" in msg, params?.name, params?.uri, ref?.type, ref?.name, ref?.uri];
+  // Compared by kind, not identity, where a member is not a scalar (a malformed name is refused later).
+  return fields.map((v) => (typeof v === "object" && v !== null ? "(object)" : v));
 }
 
 function checkMetadataHeaders(headers: HeaderBag, method: string, params: unknown): void {
@@ -149,7 +151,9 @@ function checkMetadataHeaders(headers: HeaderBag, method: string, params: unknow
   const mcpName = headers.single("mcp-name");
   if (mcpName === undefined) return;
   const p = isPlainObject(params) ? params : {};
-  const named = typeof p.name === "string" ? p.name : typeof p.uri === "string" ? p.uri : undefined;
+  const ref = isPlainObject(p.ref) ? p.ref : {};
+  // tools/call and prompts/get name themselves, resources/read by URI, completion/complete by its ref.
+  const named = [p.name, p.uri, ref.name, ref.uri].find((v): v is string => typeof v === "string");
   if (mcpName === null || decodeMcpHeaderValue(mcpName) !== named) deny("request.header_mismatch");
 }
 

@@ -177,18 +177,26 @@ describe("a message that addresses a target gets exactly that target's decision"
     expectDeny(await run(handler(), mcpEvent({ ...completion("orders___x"), raw: dup })), 400, "request.duplicate_member");
   });
 
+  it("a name that is an object in both bodies is not a disagreement: it is refused as an invalid name", async () => {
+    expectDeny(await run(handler(), mcpEvent({ method: "prompts/get", params: { name: { target: "payroll" } } })), 400, "request.invalid_tool_name");
+  });
+
   it("a pretty-printed raw body with its keys in another order → the same decision", async () => {
     const message = promptGet("orders___summary");
     const raw = JSON.stringify({ params: { arguments: { month: "2026-11" }, name: "orders___summary" }, method: "prompts/get", id: 1, jsonrpc: "2.0" }, null, 2);
     expectAllow(await run(handler(), mcpEvent({ ...message, raw })), { "X-User-Sub": qualified(ISSUER_A, "u-1") });
   });
 
-  it("Mcp-Name on prompts/get must name the prompt; on resources/read the URI", async () => {
+  it("Mcp-Name on prompts/get must name the prompt; on completion/complete its ref; on resources/read the URI", async () => {
     const headers = (extra: Record<string, string>) => withAuth(tokenA(), extra);
     expectAllow(await run(handler(), mcpEvent({ ...promptGet("orders___summary"), headers: headers({ "mcp-method": "prompts/get", "mcp-name": "orders___summary" }) })), {
       "X-User-Sub": qualified(ISSUER_A, "u-1"),
     });
     expectDeny(await run(handler(), mcpEvent({ ...promptGet("payroll___x"), headers: headers({ "mcp-name": "orders___summary" }) })), 400, "request.header_mismatch");
+    expectDeny(await run(handler(), mcpEvent({ ...completion("payroll___x"), token: tokenB(), headers: withAuth(tokenB(), { "mcp-name": "orders___x" }) })), 400, "request.header_mismatch");
+    expectAllow(await run(handler(), mcpEvent({ ...completion("payroll___x"), token: tokenB(), headers: withAuth(tokenB(), { "mcp-name": "payroll___x" }) })), {
+      "x-user-sub": qualified(ISSUER_B, "u-1"),
+    });
     const read = { method: "resources/read", params: { uri: "file:///reports/2026-11.md" } };
     expectAllow(await run(handler(), mcpEvent({ ...read, headers: headers({ "Mcp-Method": "resources/read", "Mcp-Name": "file:///reports/2026-11.md" }) })), {});
   });
