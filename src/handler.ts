@@ -71,11 +71,12 @@ export function createHandler(options: HandlerOptions): InterceptorHandler {
     let id: RequestView["id"] = null;
     let output: object;
     try {
+      // The id first, so that every deny (config.invalid too) echoes it: MCP clients match replies by id.
+      id = bestEffortId(event);
       if (runtime === undefined) deny("config.invalid");
       const parsed = parseEnvelope(event);
-      id = bestEffortId(parsed);
       if (parsed === undefined) return deny("event.unsupported");
-      const request = readRequest(parsed, runtime.config.mcpPath);
+      const request = readRequest(parsed);
       id = request.id;
       describeRequest(audit, request);
       if (request.headers.isEmpty && !warnedNoHeaders) {
@@ -181,6 +182,7 @@ function describeRequest(audit: AuditRecord, request: RequestView): void {
   if (request.target !== undefined) audit.target = request.target;
   if (request.tool !== undefined) audit.tool = request.tool;
   else if (request.toolName !== undefined) audit.tool = request.toolName;
+  if (request.prompt !== undefined) audit.prompt = request.prompt;
   const trace = request.headers.single("x-amzn-trace-id");
   if (typeof trace === "string") audit.traceId = trace;
 }

@@ -11,6 +11,8 @@ export interface AuditRecord {
   method?: string;
   target?: string;
   tool?: string;
+  /** The prompt a `prompts/get` or `completion/complete` names (without the target prefix when it has one). */
+  prompt?: string;
   mode?: string;
   jsonrpcId?: string | number | null;
   iss?: string;

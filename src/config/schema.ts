@@ -189,7 +189,10 @@ export const ConfigSchema = z.strictObject({
     {},
   ),
   unlistedTargets: z._default(z.enum(["strip", "deny"]), "strip"),
-  /** The gateway's MCP endpoint path; a request to any other path addresses no target. */
+  /**
+   * The gateway's MCP endpoint path. Accepted, but no decision depends on it: the gateway routes MCP
+   * messages by their body, so the policy does too, on every path variant.
+   */
   mcpPath: z._default(z.string().check(z.regex(/^\/[\x21-\x7e]*$/, "must be an absolute path")), "/mcp"),
   /** RFC 9728 protected-resource-metadata URL, advertised in `WWW-Authenticate` challenges. */
   resourceMetadataUrl: z.optional(httpsUrl()),

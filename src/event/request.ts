@@ -2,7 +2,7 @@ import { deny } from "../respond/reasons.js";
 import type { ParsedEvent } from "./envelope.js";
 import { HeaderBag } from "./headers.js";
 import { parseStrictJson, StrictJsonError } from "./strict-json.js";
-import { routeTool, targetFromPath } from "./target.js";
+import { namedBy, routeMessage, targetOfHttpPath } from "./route.js";
 
 export type JsonRpcId = string | number;
 
@@ -11,12 +11,15 @@ export interface RequestView {
   envelope: "mcp" | "http";
   /** The JSON-RPC id to echo (null for notifications and unreadable requests). */
   id: JsonRpcId | null;
+  /** The JSON-RPC method; `(response)` for a client's answer to a server-initiated request. */
   method: string;
   /** `params.name` of a `tools/call`. */
   toolName?: string;
   /** Set only when the request addresses one target. */
   target?: string;
   tool?: string;
+  /** The prompt a `prompts/get` or `completion/complete` names: without the prefix when it addresses a target. */
+  prompt?: string;
   headers: HeaderBag;
   path: string | undefined;
   /** The body exactly as received, echoed in an allow. */
@@ -31,11 +34,28 @@ const isPlainObject = (v: unknown): v is Record<string, unknown> =>
 const validId = (v: unknown): v is JsonRpcId =>
   typeof v === "string" || (typeof v === "number" && Number.isFinite(v));
 
-/** The JSON-RPC id, as far as it can be read, for a reply to a request that is refused early. */
-export function bestEffortId(event: ParsedEvent | undefined): JsonRpcId | null {
-  if (event?.kind !== "mcp") return null;
-  const body = event.event.mcp.gatewayRequest.body;
-  return isPlainObject(body) && validId(body.id) ? body.id : null;
+/**
+ * The JSON-RPC id, as far as it can be read from any event (even one refused before it is parsed),
+ * for a reply to a request that is refused early: MCP clients match replies by id.
+ */
+export function bestEffortId(event: unknown): JsonRpcId | null {
+  if (!isPlainObject(event)) return null;
+  if (isPlainObject(event.mcp)) {
+    const request = event.mcp.gatewayRequest;
+    const body = isPlainObject(request) ? request.body : undefined;
+    return isPlainObject(body) && validId(body.id) ? body.id : null;
+  }
+  if (isPlainObject(event.http)) {
+    const request = event.http.gatewayRequest;
+    const body = isPlainObject(request) ? request.body : undefined;
+    return typeof body === "string" ? httpMessageOf(body).id : null;
+  }
+  return null;
+}
+
+/** A client's JSON-RPC response (to the gateway's elicitation or sampling request): no method, one of result/error. */
+function isClientResponse(body: Record<string, unknown>): boolean {
+  return body.jsonrpc === "2.0" && !("method" in body) && validId(body.id) && ("result" in body) !== ("error" in body);
 }
 
 /** `=?base64?…?=` values (MCP Streamable HTTP request metadata) decoded; others as they are. */
@@ -48,7 +68,7 @@ function decodeMcpHeaderValue(value: string): string {
  * Reads and checks the JSON-RPC message. Throws a Denial for batches, malformed messages, raw/parsed
  * disagreements (duplicate members) and `Mcp-Method`/`Mcp-Name` headers that contradict the body.
  */
-export function readRequest(parsed: ParsedEvent, mcpPath: string): RequestView {
+export function readRequest(parsed: ParsedEvent): RequestView {
   if (parsed.kind === "http") return readHttpRequest(parsed);
   const { gatewayRequest, rawGatewayRequest } = parsed.event.mcp;
   const headers = new HeaderBag(gatewayRequest.headers);
@@ -63,31 +83,38 @@ export function readRequest(parsed: ParsedEvent, mcpPath: string): RequestView {
   if (!isPlainObject(body)) return deny("request.invalid_jsonrpc");
   if ("id" in body && !validId(body.id)) deny("request.invalid_jsonrpc");
   const id = validId(body.id) ? body.id : null;
+  const raw = rawGatewayRequest?.body;
+  if (isClientResponse(body)) {
+    // Answers to server-initiated requests the gateway relays (elicitation, sampling): authenticated,
+    // addressed to no target. They carry no method, so no Mcp-Method/Mcp-Name may claim one.
+    if (typeof raw === "string") checkRawBody(raw, body);
+    if (headers.keyCount("mcp-method") > 0 || headers.keyCount("mcp-name") > 0) deny("request.header_mismatch");
+    return { envelope: "mcp", id, method: RESPONSE_METHOD, headers, path, body };
+  }
   if (body.jsonrpc !== "2.0" || typeof body.method !== "string") deny("request.invalid_jsonrpc");
   const method = body.method as string;
 
-  const raw = rawGatewayRequest?.body;
   if (typeof raw === "string") checkRawBody(raw, body);
   checkMetadataHeaders(headers, method, body.params);
 
+  // The gateway routes by the body whatever the path (`/mcp/`, `/MCP`, ...): so does the policy.
   const view: RequestView = { envelope: "mcp", id, method, headers, path, body };
-  if (method !== "tools/call" || !samePath(path, mcpPath)) return view;
-  const params = body.params;
-  if (!isPlainObject(params) || typeof params.name !== "string") return deny("request.invalid_tool_name");
-  view.toolName = params.name;
-  const route = routeTool(params.name);
-  if (route.kind === "invalid") deny("request.invalid_tool_name");
-  if (route.kind === "target") {
-    view.target = route.target;
-    view.tool = route.tool;
+  const named = namedBy(method, body.params);
+  if (named === undefined) return view;
+  const route = routeMessage(method, body.params);
+  if (route.kind === "invalid") return deny("request.invalid_tool_name");
+  if (route.kind === "target") view.target = route.target;
+  if (named === "tool") {
+    view.toolName = (body.params as { name: string }).name;
+    if (route.kind === "target") view.tool = route.name;
+  } else {
+    if (route.name !== undefined) view.prompt = route.name;
   }
   return view;
 }
 
-/** Only the gateway's MCP endpoint routes tools to targets; the query string does not matter. */
-function samePath(path: string | undefined, mcpPath: string): boolean {
-  return path === undefined || path.split("?")[0] === mcpPath;
-}
+/** The audit method of a client's JSON-RPC response. */
+export const RESPONSE_METHOD = "(response)";
 
 /** The raw text must say exactly what the parsed body says (no duplicate members, no second opinion). */
 function checkRawBody(raw: string, body: Record<string, unknown>): void {
@@ -99,10 +126,21 @@ function checkRawBody(raw: string, body: Record<string, unknown>): void {
     return deny("request.invalid_jsonrpc", { jsonRpcCode: -32700 });
   }
   if (!isPlainObject(parsed)) return deny("request.duplicate_member");
-  const nameOf = (p: unknown) => (isPlainObject(p) ? p.name : undefined);
-  if (parsed.method !== body.method || parsed.id !== body.id || nameOf(parsed.params) !== nameOf(body.params)) {
-    deny("request.duplicate_member");
-  }
+  const mine = routingFields(parsed);
+  const theirs = routingFields(body);
+  if (mine.some((v, i) => v !== theirs[i])) deny("request.duplicate_member");
+}
+
+/**
+ * Every member a routing or policy decision reads: the raw text and the parsed body must agree on all
+ * of them (key order and whitespace may differ: the gateway may reorder keys and clients pretty-print).
+ */
+function routingFields(msg: Record<string, unknown>): unknown[] {
+  const params = isPlainObject(msg.params) ? msg.params : undefined;
+  const ref = isPlainObject(params?.ref) ? params.ref : undefined;
+  const fields = [msg.jsonrpc, msg.method, msg.id, "result" in msg, "error" in msg, params?.name, params?.uri, ref?.type, ref?.name, ref?.uri];
+  // Compared by kind, not identity, where a member is not a scalar (a malformed name is refused later).
+  return fields.map((v) => (typeof v === "object" && v !== null ? "(object)" : v));
 }
 
 function checkMetadataHeaders(headers: HeaderBag, method: string, params: unknown): void {
@@ -113,7 +151,9 @@ function checkMetadataHeaders(headers: HeaderBag, method: string, params: unknow
   const mcpName = headers.single("mcp-name");
   if (mcpName === undefined) return;
   const p = isPlainObject(params) ? params : {};
-  const named = typeof p.name === "string" ? p.name : typeof p.uri === "string" ? p.uri : undefined;
+  const ref = isPlainObject(p.ref) ? p.ref : {};
+  // tools/call and prompts/get name themselves, resources/read by URI, completion/complete by its ref.
+  const named = [p.name, p.uri, ref.name, ref.uri].find((v): v is string => typeof v === "string");
   if (mcpName === null || decodeMcpHeaderValue(mcpName) !== named) deny("request.header_mismatch");
 }
 
@@ -122,18 +162,23 @@ function readHttpRequest(parsed: Extract<ParsedEvent, { kind: "http" }>): Reques
   const headers = new HeaderBag(gatewayRequest.headers);
   const path = gatewayRequest.path ?? undefined;
   const body = gatewayRequest.body ?? "";
-  let id: JsonRpcId | null = null;
-  let method = `HTTP ${(gatewayRequest.httpMethod ?? "POST").toUpperCase()}`;
+  // Best effort: an HTTP target's body is opaque, but a JSON-RPC id makes denials readable.
+  const msg = httpMessageOf(body);
+  const method = msg.method ?? `HTTP ${(gatewayRequest.httpMethod ?? "POST").toUpperCase()}`;
+  // The gateway routes an HTTP target by its path: a path that does not name one target canonically
+  // (`//x`, `/a/../b`, `%2e`, `\`) is refused rather than guessed.
+  const route = targetOfHttpPath(path);
+  if (route.kind === "invalid") deny("request.invalid_path");
+  return { envelope: "http", id: msg.id, method, headers, path, body, ...(route.kind === "target" ? { target: route.target } : {}) };
+}
+
+/** The id and method of a base64 JSON-RPC body, as far as they can be read. */
+function httpMessageOf(base64: string): { id: JsonRpcId | null; method?: string } {
   try {
-    // Best effort: an HTTP target's body is opaque, but a JSON-RPC id makes denials readable.
-    const msg: unknown = JSON.parse(Buffer.from(body, "base64").toString("utf8"));
-    if (isPlainObject(msg)) {
-      if (validId(msg.id)) id = msg.id;
-      if (typeof msg.method === "string") method = msg.method;
-    }
+    const msg: unknown = JSON.parse(Buffer.from(base64, "base64").toString("utf8"));
+    if (!isPlainObject(msg)) return { id: null };
+    return { id: validId(msg.id) ? msg.id : null, ...(typeof msg.method === "string" ? { method: msg.method } : {}) };
   } catch {
-    // not JSON: nothing to read
+    return { id: null }; // not JSON: nothing to read
   }
-  const target = targetFromPath(path);
-  return { envelope: "http", id, method, headers, path, body, ...(target !== undefined ? { target } : {}) };
 }

@@ -24,9 +24,3 @@ export function routeTool(name: string): ToolRoute {
   if (tool === "") return { kind: "invalid" };
   return { kind: "target", target, tool };
 }
-
-/** HTTP targets: the target is the first path segment (`/<target>/invocations`). */
-export function targetFromPath(path: string | null | undefined): string | undefined {
-  const first = (path ?? "").split("?")[0]?.split("/")[1];
-  return first !== undefined && TARGET_NAME.test(first) ? first : undefined;
-}

@@ -77,6 +77,7 @@ export const DENIALS: Readonly<Record<Reason, DenialSpec>> = {
   "request.invalid_jsonrpc": INVALID_REQUEST,
   "request.batch_unsupported": INVALID_REQUEST,
   "request.duplicate_member": INVALID_REQUEST,
+  "request.invalid_path": INVALID_REQUEST,
   "request.invalid_tool_name": { status: 400, code: -32602, message: "Invalid params", challenge: "none" },
   "request.header_mismatch": { status: 400, code: -32020, message: "Header mismatch", challenge: "none" },
   "jwks.unavailable": UNAVAILABLE,

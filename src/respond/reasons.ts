@@ -39,6 +39,7 @@ export const REASONS = [
   "request.invalid_tool_name",
   "request.header_mismatch",
   "request.duplicate_member",
+  "request.invalid_path",
   "claims.unsafe_value",
   "claims.missing_required",
   "forward.audience_not_bound",

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { registerToken } from "../support/secrets.js";
-import { connect, reasonOf, type Stack, startStack, whoami } from "./stack/stack.js";
+import { connect, reasonOf, type Stack, startStack, whoami, whoamiPrompt } from "./stack/stack.js";
 
 /**
  * End to end on loopback: real OpenID Providers, real MCP targets, the local gateway and the built
@@ -112,6 +112,38 @@ describe("identity at each target", () => {
     const before = s.targets.orders.seen.length;
     expect(await denialOf(whoami(client, "orders"))).toBe("forward.audience_not_bound");
     expect(s.targets.orders.seen.length).toBe(before);
+    await client.close();
+  });
+});
+
+describe("prompts/get addresses one target and gets exactly its decision", () => {
+  it("claims: crm's prompt is rendered with alice's issuer-qualified claims, as its tool is", async () => {
+    const client = await connect(s.gateway.url, await tokenFor(s.acme, "alice"));
+    expect(await whoamiPrompt(client, "crm")).toEqual(await whoami(client, "crm"));
+    expect(await whoamiPrompt(client, "crm")).toMatchObject({ headers: { "x-user-sub": `${s.acme.issuer}|alice`, "x-org-id": "acme" } });
+    await client.close();
+  });
+
+  it("forward: orders' prompt receives the caller's own token, verified at the target", async () => {
+    const client = await connect(s.gateway.url, await tokenFor(s.acme, "alice"));
+    expect(await whoamiPrompt(client, "orders")).toEqual({
+      headers: { authorization: "(bearer token)" },
+      token: { verified: true, iss: s.acme.issuer, sub: "alice", aud: ["mcp-gateway", "orders-api"] },
+    });
+    await client.close();
+  });
+
+  it("obo for another organisation's user: erp's prompt is refused like its tool → 403 policy.target_denied, erp never called", async () => {
+    const client = await connect(s.gateway.url, await tokenFor(s.globex, "bob"));
+    const before = s.targets.erp.seen.length;
+    expect(await denialOf(whoamiPrompt(client, "erp"))).toBe("policy.target_denied");
+    expect(s.targets.erp.seen.length).toBe(before);
+    await client.close();
+  });
+
+  it("unlisted: weather's prompt receives nothing, even though weather allowlists identity headers", async () => {
+    const client = await connect(s.gateway.url, await tokenFor(s.acme, "carol"));
+    expect(await whoamiPrompt(client, "weather")).toEqual({ headers: {} });
     await client.close();
   });
 });

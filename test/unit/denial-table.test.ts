@@ -14,7 +14,7 @@ const CLASSES: [string[], number, number, string][] = [
   ],
   [["scope.insufficient"], 403, -31003, "insufficient_scope"],
   [["policy.target_denied", "policy.client_header_conflict", "token.client_not_allowed", "claims.unsafe_value", "claims.missing_required", "forward.audience_not_bound", "obo.refused"], 403, -31003, "none"],
-  [["request.invalid_jsonrpc", "request.batch_unsupported", "request.duplicate_member"], 400, -32600, "none"],
+  [["request.invalid_jsonrpc", "request.batch_unsupported", "request.duplicate_member", "request.invalid_path"], 400, -32600, "none"],
   [["request.invalid_tool_name"], 400, -32602, "none"],
   [["request.header_mismatch"], 400, -32020, "none"],
   [["jwks.unavailable", "jwks.rate_limited", "obo.unavailable"], 503, -31503, "none"],

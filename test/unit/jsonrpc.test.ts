@@ -58,7 +58,7 @@ describe("H. JSON-RPC / MCP request shape (RPC)", () => {
     expectDeny(await run(h.handler(), mcpEvent({ raw })), 400, "request.duplicate_member");
   });
 
-  const METHODS = ["initialize", "ping", "tools/list", "server/discover", "subscriptions/listen", "tasks/get", "resources/read", "prompts/get"];
+  const METHODS = ["initialize", "ping", "tools/list", "server/discover", "subscriptions/listen", "tasks/get", "resources/read", "prompts/list"];
 
   it.each(METHODS)("RPC-07 %s with a valid token → ALLOW-NOID", async (method) => {
     const o = await run(h.handler(), mcpEvent({ method }));
@@ -125,10 +125,13 @@ describe("H. JSON-RPC / MCP request shape (RPC)", () => {
     expectDeny(await run(h.handler(), event), 401, "auth.missing");
   });
 
-  it("RPC-15 tools/call on a path other than the MCP path → ALLOW-NOID", async () => {
+  it.each(["/other", "/mcp/", "/MCP", "//mcp", "/mcp/../x", "/%6Dcp", null])("RPC-15 tools/call on path %j → the same decision as on /mcp (the gateway routes by body)", async (path) => {
     const event = mcpEvent();
-    ((event.mcp as Json).gatewayRequest as Json).path = "/other";
-    expectAllow(await run(h.handler(), event), {});
+    ((event.mcp as Json).gatewayRequest as Json).path = path;
+    expectAllow(await run(h.handler(), event), ALLOWED);
+    const denied = mcpEvent({ name: "unknown___x" });
+    ((denied.mcp as Json).gatewayRequest as Json).path = path;
+    expectDeny(await run(h.handler((c) => (c.unlistedTargets = "deny")), denied), 403, "policy.target_denied");
   });
 
   it.each([

@@ -123,7 +123,7 @@ export class Gateway {
         id,
         result: {
           protocolVersion: typeof params.protocolVersion === "string" ? params.protocolVersion : "2025-06-18",
-          capabilities: { tools: { listChanged: false } },
+          capabilities: { tools: { listChanged: false }, prompts: { listChanged: false } },
           serverInfo: { name: "local-agentcore-gateway", version: "1.0.0" },
         },
       });
@@ -145,13 +145,15 @@ export class Gateway {
       send(res, 200, { jsonrpc: "2.0", id, result: { tools } });
       return;
     }
-    if (method === "tools/call") {
+    if (method === "tools/call" || method === "prompts/get") {
+      // §5: split on the first three underscores. prompts/get names carry the same target prefix and are
+      // proxied live to that one target (https://docs.aws.amazon.com/bedrock-agentcore/latest/devguide/gateway-using-mcp-prompts-get.html).
       const params = isObject(message.params) ? message.params : {};
       const name = String(params.name ?? "");
-      const at = name.indexOf("___"); // §5: split on the first three underscores
+      const at = name.indexOf("___");
       const target = at > 0 ? this.options.targets.find((t) => t.name === name.slice(0, at)) : undefined;
       if (!target) {
-        send(res, 200, rpcError(id, -32602, `Unknown tool: ${name}`));
+        send(res, 200, rpcError(id, -32602, `Unknown ${method === "tools/call" ? "tool" : "prompt"}: ${name}`));
         return;
       }
       const outbound = this.outboundHeaders(target, interceptorHeaders, clientHeaders);

@@ -9,8 +9,8 @@ import { testCa } from "../../support/tls.js";
 
 /**
  * A real MCP server (@modelcontextprotocol/sdk, Streamable HTTP, stateless) standing in for one
- * gateway target. Its `whoami` tool reports the identity it received; every request's headers are
- * recorded so tests can assert on what actually reached the target.
+ * gateway target. Its `whoami` tool and `whoami` prompt report the identity they received; every
+ * request's headers are recorded so tests can assert on what actually reached the target.
  */
 export interface TokenCheck {
   issuers: { issuer: string; jwksUri: string }[];
@@ -51,6 +51,10 @@ export class McpTarget {
       mcp.registerTool("whoami", { description: `Reports the caller identity the ${this.name} target received` }, async () => {
         const identity = await this.identity(req.headers);
         return { content: [{ type: "text", text: JSON.stringify(identity) }] };
+      });
+      mcp.registerPrompt("whoami", { description: `A prompt rendered with the caller identity the ${this.name} target received` }, async () => {
+        const identity = await this.identity(req.headers);
+        return { messages: [{ role: "user", content: { type: "text", text: JSON.stringify(identity) } }] };
       });
       mcp.registerTool("echo", { description: "Answers pong" }, async () => ({ content: [{ type: "text", text: "pong" }] }));
       const transport = new StreamableHTTPServerTransport({ enableJsonResponse: true }) // no sessionIdGenerator: stateless;

@@ -155,3 +155,10 @@ export async function whoami(client: Client, target: string): Promise<Record<str
   const content = (result.content as { type: string; text: string }[])[0];
   return JSON.parse(content!.text) as Record<string, unknown>;
 }
+
+/** The identity a target's `whoami` prompt was rendered with, fetched through the gateway with `prompts/get`. */
+export async function whoamiPrompt(client: Client, target: string): Promise<Record<string, unknown>> {
+  const result = await client.getPrompt({ name: `${target}___whoami` });
+  const content = result.messages[0]?.content;
+  return JSON.parse(content?.type === "text" ? content.text : "null") as Record<string, unknown>;
+}
