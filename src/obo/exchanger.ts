@@ -55,7 +55,7 @@ export class OboExchanger {
     const { token, hit } = await this.tokens.get(key, now, async () => {
       const actor = settings.actorToken ? await this.actorToken(settings, remainingMs) : undefined;
       const form = exchangeForm(settings, id.token, actor, target);
-      const issued = await this.call(settings, form, expectationFor(settings), id.token, remainingMs);
+      const issued = await this.call(settings, form, expectationFor(settings, { id, target }), id.token, remainingMs);
       // Never cached beyond the caller's own token, nor beyond the issued one, minus the leeway.
       const expiresAt = Math.min(issued.expiresAt ?? now + 300, id.exp) - this.leewaySeconds;
       return { token: issued.token, expiresAt };
