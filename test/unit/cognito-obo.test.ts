@@ -49,13 +49,21 @@ beforeEach(() => {
 });
 
 const setup = (c: Json) => {
-  (c.issuers as Json[]).push({ issuer: POOL, jwksUri: h.server.url("/pool/jwks"), clientIds: ["web-app"], tokenUse: "access" });
+  // The interceptor also accepts the mobile app's users; the trigger only the web app's (userClientIds).
+  (c.issuers as Json[]).push({ issuer: POOL, jwksUri: h.server.url("/pool/jwks"), clientIds: ["web-app", "mobile-app"], tokenUse: "access" });
   (c.targets as Json).ledger = {
     mode: "obo",
     obo: { grant: "cognito-client-metadata", tokenEndpoint: cognito.url, clientId: interceptorClient.id, clientSecretArn: SECRET_ARN, scope: "ledger/read", clientMetadata: { callerApp: "agentcore-gateway" } },
   };
 };
-const handler = () => h.handler(setup, { secretsClientConfig: sm.clientConfig() });
+const handler = (more: (c: Json) => void = () => undefined) =>
+  h.handler(
+    (c) => {
+      setup(c);
+      more(c);
+    },
+    { secretsClientConfig: sm.clientConfig() },
+  );
 const claimsOf = (token: string) => JSON.parse(Buffer.from(token.split(".")[1]!, "base64url").toString()) as Json;
 const event = (token: string) => mcpEvent({ name: "ledger___balance", headers: withAuth(token) });
 
@@ -95,6 +103,30 @@ describe("Cognito on-behalf-of (aws_client_metadata + pre token generation V3)",
     const o = await run(handler(), event(inbound));
     expectDeny(o, 403, "obo.refused");
     expect(JSON.stringify(o.output)).not.toContain(inbound.split(".")[1]);
+  });
+
+  it("the trigger refuses the user and omits the claim (onInvalidToken: omit) → DENY(403, obo.refused), never the interceptor's own machine identity", async () => {
+    trigger = omittingTrigger;
+    const o = await run(handler(), event(userToken({ client_id: "mobile-app" })));
+    expectDeny(o, 403, "obo.refused");
+    expect(cognito.events.length).toBeGreaterThan(0);
+  });
+
+  it.each([
+    ["another user", { sub: "someone-else", target: "ledger" }],
+    ["another target", { sub: "5f1c-alice", target: "payroll" }],
+    ["no sub", { username: "alice" }],
+    ["a string instead of an object", "5f1c-alice"],
+  ])("the machine token's onBehalfOf names %s → DENY(502, obo.invalid_response)", async (_n, onBehalfOf) => {
+    trigger = async (e) => ({ ...e, response: { claimsAndScopeOverrideDetails: { accessTokenGeneration: { claimsToAddOrOverride: { onBehalfOf } } } } });
+    expectDeny(await run(handler(), event(userToken())), 502, "obo.invalid_response");
+  });
+
+  it("userClaim names the trigger's claimName when it is not onBehalfOf", async () => {
+    trigger = async (e) => ({ ...e, response: { claimsAndScopeOverrideDetails: { accessTokenGeneration: { claimsToAddOrOverride: { actingFor: { sub: "5f1c-alice" } } } } } });
+    expectDeny(await run(handler(), event(userToken())), 403, "obo.refused");
+    const o = await run(handler((c) => ((((c.targets as Json).ledger as Json).obo as Json).userClaim = "actingFor")), event(userToken()));
+    expect(o.audit).toMatchObject({ decision: "allow", mode: "obo" });
   });
 
   const triggerEvent = (token: string | undefined, clientId = interceptorClient.id, triggerSource = "TokenGeneration_ClientCredentials") => ({
