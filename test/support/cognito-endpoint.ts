@@ -1,7 +1,7 @@
 import { createPublicKey, verify as verifySignature } from "node:crypto";
 import { createServer, type Server } from "node:https";
 import { closeServer, listenOnLoopback } from "./loopback.js";
-import type { TestKey } from "./keys.js";
+import { jwksOf, type TestKey } from "./keys.js";
 import { registerSecret, registerToken } from "./secrets.js";
 import { buildToken } from "./tokens.js";
 import { localhostCert } from "./tls.js";
@@ -87,8 +87,17 @@ export class CognitoEndpoint {
     return `https://127.0.0.1:${this.port}/oauth2/token`;
   }
 
+  /** The pool's signing keys (Cognito serves them at `<issuer>/.well-known/jwks.json`). */
+  get jwksUri(): string {
+    return `https://127.0.0.1:${this.port}/.well-known/jwks.json`;
+  }
+
   async start(): Promise<this> {
     this.server = createServer(localhostCert, (req, res) => {
+      if (req.method === "GET" && req.url === "/.well-known/jwks.json") {
+        res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(jwksOf(this.key)));
+        return;
+      }
       const chunks: Buffer[] = [];
       req.on("data", (c: Buffer) => chunks.push(c));
       req.on("end", () => void this.answer(req.headers.authorization, Buffer.concat(chunks).toString(), (status, body) => res.writeHead(status, { "content-type": "application/json;charset=UTF-8" }).end(JSON.stringify(body))));
@@ -99,6 +108,11 @@ export class CognitoEndpoint {
 
   async stop(): Promise<void> {
     await closeServer(this.server);
+  }
+
+  /** A user's access token from this pool, as a sign-in through the app client `clientId` returns it. */
+  userToken(username: string, o: { sub?: string; groups?: string[]; clientId?: string; scope?: string } = {}): string {
+    return this.accessToken({ sub: o.sub ?? `${username}-0000-sub`, username, "cognito:groups": o.groups ?? [], client_id: o.clientId ?? "pool-web-app", scope: o.scope ?? "openid mcp/invoke" });
   }
 
   /** A client_credentials access token of this pool for the configured app client (e.g. an actor token). */
