@@ -113,7 +113,7 @@ describe("identity at each target", () => {
     expect(sent).not.toBe(`Bearer ${token}`);
     registerToken(sent.slice(7));
     expect(s.pool.requests.map((r) => r.form.grant_type)).toEqual(["client_credentials", "urn:ietf:params:oauth:grant-type:token-exchange"]);
-    expect(s.pool.requests[1]?.form).toMatchObject({ subject_token: token, audience: "ledger-api", scope: "ledger/read" });
+    expect(s.pool.requests[1]?.form).toMatchObject({ subject_token: token, audience: "ledger-api", scope: "ledger-api/read" });
     await client.close();
   });
 

@@ -69,7 +69,7 @@ export class CognitoEndpoint {
     return {
       featurePlan: "ESSENTIALS",
       flows: new Set(["ALLOW_TOKEN_EXCHANGE_IMPERSONATION", "ALLOW_TOKEN_EXCHANGE_DELEGATION"]),
-      resourceServers: { "ledger-api": ["ledger/read", "ledger/write"] },
+      resourceServers: { "ledger-api": ["ledger-api/read", "ledger-api/write"] },
       expiresIn: 900,
     };
   }

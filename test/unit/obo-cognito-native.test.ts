@@ -46,7 +46,7 @@ const userToken = (claims: Json = {}, key = poolKey) =>
 const native = (extra: Json = {}) => ({
   mode: "obo",
   issuers: [POOL],
-  obo: { grant: "token-exchange", idp: "cognito", tokenEndpoint: pool.url, clientId: client.id, clientSecretArn: SECRET_ARN, audience: "ledger-api", scope: "ledger/read", ...extra },
+  obo: { grant: "token-exchange", idp: "cognito", tokenEndpoint: pool.url, clientId: client.id, clientSecretArn: SECRET_ARN, audience: "ledger-api", scope: "ledger-api/read", ...extra },
 });
 const setup = (extra: Json) => (c: Json) => {
   (c.issuers as Json[]).push({ issuer: POOL, jwksUri: h.server.url("/native/jwks"), clientIds: ["web-app"], tokenUse: "access" });
@@ -64,19 +64,19 @@ describe("obo with Cognito's native token exchange (idp: cognito)", () => {
     const issued = bearerOf(o);
     expectAllow(o, { Authorization: `Bearer ${issued}` });
     const claims = claimsOf(issued);
-    expect(claims).toMatchObject({ iss: POOL, sub: "7d2e-alice", username: "alice", token_use: "access", aud: "ledger-api", scope: "ledger/read" });
+    expect(claims).toMatchObject({ iss: POOL, sub: "7d2e-alice", username: "alice", token_use: "access", aud: "ledger-api", scope: "ledger-api/read" });
     expect(claims.act).toBeUndefined();
     expect(pool.requests).toHaveLength(1);
     expect(pool.requests[0]).toEqual({
       clientId: client.id,
       authMethod: "client_secret_basic",
-      form: { grant_type: TOKEN_EXCHANGE_GRANT, subject_token: inbound, subject_token_type: ACCESS_TOKEN_TYPE, requested_token_type: ACCESS_TOKEN_TYPE, audience: "ledger-api", scope: "ledger/read" },
+      form: { grant_type: TOKEN_EXCHANGE_GRANT, subject_token: inbound, subject_token_type: ACCESS_TOKEN_TYPE, requested_token_type: ACCESS_TOKEN_TYPE, audience: "ledger-api", scope: "ledger-api/read" },
     });
     expect(o.audit).toMatchObject({ decision: "allow", mode: "obo", target: "ledger", sub: "7d2e-alice" });
   });
 
   it("delegation: with actorToken the interceptor's client_credentials token goes as actor_token and the issued token names it in act", async () => {
-    const o = await run(handler({ actorToken: { scope: "ledger/read" } }), event());
+    const o = await run(handler({ actorToken: { scope: "ledger-api/read" } }), event());
     const issued = bearerOf(o);
     expect(claimsOf(issued)).toMatchObject({ sub: "7d2e-alice", aud: "ledger-api", act: { sub: client.id } });
     expect(pool.requests.map((r) => r.form.grant_type)).toEqual(["client_credentials", TOKEN_EXCHANGE_GRANT]);
@@ -107,7 +107,7 @@ describe("obo with Cognito's native token exchange (idp: cognito)", () => {
       ["the app client lacks ALLOW_TOKEN_EXCHANGE_IMPERSONATION", () => pool.exchange.flows.delete("ALLOW_TOKEN_EXCHANGE_IMPERSONATION"), {}, "unauthorized_client"],
       ["the app client lacks ALLOW_TOKEN_EXCHANGE_DELEGATION (actor token sent)", () => pool.exchange.flows.delete("ALLOW_TOKEN_EXCHANGE_DELEGATION"), { actorToken: {} }, "unauthorized_client"],
       ["the audience is no resource server of the pool", () => undefined, { audience: "hr-api" }, "invalid_target"],
-      ["the scope is not the client's", () => undefined, { scope: "ledger/admin" }, "invalid_scope"],
+      ["the scope is not the client's", () => undefined, { scope: "ledger-api/admin" }, "invalid_scope"],
     ])("%s → DENY(403, obo.refused)", async (_n, breakIt, extra, error) => {
       breakIt();
       const inbound = userToken();

@@ -113,7 +113,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         ledger: {
           mode: "obo",
           issuers: [pool.issuer],
-          obo: { grant: "token-exchange", idp: "cognito", tokenEndpoint: pool.url, clientId: poolClient.id, clientSecretArn: POOL_SECRET_ARN, audience: "ledger-api", scope: "ledger/read", actorToken: { scope: "ledger/read" } },
+          obo: { grant: "token-exchange", idp: "cognito", tokenEndpoint: pool.url, clientId: poolClient.id, clientSecretArn: POOL_SECRET_ARN, audience: "ledger-api", scope: "ledger-api/read", actorToken: { scope: "ledger-api/read" } },
         },
       },
       unlistedTargets: "strip",
