@@ -126,7 +126,9 @@ export class OboExchanger {
         return readTokenResponse(res.status, res.body, expect, subjectToken, Date.now() / 1000);
       } catch (err) {
         const error = oauthError(res.body);
-        this.events.tokenEndpointFailed(host, { status: res.status, ...(error !== undefined ? { error } : {}) });
+        // The reason names what was wrong with a 200 answer too (e.g. a token for another user).
+        const why = err instanceof Denial ? err.reason : undefined;
+        this.events.tokenEndpointFailed(host, { status: res.status, ...(error !== undefined ? { error } : {}), ...(why !== undefined ? { why } : {}) });
         if (!(err instanceof InvalidClient)) throw err;
         if (refresh) deny("obo.client_auth_failed");
       }

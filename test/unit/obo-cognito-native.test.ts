@@ -146,7 +146,9 @@ describe("obo with Cognito's native token exchange (idp: cognito)", () => {
       ["an act naming another actor", { act: { sub: "some-agent" } }, { actorToken: {} }],
     ])("%s", async (_n, issuedClaims, extra) => {
       pool.exchange.issuedClaims = issuedClaims;
+      const mark = logMark();
       expectDeny(await run(handler(extra), event()), 502, "obo.invalid_response");
+      expect(logRecordsSince(mark).find((r) => r.message === "token endpoint call failed")).toMatchObject({ status: 200, why: "obo.invalid_response" });
     });
 
     it("act may name the actor as client_id (Cognito's act shape is not spelled out)", async () => {
