@@ -17,7 +17,7 @@ interface Row {
 }
 
 function describeSeen(stack: Stack, seen: Record<string, unknown>): string {
-  const org = (iss: string) => (iss === stack.acme.issuer ? "acme" : iss === stack.globex.issuer ? "globex" : iss);
+  const org = (iss: string) => (iss === stack.acme.issuer ? "acme" : iss === stack.globex.issuer ? "globex" : iss === stack.pool.issuer ? "cognito-pool" : iss);
   const headers = Object.entries(seen.headers as Record<string, string>)
     .filter(([k]) => k !== "authorization")
     .map(([k, v]) => `${k}=${v.replace(stack.acme.issuer, "<acme>").replace(stack.globex.issuer, "<globex>")}`);
@@ -37,7 +37,8 @@ async function main(): Promise<number> {
   const modeOf = (target: string) => ((stack.interceptorConfig.targets as Record<string, { mode: string }>)[target]?.mode ?? "unlisted");
   const calls = (target: string) => stack.targets[target as keyof Stack["targets"]]?.seen.length ?? 0;
 
-  async function session(user: string, token: string, expect: Record<string, string>, extraHeaders: Record<string, string> = {}) {
+  const everyTarget = ["orders", "crm", "erp", "reports", "weather"];
+  async function session(user: string, token: string, expect: Record<string, string>, extraHeaders: Record<string, string> = {}, targets = everyTarget) {
     let client: Client;
     try {
       client = await connect(stack.gateway.url, token, extraHeaders);
@@ -47,7 +48,7 @@ async function main(): Promise<number> {
     }
     const listed = (await client.listTools()).tools.length;
     rows.push({ user, target: "(tools/list)", mode: "-", expected: "allow", decision: "allow", saw: `${listed} tools, no identity to any target` });
-    for (const target of ["orders", "crm", "erp", "reports", "weather"]) {
+    for (const target of targets) {
       const before = calls(target);
       let decision = "allow";
       let saw: string;
@@ -67,6 +68,9 @@ async function main(): Promise<number> {
     const bob = await stack.globex.userToken("bob");
     await session("alice@acme", alice, {});
     await session("bob@globex", bob, { orders: "deny forward.audience_not_bound", erp: "deny policy.target_denied" });
+    // A Cognito user pool's user: `ledger` gets a token from the pool's native RFC 8693 exchange.
+    const dave = stack.pool.userToken("dave", { sub: "d4e5-dave", groups: ["finance"] });
+    await session("dave@cognito-pool", dave, { erp: "deny policy.target_denied" }, {}, ["erp", "ledger"]);
     const [h, p, sig] = alice.split(".");
     const forgedClaims = { ...(JSON.parse(Buffer.from(p!, "base64url").toString()) as object), sub: "admin" };
     const forged = `${h}.${Buffer.from(JSON.stringify(forgedClaims)).toString("base64url")}.${sig}`;
@@ -77,7 +81,7 @@ async function main(): Promise<number> {
 
     print(rows);
     const audits = stack.lambda.logs.filter((l) => l.includes('"message":"audit"')).length;
-    const leaked = [alice, bob, forged, mallory].some((t) => stack.lambda.logs.join("\n").includes(t.split(".")[2]!));
+    const leaked = [alice, bob, dave, forged, mallory].some((t) => stack.lambda.logs.join("\n").includes(t.split(".")[2]!));
     const spoofed = Object.values(stack.targets).some((t) => t.seen.some((h) => h["x-user-sub"] === "admin"));
     console.log(`\ninterceptor: ${audits} audit log lines, ${leaked ? "A TOKEN WAS LOGGED" : "no token in any log line"}`);
     console.log(`targets: ${spoofed ? "A SPOOFED HEADER REACHED A TARGET" : "no client-sent identity header reached any target"}`);

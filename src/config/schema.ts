@@ -124,6 +124,29 @@ const notMetadataHost = (u: string) => {
   return !/^169\.254\./.test(host) && host !== "fd00:ec2::254" && host !== "metadata.google.internal";
 };
 
+/**
+ * Cognito's native token exchange (grant token-exchange, idp cognito): its token endpoint authenticates
+ * clients with client_secret_basic or client_secret_post only, and the interceptor sends what it
+ * receives as a Bearer access token.
+ * https://docs.aws.amazon.com/cognito/latest/developerguide/token-endpoint.html
+ * https://docs.aws.amazon.com/cognito/latest/developerguide/cognito-user-pools-token-exchange.html
+ */
+type OboDraft = { grant: string; idp?: "cognito" | undefined; clientAuth: string; requestedTokenType: string };
+const cognitoExchangeRules = [
+  z.refine<OboDraft>((o) => o.idp === undefined || o.grant === "token-exchange", {
+    error: 'idp "cognito" applies to token-exchange only (cognito-client-metadata is always Cognito)',
+    path: ["idp"],
+  }),
+  z.refine<OboDraft>((o) => o.idp === undefined || o.clientAuth !== "private_key_jwt", {
+    error: "Cognito's token endpoint accepts client_secret_basic or client_secret_post only",
+    path: ["clientAuth"],
+  }),
+  z.refine<OboDraft>((o) => o.idp === undefined || o.requestedTokenType === TOKEN_TYPE.accessToken, {
+    error: "with Cognito, ask for an access token (the target receives it as a Bearer token)",
+    path: ["requestedTokenType"],
+  }),
+];
+
 const OboSettings = z
   .strictObject({
     /** RFC 8693 token exchange, or Cognito client_credentials carrying the user token in aws_client_metadata. */
@@ -146,6 +169,14 @@ const OboSettings = z
     clientMetadata: z.optional(z.record(z.string().check(z.regex(/^[A-Za-z0-9_]{1,64}$/)), text())),
     /** Budget for one token endpoint call, inside the per-request deadline. */
     timeoutMs: z._default(z.int().check(z.gte(100), z.lte(10_000)), 3_000),
+    /**
+     * `cognito`: the token endpoint is an Amazon Cognito user pool answering RFC 8693 natively; the
+     * answer must then be a Cognito access token for the caller (same pool and `sub`, one audience,
+     * `act` naming this client when `actorToken` is set). See README "Amazon Cognito native token exchange".
+     */
+    idp: z.optional(z.literal("cognito")),
+    /** cognito-client-metadata only: the claim the pre token generation trigger adds (its `claimName`). */
+    userClaim: z.optional(z.string().check(z.regex(/^[A-Za-z0-9_:.-]{1,128}$/))),
   })
   .check(
     z.refine((o) => o.grant !== "token-exchange" || o.audience !== undefined || o.resource !== undefined, {
@@ -160,6 +191,11 @@ const OboSettings = z
       error: "clientMetadata applies to cognito-client-metadata only",
       path: ["clientMetadata"],
     }),
+    z.refine((o) => o.grant === "cognito-client-metadata" || o.userClaim === undefined, {
+      error: "userClaim applies to cognito-client-metadata only",
+      path: ["userClaim"],
+    }),
+    ...cognitoExchangeRules,
   );
 
 const OboTarget = z.strictObject({

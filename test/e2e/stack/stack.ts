@@ -4,6 +4,8 @@ import { Gateway, type GatewayTarget } from "./gateway.js";
 import { Idp, type IdpOptions, type IdpUser } from "./idp.js";
 import { LambdaHost } from "./lambda-host.js";
 import { McpTarget } from "./mcp-target.js";
+import { CognitoEndpoint } from "../../support/cognito-endpoint.js";
+import { rsaKey } from "../../support/keys.js";
 import { SecretsManagerServer } from "../../support/secrets-manager-server.js";
 import { testCa } from "../../support/tls.js";
 import { httpsRequest } from "../../../src/http/https-request.js";
@@ -15,13 +17,18 @@ import { httpsRequest } from "../../../src/http/https-request.js";
  */
 export const GATEWAY_RESOURCE = "https://gateway.example/mcp";
 const OBO_SECRET_ARN = "arn:aws:secretsmanager:eu-west-1:111122223333:secret:gateway-interceptor-AbCdEf";
+const POOL_SECRET_ARN = "arn:aws:secretsmanager:eu-west-1:111122223333:secret:pool-ledger-interceptor-AbCdEf";
+/** A Cognito user pool's issuer string; its token endpoint and keys are served on loopback. */
+export const POOL_ISSUER = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_LocalPool";
 const user = (email: string, org: string, groups: string[]): IdpUser => ({ email, groups, org_id: org });
 
 export interface Stack {
   acme: Idp;
   globex: Idp;
   initech: Idp;
-  targets: Record<"orders" | "crm" | "erp" | "reports" | "weather", McpTarget>;
+  /** A Cognito-style user pool answering RFC 8693 token exchange natively (for `ledger`). */
+  pool: CognitoEndpoint;
+  targets: Record<"orders" | "crm" | "erp" | "reports" | "weather" | "ledger", McpTarget>;
   secretsManager: SecretsManagerServer;
   gateway: Gateway;
   lambda: LambdaHost;
@@ -59,7 +66,14 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const globex = await idp("globex", { bob: user("bob@globex.example", "globex", ["sales"]) }, ["mcp-gateway"]);
     const initech = await idp("initech", { mallory: user("mallory@initech.example", "initech", ["eng"]) }, ["mcp-gateway"]);
 
-    const target = async (name: string, verify?: { audience: string; issuers: Idp[] }) => {
+    // A Cognito user pool (Essentials plan) with the interceptor's app client allowed to exchange
+    // tokens (ALLOW_TOKEN_EXCHANGE_IMPERSONATION and _DELEGATION) for the `ledger-api` resource server.
+    const poolClient = { id: "ledger-interceptor", secret: "pool-ledger-interceptor-secret-42" };
+    const pool = await new CognitoEndpoint(POOL_ISSUER, rsaKey("local-pool-1"), poolClient).start();
+    started.push(pool);
+    secretsManager.put(POOL_SECRET_ARN, JSON.stringify({ client_secret: poolClient.secret }));
+
+    const target = async (name: string, verify?: { audience: string; issuers: { issuer: string; jwksUri: string }[] }) => {
       const t = await new McpTarget(name, verify ? { issuers: verify.issuers.map((i) => ({ issuer: i.issuer, jwksUri: i.jwksUri })), audience: verify.audience } : undefined).start();
       started.push(t);
       return t;
@@ -70,13 +84,18 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       erp: await target("erp", { audience: "erp-api", issuers: [acme] }),
       reports: await target("reports"),
       weather: await target("weather"),
+      ledger: await target("ledger", { audience: "ledger-api", issuers: [pool] }),
     };
 
     // As a deploy script would: read each IdP's OpenID discovery document over HTTPS for its exact
     // issuer string and JWKS URI.
     const discovered = await Promise.all([acme, globex].map(discover));
     const interceptorConfig: Record<string, unknown> = {
-      issuers: discovered.map((d, i) => ({ issuer: d.issuer, jwksUri: d.jwks_uri, audience: ["mcp-gateway"], clientIds: [[acme, globex][i]!.options.clientId], requireTyp: "at+jwt", requiredScopes: ["mcp/invoke"] })),
+      issuers: [
+        ...discovered.map((d, i) => ({ issuer: d.issuer, jwksUri: d.jwks_uri, audience: ["mcp-gateway"], clientIds: [[acme, globex][i]!.options.clientId], requireTyp: "at+jwt", requiredScopes: ["mcp/invoke"] })),
+        // Cognito access tokens carry no aud: the app client stands in for it.
+        { issuer: pool.issuer, jwksUri: pool.jwksUri, clientIds: ["pool-web-app"], tokenUse: "access", requiredScopes: ["mcp/invoke"] },
+      ],
       clockSkewSeconds: 0,
       resourceMetadataUrl: "https://gateway.example/.well-known/oauth-protected-resource",
       targets: {
@@ -89,6 +108,13 @@ export async function startStack(options: StackOptions): Promise<Stack> {
           obo: { grant: "token-exchange", tokenEndpoint: `${acme.issuer}/token`, clientId: exchangeClient.clientId, clientSecretArn: OBO_SECRET_ARN, audience: "erp-api", scope: "erp.read" },
         },
         reports: { mode: "none" },
+        // On behalf of the pool's users, by Cognito's native token exchange; the interceptor's own
+        // client_credentials token goes as actor_token, so the target sees it in `act`.
+        ledger: {
+          mode: "obo",
+          issuers: [pool.issuer],
+          obo: { grant: "token-exchange", idp: "cognito", tokenEndpoint: pool.url, clientId: poolClient.id, clientSecretArn: POOL_SECRET_ARN, audience: "ledger-api", scope: "ledger-api/read", actorToken: { scope: "ledger-api/read" } },
+        },
       },
       unlistedTargets: "strip",
     };
@@ -112,6 +138,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       { name: "crm", url: targets.crm.url, credential: { "x-api-key": "crm-static-api-key" }, allowedRequestHeaders: ["x-user-sub", "x-user-email", "x-user-groups", "x-org-id"] },
       { name: "erp", url: targets.erp.url, credential: { authorization: "Bearer static-erp-client-credential" }, allowedRequestHeaders: [] },
       { name: "reports", url: targets.reports.url, credential: { "x-api-key": "reports-static-api-key" }, allowedRequestHeaders: ["x-user-sub"] },
+      { name: "ledger", url: targets.ledger.url, credential: { authorization: "Bearer static-ledger-client-credential" }, allowedRequestHeaders: [] },
       // Not in the interceptor's policy, and it allowlists identity-looking headers: the spoofing bait.
       { name: "weather", url: targets.weather.url, credential: {}, allowedRequestHeaders: ["x-user-sub", "x-user-email", "x-remote-user"] },
     ];
@@ -119,7 +146,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     started.push(gateway);
 
     return {
-      acme, globex, initech, targets, secretsManager, gateway, lambda, interceptorConfig,
+      acme, globex, initech, pool, targets, secretsManager, gateway, lambda, interceptorConfig,
       stop: async () => {
         for (const part of started.reverse()) await part.stop();
       },
