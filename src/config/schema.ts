@@ -189,6 +189,8 @@ export const ConfigSchema = z.strictObject({
     {},
   ),
   unlistedTargets: z._default(z.enum(["strip", "deny"]), "strip"),
+  /** RESPONSE phase: list only the tools and prompts the caller may use ("on"), or pass listings through ("off"). */
+  listingFilter: z._default(z.enum(["on", "off"]), "on"),
   /** The gateway's MCP endpoint path; a request to any other path addresses no target. */
   mcpPath: z._default(z.string().check(z.regex(/^\/[\x21-\x7e]*$/, "must be an absolute path")), "/mcp"),
   /** RFC 9728 protected-resource-metadata URL, advertised in `WWW-Authenticate` challenges. */
