@@ -33,17 +33,6 @@ const McpResponseEnvelope = z.looseObject({
 
 export type McpResponseEvent = z.infer<typeof McpResponseEnvelope>;
 
-const present = (v: unknown) => v !== undefined && v !== null;
-const field = (o: unknown, key: string): unknown => (typeof o === "object" && o !== null && Object.hasOwn(o, key) ? Reflect.get(o, key) : undefined);
-
-/**
- * True for a RESPONSE-phase event: `gatewayResponse` present and not null under either envelope key
- * (AWS's own example tells the phases apart this way, agentcore-contract.md §1a).
- */
-export function isResponsePhase(event: unknown): boolean {
-  return present(field(field(event, "mcp"), "gatewayResponse")) || present(field(field(event, "http"), "gatewayResponse"));
-}
-
 export function parseMcpResponse(event: unknown): McpResponseEvent | undefined {
   const r = McpResponseEnvelope.safeParse(event);
   return r.success ? r.data : undefined;
