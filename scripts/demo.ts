@@ -32,6 +32,8 @@ async function main(): Promise<number> {
   const stack = await startStack({
     bundlePath: new URL("dist/index.mjs", root).pathname,
     caFile: new URL("test/support/tls/ca.pem", root).pathname,
+    // Attached at REQUEST and RESPONSE: each user's tools/list shows only the tools it may call.
+    responsePhase: true,
   });
   const rows: Row[] = [];
   const modeOf = (target: string) => ((stack.interceptorConfig.targets as Record<string, { mode: string }>)[target]?.mode ?? "unlisted");
@@ -45,8 +47,11 @@ async function main(): Promise<number> {
       rows.push({ user, target: "(initialize)", mode: "-", expected: expect["(initialize)"] ?? "allow", decision: `deny ${reasonOf(err)}`, saw: "(no target called)" });
       return;
     }
-    const listed = (await client.listTools()).tools.length;
-    rows.push({ user, target: "(tools/list)", mode: "-", expected: "allow", decision: "allow", saw: `${listed} tools, no identity to any target` });
+    const listed = (await client.listTools()).tools.map((t) => t.name);
+    const listedTargets = [...new Set(listed.map((n) => n.split("___")[0]!))].sort();
+    const listing: Row = { user, target: "(tools/list)", mode: "-", expected: "allow", decision: "allow", saw: `${listed.length} tools of ${listedTargets.join(", ")}; no identity to any target` };
+    rows.push(listing);
+    const callable: string[] = [];
     for (const target of ["orders", "crm", "erp", "reports", "weather"]) {
       const before = calls(target);
       let decision = "allow";
@@ -58,7 +63,10 @@ async function main(): Promise<number> {
         saw = calls(target) === before ? "(target not called)" : "(target was called!)";
       }
       rows.push({ user, target, mode: modeOf(target), expected: expect[target] ?? "allow", decision, saw });
+      if (decision === "allow") callable.push(target);
     }
+    // The listing filter's promise: the tools a user sees are exactly the tools it may call.
+    if (callable.sort().join() !== listedTargets.join()) listing.decision = `listed ${listedTargets.join(",")} but may call ${callable.join(",")}`;
     await client.close();
   }
 
