@@ -40,6 +40,7 @@ export interface ResponseDeps {
 }
 
 type Json = Record<string, unknown>;
+type Detail = NonNullable<AuditRecord["detail"]>;
 type JsonRpcId = string | number;
 
 export const PASS_THROUGH_MCP = Object.freeze({ interceptorOutputVersion: "1.0", mcp: Object.freeze({}) });
@@ -51,11 +52,12 @@ const validId = (v: unknown): v is JsonRpcId => typeof v === "string" || (typeof
 /** Answers one RESPONSE-phase event and writes its one audit line. Never throws. */
 export async function respondToResponse(event: unknown, deps: ResponseDeps): Promise<object> {
   const kind = envelopeKindOf(event);
-  const audit: AuditRecord = { decision: "allow", reason: "response.passthrough", durationMs: 0, detail: { envelope: kind, phase: "response" } };
+  const detail: Detail = { envelope: kind, phase: "response" };
+  const audit: AuditRecord = { decision: "allow", reason: "response.passthrough", durationMs: 0, detail };
   if (deps.requestId !== undefined) audit.requestId = deps.requestId;
   let output: object;
   try {
-    output = kind === "http" ? PASS_THROUGH_HTTP : await respondMcp(event, deps, audit);
+    output = kind === "http" ? PASS_THROUGH_HTTP : await respondMcp(event, deps, audit, detail);
   } catch (err) {
     // A fault while filtering never lets the unfiltered listing through.
     const denial = err instanceof Denial ? err : new Denial("internal.error");
@@ -73,11 +75,10 @@ export async function respondToResponse(event: unknown, deps: ResponseDeps): Pro
   return output;
 }
 
-async function respondMcp(event: unknown, deps: ResponseDeps, audit: AuditRecord): Promise<object> {
+async function respondMcp(event: unknown, deps: ResponseDeps, audit: AuditRecord, detail: Detail): Promise<object> {
   const parsed = parseMcpResponse(event);
   if (parsed === undefined) throw new Denial("event.unsupported");
   const { gatewayRequest: request, gatewayResponse: response } = parsed.mcp;
-  const detail = audit.detail!;
   const streaming = response.isStreamingResponse === true;
   if (streaming) detail.streaming = true;
   const requestBody = isObject(request?.body) ? request.body : undefined;
