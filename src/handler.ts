@@ -16,8 +16,7 @@ import { ManagedHeaders } from "./policy/managed-headers.js";
 import { allowOutput, denyOutput } from "./respond/output.js";
 import { Denial, deny, type Reason } from "./respond/reasons.js";
 import { oboHeaders } from "./modes/obo.js";
-import { isResponsePhase } from "./phase/detect.js";
-import type { ResponseDeps } from "./phase/response.js";
+import { isResponsePhase, respondToResponse } from "./phase/response-entry.js";
 import type { OboExchanger } from "./obo/exchanger.js";
 import type { SecretFetcher } from "./obo/secrets.js";
 
@@ -130,27 +129,6 @@ export function createHandler(options: HandlerOptions): InterceptorHandler {
     }
     return output;
   };
-}
-
-/** The RESPONSE-phase code is a lazy chunk: a gateway that attaches only REQUEST never loads it. */
-let responsePhase: Promise<typeof import("./phase/response.js")> | undefined;
-async function respondToResponse(event: unknown, deps: ResponseDeps): Promise<object> {
-  try {
-    responsePhase ??= import("./phase/response.js");
-    return (await responsePhase).respondToResponse(event, deps);
-  } catch (err) {
-    // The chunk failed to load: fail closed (never the unfiltered reply), one audit line, retry next time.
-    responsePhase = undefined;
-    const kind = envelopeKindOf(event);
-    const audit: AuditRecord = { decision: "deny", reason: "internal.error", errorClass: errorClass(err), durationMs: 0, detail: { envelope: kind, phase: "response" } };
-    if (deps.requestId !== undefined) audit.requestId = deps.requestId;
-    try {
-      writeAudit(deps.logger, audit);
-    } catch {
-      // as in the handler: logging never throws a decision away
-    }
-    return denyOutput(kind, new Denial("internal.error"), { id: null, requestId: deps.requestId, resourceMetadataUrl: deps.runtime?.config.resourceMetadataUrl });
-  }
 }
 
 function errorClass(err: unknown): string {
