@@ -28,6 +28,7 @@ const config = bundle.parseConfig({
     crm: { mode: "claims", headers: { "x-user-sub": "sub", "x-user-email": "email" } },
     orders: { mode: "forward", audience: "orders-api" },
     reports: { mode: "none" },
+    payroll: { mode: "none", requiredScopes: ["payroll/read"] },
   },
 });
 if (!config.ok) throw new Error(config.problems.join("; "));
@@ -50,6 +51,16 @@ function event(token: string, method = "tools/call", name = "crm___find_contact"
       gatewayRequest: { path: "/mcp", httpMethod: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json", "mcp-session-id": "s-1" }, body },
     },
   };
+}
+
+/** RESPONSE phase: a 31-entry tools/list reply (search tool + 6 tools on each of 5 targets); payroll is not for this caller. */
+const CATALOGUE = [
+  { name: "x_amz_bedrock_agentcore_search", description: "search", inputSchema: { type: "object" } },
+  ...["crm", "orders", "reports", "payroll", "weather"].flatMap((t) => Array.from({ length: 6 }, (_, i) => ({ name: `${t}___tool_${i}`, description: `${t} tool ${i}`, inputSchema: { type: "object", properties: { q: { type: "string" } } } }))),
+];
+function responseEvent(token: string) {
+  const request = event(token, "tools/list");
+  return { ...request, mcp: { ...request.mcp, gatewayResponse: { statusCode: 200, headers: { "content-type": "application/json" }, body: { jsonrpc: "2.0", id: 7, result: { tools: CATALOGUE } } } } };
 }
 
 const WARM = 2_000;
@@ -76,6 +87,8 @@ const check = (out: unknown) => {
 };
 check(await ours(event(sessionToken), context));
 check(await alternative(event(sessionToken) as never));
+const filtered = JSON.stringify(await ours(responseEvent(sessionToken), context));
+if (!filtered.includes("transformedGatewayResponse") || filtered.includes("payroll___")) throw new Error(`bench RESPONSE phase did not filter: ${filtered.slice(0, 300)}`);
 const publicKey = createPublicKey(key.privateKey);
 // Steady state, as in a warm Lambda container: every path JIT-compiled before anything is timed.
 for (const t of warmTokens) {
@@ -83,6 +96,7 @@ for (const t of warmTokens) {
   check(await alternative(event(t) as never));
   verify("sha256", Buffer.from(t.slice(0, t.lastIndexOf("."))), publicKey, Buffer.from(t.slice(t.lastIndexOf(".") + 1), "base64url"));
   await ours(event(sessionToken), context);
+  await ours(responseEvent(sessionToken), context);
 }
 
 const parts = freshTokens.map((t) => ({ input: Buffer.from(t.slice(0, t.lastIndexOf("."))), sig: Buffer.from(t.slice(t.lastIndexOf(".") + 1), "base64url") }));
@@ -104,6 +118,8 @@ for (let round = 0; round < 3; round++) {
   add("ours.forward.repeated", await sample(Math.floor(REPEAT / 3), () => ours(event(sessionToken, "tools/call", "orders___get_order"), context)));
   add("ours.none.repeated", await sample(Math.floor(REPEAT / 3), () => ours(event(sessionToken, "tools/call", "reports___daily"), context)));
   add("ours.tools-list.repeated", await sample(Math.floor(REPEAT / 3), () => ours(event(sessionToken, "tools/list"), context)));
+  const listing = responseEvent(sessionToken);
+  add("ours.response-tools-list.repeated", await sample(Math.floor(REPEAT / 3), () => ours(listing, context)));
 }
 
 // Memory: 100 000 requests from 10 000 distinct users on a fresh handler; resident set after a GC.

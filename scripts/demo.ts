@@ -20,7 +20,7 @@ function describeSeen(stack: Stack, seen: Record<string, unknown>): string {
   const org = (iss: string) => (iss === stack.acme.issuer ? "acme" : iss === stack.globex.issuer ? "globex" : iss === stack.pool.issuer ? "cognito-pool" : iss);
   const headers = Object.entries(seen.headers as Record<string, string>)
     .filter(([k]) => k !== "authorization")
-    .map(([k, v]) => `${k}=${v.replace(stack.acme.issuer, "<acme>").replace(stack.globex.issuer, "<globex>")}`);
+    .map(([k, v]) => `${k}=${v.replace(stack.acme.issuer, "<acme>").replace(stack.globex.issuer, "<globex>").replace(stack.pool.issuer, "<cognito-pool>")}`);
   const token = seen.token as { verified: boolean; iss: string; sub: string; aud: string[] | string; act?: { sub: string } } | undefined;
   const act = token?.act ? ` act=${token.act.sub}` : "";
   const parts = token ? [`Bearer token verified: iss=${org(token.iss)} sub=${token.sub} aud=${[token.aud].flat().join(",")}${act}`] : [];
@@ -32,12 +32,14 @@ async function main(): Promise<number> {
   const stack = await startStack({
     bundlePath: new URL("dist/index.mjs", root).pathname,
     caFile: new URL("test/support/tls/ca.pem", root).pathname,
+    // Attached at REQUEST and RESPONSE: each user's tools/list shows only the tools it may call.
+    responsePhase: true,
   });
   const rows: Row[] = [];
   const modeOf = (target: string) => ((stack.interceptorConfig.targets as Record<string, { mode: string }>)[target]?.mode ?? "unlisted");
   const calls = (target: string) => stack.targets[target as keyof Stack["targets"]]?.seen.length ?? 0;
 
-  const everyTarget = ["orders", "crm", "erp", "reports", "weather"];
+  const everyTarget = ["orders", "crm", "erp", "reports", "weather", "ledger"];
   async function session(user: string, token: string, expect: Record<string, string>, extraHeaders: Record<string, string> = {}, targets = everyTarget) {
     let client: Client;
     try {
@@ -46,8 +48,11 @@ async function main(): Promise<number> {
       rows.push({ user, target: "(initialize)", mode: "-", expected: expect["(initialize)"] ?? "allow", decision: `deny ${reasonOf(err)}`, saw: "(no target called)" });
       return;
     }
-    const listed = (await client.listTools()).tools.length;
-    rows.push({ user, target: "(tools/list)", mode: "-", expected: "allow", decision: "allow", saw: `${listed} tools, no identity to any target` });
+    const listed = (await client.listTools()).tools.map((t) => t.name);
+    const listedTargets = [...new Set(listed.map((n) => n.split("___")[0]!))].sort();
+    const listing: Row = { user, target: "(tools/list)", mode: "-", expected: "allow", decision: "allow", saw: `${listed.length} tools of ${listedTargets.join(", ")}; no identity to any target` };
+    rows.push(listing);
+    const callable: string[] = [];
     for (const target of targets) {
       const before = calls(target);
       let decision = "allow";
@@ -59,18 +64,21 @@ async function main(): Promise<number> {
         saw = calls(target) === before ? "(target not called)" : "(target was called!)";
       }
       rows.push({ user, target, mode: modeOf(target), expected: expect[target] ?? "allow", decision, saw });
+      if (decision === "allow") callable.push(target);
     }
+    // The listing filter's promise: the tools a user sees are exactly the tools it may call.
+    if (callable.sort().join() !== listedTargets.join()) listing.decision = `listed ${listedTargets.join(",")} but may call ${callable.join(",")}`;
     await client.close();
   }
 
   try {
     const alice = await stack.acme.userToken("alice");
     const bob = await stack.globex.userToken("bob");
-    await session("alice@acme", alice, {});
-    await session("bob@globex", bob, { orders: "deny forward.audience_not_bound", erp: "deny policy.target_denied" });
+    await session("alice@acme", alice, { ledger: "deny policy.target_denied" });
+    await session("bob@globex", bob, { orders: "deny forward.audience_not_bound", erp: "deny policy.target_denied", ledger: "deny policy.target_denied" });
     // A Cognito user pool's user: `ledger` gets a token from the pool's native RFC 8693 exchange.
     const dave = stack.pool.userToken("dave", { sub: "d4e5-dave", groups: ["finance"] });
-    await session("dave@cognito-pool", dave, { erp: "deny policy.target_denied" }, {}, ["erp", "ledger"]);
+    await session("dave@cognito-pool", dave, { orders: "deny forward.audience_not_bound", erp: "deny policy.target_denied" });
     const [h, p, sig] = alice.split(".");
     const forgedClaims = { ...(JSON.parse(Buffer.from(p!, "base64url").toString()) as object), sub: "admin" };
     const forged = `${h}.${Buffer.from(JSON.stringify(forgedClaims)).toString("base64url")}.${sig}`;

@@ -16,6 +16,7 @@ import { ManagedHeaders } from "./policy/managed-headers.js";
 import { allowOutput, denyOutput } from "./respond/output.js";
 import { Denial, deny, type Reason } from "./respond/reasons.js";
 import { oboHeaders } from "./modes/obo.js";
+import { isResponsePhase, respondToResponse } from "./phase/response-entry.js";
 import type { OboExchanger } from "./obo/exchanger.js";
 import type { SecretFetcher } from "./obo/secrets.js";
 
@@ -65,6 +66,8 @@ export function createHandler(options: HandlerOptions): InterceptorHandler {
     const started = performance.now();
     const deadlineAt = started + deadlineFor(context);
     const remainingMs = () => deadlineAt - performance.now();
+    // RESPONSE phase (one Lambda attached at REQUEST and RESPONSE): its own module, its own audit line.
+    if (isResponsePhase(event)) return respondToResponse(event, { runtime, logger, remainingMs, requestId: context?.awsRequestId, started });
     const kind = envelopeKindOf(event);
     const audit: AuditRecord = { decision: "deny", reason: "internal.error", durationMs: 0, detail: { envelope: kind } };
     if (context?.awsRequestId !== undefined) audit.requestId = context.awsRequestId;

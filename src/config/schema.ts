@@ -225,6 +225,8 @@ export const ConfigSchema = z.strictObject({
     {},
   ),
   unlistedTargets: z._default(z.enum(["strip", "deny"]), "strip"),
+  /** RESPONSE phase: list only the tools and prompts the caller may use ("on"), or pass listings through ("off"). */
+  listingFilter: z._default(z.enum(["on", "off"]), "on"),
   /**
    * The gateway's MCP endpoint path. Accepted, but no decision depends on it: the gateway routes MCP
    * messages by their body, so the policy does too, on every path variant.

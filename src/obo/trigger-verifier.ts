@@ -49,6 +49,7 @@ export function triggerIssuerConfig(settings: UserTokenSettings): Config {
     clockSkewSeconds: 60,
     targets: {},
     unlistedTargets: "strip",
+    listingFilter: "on",
     mcpPath: "/mcp",
     oboCache: { maxEntries: 5_000, secretMaxAgeSeconds: 300 },
     maxAuthorizationBytes: 16_384,

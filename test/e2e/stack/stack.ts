@@ -41,6 +41,9 @@ export interface StackOptions {
   caFile: string;
   /** Overrides applied to the interceptor config before it is handed to the Lambda. */
   patchConfig?: (config: Record<string, unknown>) => void;
+  /** Attach the interceptor at RESPONSE too (listing filter), and let the gateway offer its search tool. */
+  responsePhase?: boolean;
+  semanticSearch?: boolean;
 }
 
 export async function startStack(options: StackOptions): Promise<Stack> {
@@ -142,7 +145,13 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       // Not in the interceptor's policy, and it allowlists identity-looking headers: the spoofing bait.
       { name: "weather", url: targets.weather.url, credential: {}, allowedRequestHeaders: ["x-user-sub", "x-user-email", "x-remote-user"] },
     ];
-    const gateway = await new Gateway({ targets: gatewayTargets, passRequestHeaders: true, invokeInterceptor: (e) => lambda.invoke(e) }).start();
+    const gateway = await new Gateway({
+      targets: gatewayTargets,
+      passRequestHeaders: true,
+      invokeInterceptor: (e) => lambda.invoke(e),
+      responsePhase: options.responsePhase ?? false,
+      semanticSearch: options.semanticSearch ?? false,
+    }).start();
     started.push(gateway);
 
     return {
