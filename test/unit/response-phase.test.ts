@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createHandler } from "../../src/handler.js";
-import { auditLinesSince, logMark } from "../support/log-capture.js";
 import { GATEWAY_AUD, Harness, type Json, lambdaContext, mcpEvent, nowSeconds, run, tokenA, tokenB } from "../support/harness.js";
 
 /**
