@@ -25,6 +25,15 @@ function describeSeen(stack: Stack, seen: Record<string, unknown>): string {
   const act = token?.act ? ` act=${token.act.sub}` : "";
   const parts = token ? [`Bearer token verified: iss=${org(token.iss)} sub=${token.sub} aud=${[token.aud].flat().join(",")}${act}`] : [];
   parts.push(...headers);
+  const assertion = seen.assertion as { verified: true; claims: Record<string, unknown>; lifetime: number } | { verified: false; error: string } | undefined;
+  if (assertion !== undefined) {
+    const c = assertion.verified ? assertion.claims : {};
+    parts.push(
+      assertion.verified
+        ? `assertion verified: iss=interceptor sub=<${org(String(c.idp))}>|${String(c.sub).split("|").pop()} aud=${String(c.aud)} email=${String(c.email)} ttl=${assertion.lifetime}s`
+        : `assertion refused: ${assertion.error}`,
+    );
+  }
   return parts.length > 0 ? parts.join("; ") : "(no identity, no credential)";
 }
 
@@ -47,7 +56,7 @@ async function main(): Promise<number> {
     }
     const listed = (await client.listTools()).tools.length;
     rows.push({ user, target: "(tools/list)", mode: "-", expected: "allow", decision: "allow", saw: `${listed} tools, no identity to any target` });
-    for (const target of ["orders", "crm", "erp", "reports", "weather"]) {
+    for (const target of ["orders", "crm", "erp", "reports", "ledger", "weather"]) {
       const before = calls(target);
       let decision = "allow";
       let saw: string;

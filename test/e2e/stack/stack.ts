@@ -3,8 +3,11 @@ import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/
 import { Gateway, type GatewayTarget } from "./gateway.js";
 import { Idp, type IdpOptions, type IdpUser } from "./idp.js";
 import { LambdaHost } from "./lambda-host.js";
-import { McpTarget } from "./mcp-target.js";
+import { type AssertionCheck, McpTarget } from "./mcp-target.js";
 import { SecretsManagerServer } from "../../support/secrets-manager-server.js";
+import { JwksServer } from "../../support/jwks-server.js";
+import { publicJwks } from "../../../src/assertion/jwks.js";
+import { generateKeyPairSync } from "node:crypto";
 import { testCa } from "../../support/tls.js";
 import { httpsRequest } from "../../../src/http/https-request.js";
 
@@ -15,13 +18,18 @@ import { httpsRequest } from "../../../src/http/https-request.js";
  */
 export const GATEWAY_RESOURCE = "https://gateway.example/mcp";
 const OBO_SECRET_ARN = "arn:aws:secretsmanager:eu-west-1:111122223333:secret:gateway-interceptor-AbCdEf";
+const ASSERTION_SECRET_ARN = "arn:aws:secretsmanager:eu-west-1:111122223333:secret:interceptor-signing-AbCdEf";
+/** The interceptor's identifier as `iss` of its signed assertions. */
+export const INTERCEPTOR_ISSUER = "https://interceptor.gateway.example";
 const user = (email: string, org: string, groups: string[]): IdpUser => ({ email, groups, org_id: org });
 
 export interface Stack {
   acme: Idp;
   globex: Idp;
   initech: Idp;
-  targets: Record<"orders" | "crm" | "erp" | "reports" | "weather", McpTarget>;
+  targets: Record<"orders" | "crm" | "erp" | "reports" | "weather" | "ledger", McpTarget>;
+  /** Where the interceptor's public JWKS is hosted (a static file on a loopback HTTPS server). */
+  assertionJwksUri: string;
   secretsManager: SecretsManagerServer;
   gateway: Gateway;
   lambda: LambdaHost;
@@ -45,6 +53,15 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const secretsManager = await new SecretsManagerServer().start();
     started.push(secretsManager);
     secretsManager.put(OBO_SECRET_ARN, exchangeClient.clientSecret);
+    // The interceptor's signing key for `assertion` targets, and its public JWKS as `npm run jwks`
+    // prints it, hosted as a static file.
+    const signingKey = generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey.export({ format: "pem", type: "pkcs8" }).toString();
+    const signingSecret = JSON.stringify({ keys: [{ kid: "interceptor-2026-11", privateKey: signingKey }] });
+    secretsManager.put(ASSERTION_SECRET_ARN, signingSecret);
+    const jwksHost = await new JwksServer().start();
+    started.push(jwksHost);
+    jwksHost.set("/.well-known/jwks.json", { kind: "ok", body: publicJwks(signingSecret) });
+    const assertionJwksUri = jwksHost.url("/.well-known/jwks.json");
     const idp = async (name: string, users: Record<string, IdpUser>, audiences: string[], exchange?: IdpOptions["exchange"]) => {
       const p = await new Idp({ name, users, resource: GATEWAY_RESOURCE, audiences, scope: "mcp/invoke", clientId: `${name}-agent`, clientSecret: `${name}-agent-secret-0123456789`, ...(exchange ? { exchange } : {}) }).start();
       started.push(p);
@@ -59,8 +76,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const globex = await idp("globex", { bob: user("bob@globex.example", "globex", ["sales"]) }, ["mcp-gateway"]);
     const initech = await idp("initech", { mallory: user("mallory@initech.example", "initech", ["eng"]) }, ["mcp-gateway"]);
 
-    const target = async (name: string, verify?: { audience: string; issuers: Idp[] }) => {
-      const t = await new McpTarget(name, verify ? { issuers: verify.issuers.map((i) => ({ issuer: i.issuer, jwksUri: i.jwksUri })), audience: verify.audience } : undefined).start();
+    const target = async (name: string, verify?: { audience: string; issuers: Idp[] }, assertion?: AssertionCheck) => {
+      const t = await new McpTarget(name, verify ? { issuers: verify.issuers.map((i) => ({ issuer: i.issuer, jwksUri: i.jwksUri })), audience: verify.audience } : undefined, assertion).start();
       started.push(t);
       return t;
     };
@@ -70,6 +87,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       erp: await target("erp", { audience: "erp-api", issuers: [acme] }),
       reports: await target("reports"),
       weather: await target("weather"),
+      ledger: await target("ledger", undefined, { header: "x-identity-assertion", issuer: INTERCEPTOR_ISSUER, audience: "ledger", jwksUri: assertionJwksUri }),
     };
 
     // As a deploy script would: read each IdP's OpenID discovery document over HTTPS for its exact
@@ -89,7 +107,10 @@ export async function startStack(options: StackOptions): Promise<Stack> {
           obo: { grant: "token-exchange", tokenEndpoint: `${acme.issuer}/token`, clientId: exchangeClient.clientId, clientSecretArn: OBO_SECRET_ARN, audience: "erp-api", scope: "erp.read" },
         },
         reports: { mode: "none" },
+        // A signed assertion the target verifies against the interceptor's JWKS.
+        ledger: { mode: "assertion", claims: ["email", "groups"] },
       },
+      assertion: { issuer: INTERCEPTOR_ISSUER, signingKeySecretArn: ASSERTION_SECRET_ARN, lifetimeSeconds: 60 },
       unlistedTargets: "strip",
     };
     options.patchConfig?.(interceptorConfig);
@@ -114,12 +135,13 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       { name: "reports", url: targets.reports.url, credential: { "x-api-key": "reports-static-api-key" }, allowedRequestHeaders: ["x-user-sub"] },
       // Not in the interceptor's policy, and it allowlists identity-looking headers: the spoofing bait.
       { name: "weather", url: targets.weather.url, credential: {}, allowedRequestHeaders: ["x-user-sub", "x-user-email", "x-remote-user"] },
+      { name: "ledger", url: targets.ledger.url, credential: {}, allowedRequestHeaders: ["x-identity-assertion"] },
     ];
     const gateway = await new Gateway({ targets: gatewayTargets, passRequestHeaders: true, invokeInterceptor: (e) => lambda.invoke(e) }).start();
     started.push(gateway);
 
     return {
-      acme, globex, initech, targets, secretsManager, gateway, lambda, interceptorConfig,
+      acme, globex, initech, targets, assertionJwksUri, secretsManager, gateway, lambda, interceptorConfig,
       stop: async () => {
         for (const part of started.reverse()) await part.stop();
       },
