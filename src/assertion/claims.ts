@@ -10,7 +10,9 @@ export const MAX_ASSERTION_BYTES = 6_144;
 /**
  * The assertion's claims, from verified data only (docs/design.md "assertion"): `iss` = the
  * interceptor, `aud` = the target (or its configured audience), `sub` = `<original iss>|<sub>` (a
- * subject is unique only per issuer, RFC 7519 §4.1.2), `idp` = the original issuer, `iat`/`exp`
+ * subject is unique only per issuer, RFC 7519 §4.1.2), `idp` = the original issuer (Entra ID's claim
+ * for "the identity provider that authenticated the subject":
+ * https://learn.microsoft.com/en-us/entra/identity-platform/id-token-claims-reference), `iat`/`exp`
  * (never past the caller's own token, at least one second), `jti`, the verified `act` chain, and the
  * configured top-level claims of the caller's token. Never the caller's token itself.
  */
