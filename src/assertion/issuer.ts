@@ -64,7 +64,7 @@ export class AssertionIssuer {
 
   /** Starts reading the signing keys now (cold start), so the first request rarely waits. */
   prefetch(timeoutMs: number): void {
-    this.load(timeoutMs).catch(() => undefined);
+    this.load(timeoutMs).catch((err: unknown) => this.report(err));
   }
 
   /** The headers without I/O, when the signing keys are loaded and fresh; undefined otherwise. */
@@ -103,14 +103,15 @@ export class AssertionIssuer {
   }
 
   private fail(err: unknown): never {
-    if (err instanceof KeySetInvalid) {
-      this.events.keyFailed("assertion.key_unusable", err.why);
-      return deny("assertion.key_unusable");
-    }
-    const why = err instanceof SecretUnavailable ? err.why : "unavailable";
-    const reason = secretFailureReason(why);
+    return deny(this.report(err));
+  }
+
+  /** Logs why the keys could not be read (never secret material) and names the denial it means. */
+  private report(err: unknown): Reason {
+    const why = err instanceof KeySetInvalid || err instanceof SecretUnavailable ? err.why : "unavailable";
+    const reason = err instanceof KeySetInvalid ? "assertion.key_unusable" : secretFailureReason(why);
     this.events.keyFailed(reason, why);
-    return deny(reason);
+    return reason;
   }
 
   private issue(keys: SigningKey[], target: string, config: AssertionTargetConfig, id: VerifiedToken, multiIssuer: boolean, now: number): AssertionResult {

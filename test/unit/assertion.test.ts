@@ -1,5 +1,5 @@
 import type { KeyObject } from "node:crypto";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { verifyJwtSync } from "aws-jwt-verify/jwt-verifier";
 import type { Jwk } from "aws-jwt-verify/jwk";
 import { parseConfig } from "../../src/config/load.js";
@@ -251,6 +251,13 @@ describe("rotation", () => {
     expect(reads).toBe(2);
   });
 
+  it("with prefetchJwks (the Lambda entry) the secret is read at init, not by the first request", async () => {
+    const hd = h.handler(assertionConfig(), { secretFetcher: fetcher, prefetchJwks: true });
+    await vi.waitFor(() => expect(reads).toBe(1));
+    assertionOf(await run(hd, call("ledger")));
+    expect(reads).toBe(1);
+  });
+
   it("concurrent first requests share one secret read", async () => {
     const hd = handler();
     const outs = await Promise.all([hd(call("ledger"), lambdaContext()), hd(call("vault"), lambdaContext())]);
@@ -270,7 +277,10 @@ describe("failures: a deny from the table, never an unsigned or stale header", (
   };
 
   it("secret missing (ResourceNotFoundException) → 500 assertion.key_unusable", () => unusable(undefined));
-  it("secret neither PEM nor JSON → 500 assertion.key_unusable", () => unusable("not a key at all, but secret text"));
+  it("secret neither PEM nor JSON → 500 assertion.key_unusable (the secret text is never logged)", () => {
+    registerSecret("not a key at all, but secret text");
+    return unusable("not a key at all, but secret text");
+  });
   it("a PEM that is not a key → 500 assertion.key_unusable", () => unusable("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----"));
   it("a public key only → 500 assertion.key_unusable", () => unusable(JSON.stringify({ ...jwk(es1), d: undefined })));
   it("an RSA key for ES256 → 500 assertion.key_unusable", () => unusable(pem(rsa)));
