@@ -58,10 +58,6 @@ export class AssertionIssuer {
     private readonly maxEntries = 5_000,
   ) {}
 
-  get size(): number {
-    return this.issued.size;
-  }
-
   /** Starts reading the signing keys now (cold start), so the first request rarely waits. */
   prefetch(timeoutMs: number): void {
     this.load(timeoutMs).catch((err: unknown) => this.report(err));
