@@ -56,7 +56,7 @@ async function main(): Promise<number> {
     }
     const listed = (await client.listTools()).tools.length;
     rows.push({ user, target: "(tools/list)", mode: "-", expected: "allow", decision: "allow", saw: `${listed} tools, no identity to any target` });
-    for (const target of ["orders", "crm", "erp", "reports", "ledger", "weather"]) {
+    for (const target of ["orders", "crm", "erp", "reports", "wiki", "weather"]) {
       const before = calls(target);
       let decision = "allow";
       let saw: string;

@@ -27,7 +27,7 @@ export interface Stack {
   acme: Idp;
   globex: Idp;
   initech: Idp;
-  targets: Record<"orders" | "crm" | "erp" | "reports" | "weather" | "ledger", McpTarget>;
+  targets: Record<"orders" | "crm" | "erp" | "reports" | "weather" | "wiki", McpTarget>;
   /** Where the interceptor's public JWKS is hosted (a static file on a loopback HTTPS server). */
   assertionJwksUri: string;
   secretsManager: SecretsManagerServer;
@@ -87,7 +87,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       erp: await target("erp", { audience: "erp-api", issuers: [acme] }),
       reports: await target("reports"),
       weather: await target("weather"),
-      ledger: await target("ledger", undefined, { header: "x-identity-assertion", issuer: INTERCEPTOR_ISSUER, audience: "ledger", jwksUri: assertionJwksUri }),
+      wiki: await target("wiki", undefined, { header: "x-identity-assertion", issuer: INTERCEPTOR_ISSUER, audience: "wiki", jwksUri: assertionJwksUri }),
     };
 
     // As a deploy script would: read each IdP's OpenID discovery document over HTTPS for its exact
@@ -108,7 +108,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         },
         reports: { mode: "none" },
         // A signed assertion the target verifies against the interceptor's JWKS.
-        ledger: { mode: "assertion", claims: ["email", "groups"] },
+        wiki: { mode: "assertion", claims: ["email", "groups"] },
       },
       assertion: { issuer: INTERCEPTOR_ISSUER, signingKeySecretArn: ASSERTION_SECRET_ARN, lifetimeSeconds: 60 },
       unlistedTargets: "strip",
@@ -135,7 +135,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       { name: "reports", url: targets.reports.url, credential: { "x-api-key": "reports-static-api-key" }, allowedRequestHeaders: ["x-user-sub"] },
       // Not in the interceptor's policy, and it allowlists identity-looking headers: the spoofing bait.
       { name: "weather", url: targets.weather.url, credential: {}, allowedRequestHeaders: ["x-user-sub", "x-user-email", "x-remote-user"] },
-      { name: "ledger", url: targets.ledger.url, credential: {}, allowedRequestHeaders: ["x-identity-assertion"] },
+      { name: "wiki", url: targets.wiki.url, credential: {}, allowedRequestHeaders: ["x-identity-assertion"] },
     ];
     const gateway = await new Gateway({ targets: gatewayTargets, passRequestHeaders: true, invokeInterceptor: (e) => lambda.invoke(e) }).start();
     started.push(gateway);
