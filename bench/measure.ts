@@ -3,7 +3,7 @@
  * logs leave the process): per-request times of the built handler and of the alternative, against
  * the floor, and memory under many distinct users. Results go back to the parent over IPC.
  */
-import { createPublicKey, verify } from "node:crypto";
+import { createPublicKey, generateKeyPairSync, verify } from "node:crypto";
 import { pathToFileURL } from "node:url";
 import { JwksServer } from "../test/support/jwks-server.js";
 import { jwksOf, rsaKey } from "../test/support/keys.js";
@@ -29,7 +29,9 @@ const config = bundle.parseConfig({
     orders: { mode: "forward", audience: "orders-api" },
     reports: { mode: "none" },
     payroll: { mode: "none", requiredScopes: ["payroll/read"] },
+    ledger: { mode: "assertion", claims: ["email"] },
   },
+  assertion: { issuer: "https://interceptor.acme.example", signingKeySecretArn: "arn:aws:secretsmanager:eu-west-1:111122223333:secret:bench-AbCdEf" },
 });
 if (!config.ok) throw new Error(config.problems.join("; "));
 
@@ -65,10 +67,14 @@ function responseEvent(token: string) {
 
 const WARM = 2_000;
 const freshTokens = Array.from({ length: FRESH * 2 }, (_, i) => mint(`user-${i}`));
+const assertionTokens = Array.from({ length: FRESH }, (_, i) => mint(`signed-${i}`));
 const warmTokens = Array.from({ length: WARM }, (_, i) => mint(`warm-${i}`));
 const sessionToken = mint("session-user");
 const context = { awsRequestId: "bench", getRemainingTimeInMillis: () => 30_000 };
-const ours = bundle.createHandler({ config, ca: testCa });
+// The interceptor's ES256 signing key, handed over as Secrets Manager would (read once, then cached).
+const signingKey = generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey.export({ format: "pem", type: "pkcs8" }).toString();
+const secretFetcher = async () => signingKey;
+const ours = bundle.createHandler({ config, ca: testCa, secretFetcher });
 const alternative = alternativeHandler({ issuer: ISSUER, audience: "mcp-gateway", jwksUri: server.url("/jwks"), ca: testCa, scope: "mcp/invoke", headers: { "x-user-sub": "sub", "x-user-email": "email" } });
 
 async function sample(n: number, fn: (i: number) => unknown): Promise<number[]> {
@@ -97,6 +103,7 @@ for (const t of warmTokens) {
   verify("sha256", Buffer.from(t.slice(0, t.lastIndexOf("."))), publicKey, Buffer.from(t.slice(t.lastIndexOf(".") + 1), "base64url"));
   await ours(event(sessionToken), context);
   await ours(responseEvent(sessionToken), context);
+  check(await ours(event(sessionToken, "tools/call", "ledger___post"), context));
 }
 
 const parts = freshTokens.map((t) => ({ input: Buffer.from(t.slice(0, t.lastIndexOf("."))), sig: Buffer.from(t.slice(t.lastIndexOf(".") + 1), "base64url") }));
@@ -117,6 +124,10 @@ for (let round = 0; round < 3; round++) {
   add("ours.claims.repeated", await sample(Math.floor(REPEAT / 3), () => ours(repeated, context)));
   add("ours.forward.repeated", await sample(Math.floor(REPEAT / 3), () => ours(event(sessionToken, "tools/call", "orders___get_order"), context)));
   add("ours.none.repeated", await sample(Math.floor(REPEAT / 3), () => ours(event(sessionToken, "tools/call", "reports___daily"), context)));
+  // assertion: a fresh token is verified and a new assertion signed (ES256); a repeated one reuses it.
+  const signed = slice(assertionTokens);
+  add("ours.assertion.fresh", await sample(signed.length, (i) => ours(event(signed[i]!, "tools/call", "ledger___post"), context)));
+  add("ours.assertion.repeated", await sample(Math.floor(REPEAT / 3), () => ours(event(sessionToken, "tools/call", "ledger___post"), context)));
   add("ours.tools-list.repeated", await sample(Math.floor(REPEAT / 3), () => ours(event(sessionToken, "tools/list"), context)));
   const listing = responseEvent(sessionToken);
   add("ours.response-tools-list.repeated", await sample(Math.floor(REPEAT / 3), () => ours(listing, context)));

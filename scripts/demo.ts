@@ -25,6 +25,15 @@ function describeSeen(stack: Stack, seen: Record<string, unknown>): string {
   const act = token?.act ? ` act=${token.act.sub}` : "";
   const parts = token ? [`Bearer token verified: iss=${org(token.iss)} sub=${token.sub} aud=${[token.aud].flat().join(",")}${act}`] : [];
   parts.push(...headers);
+  const assertion = seen.assertion as { verified: true; claims: Record<string, unknown>; lifetime: number } | { verified: false; error: string } | undefined;
+  if (assertion !== undefined) {
+    const c = assertion.verified ? assertion.claims : {};
+    parts.push(
+      assertion.verified
+        ? `assertion verified: iss=interceptor sub=<${org(String(c.idp))}>|${String(c.sub).split("|").pop()} aud=${String(c.aud)}${c.email !== undefined ? ` email=${String(c.email)}` : ""} ttl=${assertion.lifetime}s`
+        : `assertion refused: ${assertion.error}`,
+    );
+  }
   return parts.length > 0 ? parts.join("; ") : "(no identity, no credential)";
 }
 
@@ -39,7 +48,7 @@ async function main(): Promise<number> {
   const modeOf = (target: string) => ((stack.interceptorConfig.targets as Record<string, { mode: string }>)[target]?.mode ?? "unlisted");
   const calls = (target: string) => stack.targets[target as keyof Stack["targets"]]?.seen.length ?? 0;
 
-  const everyTarget = ["orders", "crm", "erp", "reports", "weather", "ledger"];
+  const everyTarget = ["orders", "crm", "erp", "reports", "weather", "ledger", "wiki"];
   async function session(user: string, token: string, expect: Record<string, string>, extraHeaders: Record<string, string> = {}, targets = everyTarget) {
     let client: Client;
     try {

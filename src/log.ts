@@ -39,6 +39,7 @@ export interface AuditRecord {
     removed?: number;
     removedTargets?: readonly string[];
     streaming?: boolean;
+    assertionCache?: "hit" | "miss";
   };
 }
 
@@ -100,7 +101,7 @@ export function createLogger(): Logger {
   });
 }
 
-const ERROR_REASONS = new Set(["config.invalid", "internal.error", "obo.client_auth_failed", "event.unsupported"]);
+const ERROR_REASONS = new Set(["config.invalid", "internal.error", "obo.client_auth_failed", "event.unsupported", "assertion.key_unusable"]);
 
 const cleanValue = (v: unknown): unknown =>
   typeof v === "string" ? clean(v) : Array.isArray(v) ? v.map((x) => clean(String(x))) : v;

@@ -41,7 +41,7 @@ describe("identity at each target", () => {
   it("tools/list shows every target's tools with the <target>___ prefix", async () => {
     const client = await connect(s.gateway.url, await tokenFor(s.acme, "alice"));
     const names = (await client.listTools()).tools.map((t) => t.name).sort();
-    expect(names).toEqual(["crm___echo", "crm___whoami", "erp___echo", "erp___whoami", "ledger___echo", "ledger___whoami", "orders___echo", "orders___whoami", "reports___echo", "reports___whoami", "weather___echo", "weather___whoami"]);
+    expect(names).toEqual(["crm___echo", "crm___whoami", "erp___echo", "erp___whoami", "ledger___echo", "ledger___whoami", "orders___echo", "orders___whoami", "reports___echo", "reports___whoami", "weather___echo", "weather___whoami", "wiki___echo", "wiki___whoami"]);
     await client.close();
   });
 
@@ -180,13 +180,13 @@ describe("prompts/get addresses one target and gets exactly its decision", () =>
 
 describe("what never reaches a target", () => {
   it("a non-allowlisted target never saw a caller token or a claim header (checked at the target)", () => {
-    for (const name of ["crm", "reports", "weather"] as const) {
+    for (const name of ["crm", "reports", "weather", "wiki"] as const) {
       for (const headers of s.targets[name].seen) {
         expect(tokens.some((t) => JSON.stringify(headers).includes(t.split(".")[2]!))).toBe(false);
         expect(headers.authorization).toBeUndefined();
       }
     }
-    for (const name of ["reports", "weather", "orders", "erp", "ledger"] as const) {
+    for (const name of ["reports", "weather", "orders", "erp", "ledger", "wiki"] as const) {
       for (const headers of s.targets[name].seen) expect(Object.keys(headers).filter((h) => h.startsWith("x-user-") || h === "x-org-id")).toEqual([]);
     }
   });

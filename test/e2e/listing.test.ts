@@ -9,7 +9,7 @@ import { connect, reasonOf, type Stack, startStack, whoami } from "./stack/stack
  */
 const bundlePath = new URL("../../dist/index.mjs", import.meta.url).pathname;
 const caFile = new URL("../support/tls/ca.pem", import.meta.url).pathname;
-const TARGETS = ["orders", "crm", "erp", "reports", "weather", "ledger"] as const;
+const TARGETS = ["orders", "crm", "erp", "reports", "weather", "ledger", "wiki"] as const;
 let s: Stack;
 
 async function tokenFor(idp: Stack["acme"], username: string): Promise<string> {
@@ -64,7 +64,7 @@ describe("listing filter (RESPONSE phase) end to end", () => {
     const bob = await connect(s.gateway.url, await tokenFor(s.globex, "bob"));
     const result = await bob.callTool({ name: "x_amz_bedrock_agentcore_search", arguments: { query: "identity" } });
     const found = (result.structuredContent as { tools: { name: string }[] }).tools;
-    expect(toolNames(found)).toEqual(["crm___whoami", "reports___whoami", "weather___whoami"]);
+    expect(toolNames(found)).toEqual(["crm___whoami", "reports___whoami", "weather___whoami", "wiki___whoami"]);
     const text = JSON.parse((result.content as { text: string }[])[0]!.text) as { tools: { name: string }[] };
     expect(toolNames(text.tools)).toEqual(toolNames(found));
     await bob.close();

@@ -3,10 +3,13 @@ import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/
 import { Gateway, type GatewayTarget } from "./gateway.js";
 import { Idp, type IdpOptions, type IdpUser } from "./idp.js";
 import { LambdaHost } from "./lambda-host.js";
-import { McpTarget } from "./mcp-target.js";
+import { type AssertionCheck, McpTarget } from "./mcp-target.js";
 import { CognitoEndpoint } from "../../support/cognito-endpoint.js";
 import { rsaKey } from "../../support/keys.js";
 import { SecretsManagerServer } from "../../support/secrets-manager-server.js";
+import { JwksServer } from "../../support/jwks-server.js";
+import { publicJwks } from "../../../src/assertion/jwks.js";
+import { generateKeyPairSync } from "node:crypto";
 import { testCa } from "../../support/tls.js";
 import { httpsRequest } from "../../../src/http/https-request.js";
 
@@ -20,6 +23,9 @@ const OBO_SECRET_ARN = "arn:aws:secretsmanager:eu-west-1:111122223333:secret:gat
 const POOL_SECRET_ARN = "arn:aws:secretsmanager:eu-west-1:111122223333:secret:pool-ledger-interceptor-AbCdEf";
 /** A Cognito user pool's issuer string; its token endpoint and keys are served on loopback. */
 export const POOL_ISSUER = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_LocalPool";
+const ASSERTION_SECRET_ARN = "arn:aws:secretsmanager:eu-west-1:111122223333:secret:interceptor-signing-AbCdEf";
+/** The interceptor's identifier as `iss` of its signed assertions. */
+export const INTERCEPTOR_ISSUER = "https://interceptor.gateway.example";
 const user = (email: string, org: string, groups: string[]): IdpUser => ({ email, groups, org_id: org });
 
 export interface Stack {
@@ -28,7 +34,9 @@ export interface Stack {
   initech: Idp;
   /** A Cognito-style user pool answering RFC 8693 token exchange natively (for `ledger`). */
   pool: CognitoEndpoint;
-  targets: Record<"orders" | "crm" | "erp" | "reports" | "weather" | "ledger", McpTarget>;
+  targets: Record<"orders" | "crm" | "erp" | "reports" | "weather" | "ledger" | "wiki", McpTarget>;
+  /** Where the interceptor's public JWKS is hosted (a static file on a loopback HTTPS server). */
+  assertionJwksUri: string;
   secretsManager: SecretsManagerServer;
   gateway: Gateway;
   lambda: LambdaHost;
@@ -55,6 +63,15 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const secretsManager = await new SecretsManagerServer().start();
     started.push(secretsManager);
     secretsManager.put(OBO_SECRET_ARN, exchangeClient.clientSecret);
+    // The interceptor's signing key for `assertion` targets, and its public JWKS as `npm run jwks`
+    // prints it, hosted as a static file.
+    const signingKey = generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey.export({ format: "pem", type: "pkcs8" }).toString();
+    const signingSecret = JSON.stringify({ keys: [{ kid: "interceptor-2026-11", privateKey: signingKey }] });
+    secretsManager.put(ASSERTION_SECRET_ARN, signingSecret);
+    const jwksHost = await new JwksServer().start();
+    started.push(jwksHost);
+    jwksHost.set("/.well-known/jwks.json", { kind: "ok", body: publicJwks(signingSecret) });
+    const assertionJwksUri = jwksHost.url("/.well-known/jwks.json");
     const idp = async (name: string, users: Record<string, IdpUser>, audiences: string[], exchange?: IdpOptions["exchange"]) => {
       const p = await new Idp({ name, users, resource: GATEWAY_RESOURCE, audiences, scope: "mcp/invoke", clientId: `${name}-agent`, clientSecret: `${name}-agent-secret-0123456789`, ...(exchange ? { exchange } : {}) }).start();
       started.push(p);
@@ -76,8 +93,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     started.push(pool);
     secretsManager.put(POOL_SECRET_ARN, JSON.stringify({ client_secret: poolClient.secret }));
 
-    const target = async (name: string, verify?: { audience: string; issuers: { issuer: string; jwksUri: string }[] }) => {
-      const t = await new McpTarget(name, verify ? { issuers: verify.issuers.map((i) => ({ issuer: i.issuer, jwksUri: i.jwksUri })), audience: verify.audience } : undefined).start();
+    const target = async (name: string, verify?: { audience: string; issuers: { issuer: string; jwksUri: string }[] }, assertion?: AssertionCheck) => {
+      const t = await new McpTarget(name, verify ? { issuers: verify.issuers.map((i) => ({ issuer: i.issuer, jwksUri: i.jwksUri })), audience: verify.audience } : undefined, assertion).start();
       started.push(t);
       return t;
     };
@@ -88,6 +105,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       reports: await target("reports"),
       weather: await target("weather"),
       ledger: await target("ledger", { audience: "ledger-api", issuers: [pool] }),
+      wiki: await target("wiki", undefined, { header: "x-identity-assertion", issuer: INTERCEPTOR_ISSUER, audience: "wiki", jwksUri: assertionJwksUri }),
     };
 
     // As a deploy script would: read each IdP's OpenID discovery document over HTTPS for its exact
@@ -118,7 +136,10 @@ export async function startStack(options: StackOptions): Promise<Stack> {
           issuers: [pool.issuer],
           obo: { grant: "token-exchange", idp: "cognito", tokenEndpoint: pool.url, clientId: poolClient.id, clientSecretArn: POOL_SECRET_ARN, audience: "ledger-api", scope: "ledger-api/read", actorToken: { scope: "ledger-api/read" } },
         },
+        // A signed assertion the target verifies against the interceptor's JWKS.
+        wiki: { mode: "assertion", claims: ["email", "groups"] },
       },
+      assertion: { issuer: INTERCEPTOR_ISSUER, signingKeySecretArn: ASSERTION_SECRET_ARN, lifetimeSeconds: 60 },
       unlistedTargets: "strip",
     };
     options.patchConfig?.(interceptorConfig);
@@ -144,6 +165,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       { name: "ledger", url: targets.ledger.url, credential: { authorization: "Bearer static-ledger-client-credential" }, allowedRequestHeaders: [] },
       // Not in the interceptor's policy, and it allowlists identity-looking headers: the spoofing bait.
       { name: "weather", url: targets.weather.url, credential: {}, allowedRequestHeaders: ["x-user-sub", "x-user-email", "x-remote-user"] },
+      { name: "wiki", url: targets.wiki.url, credential: {}, allowedRequestHeaders: ["x-identity-assertion"] },
     ];
     const gateway = await new Gateway({
       targets: gatewayTargets,
@@ -155,7 +177,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     started.push(gateway);
 
     return {
-      acme, globex, initech, pool, targets, secretsManager, gateway, lambda, interceptorConfig,
+      acme, globex, initech, pool, targets, assertionJwksUri, secretsManager, gateway, lambda, interceptorConfig,
       stop: async () => {
         for (const part of started.reverse()) await part.stop();
       },
