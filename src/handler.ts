@@ -14,7 +14,8 @@ import { forwardHeaders } from "./modes/forward.js";
 import { decide, type Plan } from "./policy/decide.js";
 import { ManagedHeaders } from "./policy/managed-headers.js";
 import { allowOutput, denyOutput } from "./respond/output.js";
-import { Denial, deny, type Reason } from "./respond/reasons.js";
+import { Denial, deny, errorClass } from "./errors.js";
+import type { Reason } from "./respond/reasons.js";
 import { oboHeaders } from "./modes/obo.js";
 import { isResponsePhase, respondToResponse } from "./phase/response-entry.js";
 import type { OboExchanger } from "./obo/exchanger.js";
@@ -81,7 +82,7 @@ export function createHandler(options: HandlerOptions): InterceptorHandler {
       id = bestEffortId(event);
       if (runtime === undefined) deny("config.invalid");
       const parsed = parseEnvelope(event);
-      if (parsed === undefined) return deny("event.unsupported");
+      if (parsed === undefined) deny("event.unsupported");
       const request = readRequest(parsed);
       id = request.id;
       describeRequest(audit, request);
@@ -133,10 +134,6 @@ export function createHandler(options: HandlerOptions): InterceptorHandler {
     }
     return output;
   };
-}
-
-function errorClass(err: unknown): string {
-  return err instanceof Error ? err.constructor.name : typeof err;
 }
 
 function buildRuntime(config: Config, options: HandlerOptions, logger: Logger): Runtime {

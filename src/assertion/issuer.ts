@@ -3,10 +3,11 @@ import type { AssertionSettings, AssertionTargetConfig } from "../config/schema.
 import { DEFAULT_ASSERTION_HEADER } from "../config/schema.js";
 import type { VerifiedToken } from "../auth/verify.js";
 import { claimHeaders } from "../modes/claims.js";
-import { type SecretFetcher, SecretUnavailable } from "../obo/secrets.js";
-import { deny, type Reason } from "../respond/reasons.js";
+import { deny, KeySetInvalid, SecretUnavailable } from "../errors.js";
+import type { SecretFetcher } from "../obo/secrets.js";
+import type { Reason } from "../respond/reasons.js";
 import { assertionClaims, signAssertion } from "./claims.js";
-import { currentSigningKey, KeySetInvalid, parseSigningKeys, type SigningKey } from "./keys.js";
+import { currentSigningKey, parseSigningKeys, type SigningKey } from "./keys.js";
 
 export interface AssertionResult {
   headers: Record<string, string>;
@@ -99,7 +100,7 @@ export class AssertionIssuer {
   }
 
   private fail(err: unknown): never {
-    return deny(this.report(err));
+    deny(this.report(err));
   }
 
   /** Logs why the keys could not be read (never secret material) and names the denial it means. */
@@ -114,7 +115,7 @@ export class AssertionIssuer {
     const signer = currentSigningKey(keys, now);
     if (signer === undefined) {
       this.events.keyFailed("assertion.key_unusable", "no active signing key whose notBefore has passed");
-      return deny("assertion.key_unusable");
+      deny("assertion.key_unusable");
     }
     const headers = config.headers === undefined ? {} : claimHeaders({ ...config, mode: "claims", headers: config.headers }, id, multiIssuer);
     const header = config.header ?? DEFAULT_ASSERTION_HEADER;

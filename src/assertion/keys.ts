@@ -1,5 +1,6 @@
 import { createHash, createPrivateKey, createPublicKey, type KeyObject } from "node:crypto";
 import * as z from "zod/mini";
+import { KeySetInvalid } from "../errors.js";
 
 /**
  * The interceptor's signing keys, as stored in its Secrets Manager secret (docs/design.md "assertion"):
@@ -23,12 +24,6 @@ export interface SigningKey {
   protectedHeader: string;
 }
 
-/** The secret holds no usable signing key; `why` never carries secret material. */
-export class KeySetInvalid extends Error {
-  constructor(readonly why: string) {
-    super(why);
-  }
-}
 
 export const MAX_SIGNING_KEYS = 10;
 const MIN_RSA_BITS = 2048;

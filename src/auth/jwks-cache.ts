@@ -1,4 +1,4 @@
-import { deny } from "../respond/reasons.js";
+import { deny, errorClass, Failure, JwksInvalid } from "../errors.js";
 import type { JwksFetcher } from "./jwks-fetch.js";
 import { toVerificationKey, type VerificationKey } from "./keys.js";
 
@@ -67,12 +67,10 @@ export class JwksCache {
     const { maxAgeSeconds, staleIfErrorSeconds, negativeCacheSeconds, refetchIntervalSeconds } = this.settings;
     let fetchedNow = false;
     if (st.keys === undefined || ageSeconds(st.fetchedAt) >= maxAgeSeconds) {
-      const inNegativeWindow = st.failedAt !== undefined && ageSeconds(st.failedAt) < negativeCacheSeconds;
-      try {
-        if (inNegativeWindow && st.inflight === undefined) throw new Error("negative cache");
-        await this.load(st);
-        fetchedNow = true;
-      } catch {
+      // Within the negative-cache window after a failure no fetch is tried (unless one is in flight).
+      const inNegativeWindow = st.failedAt !== undefined && ageSeconds(st.failedAt) < negativeCacheSeconds && st.inflight === undefined;
+      fetchedNow = !inNegativeWindow && (await this.load(st).then(() => true, () => false));
+      if (!fetchedNow) {
         const age = ageSeconds(st.fetchedAt);
         if (st.keys === undefined || age >= staleIfErrorSeconds) deny("jwks.unavailable");
         this.events.staleServed(uri, Math.floor(age));
@@ -85,11 +83,7 @@ export class JwksCache {
       if (since < refetchIntervalSeconds) {
         deny("jwks.rate_limited", { retryAfter: Math.max(1, Math.ceil(refetchIntervalSeconds - since)) });
       }
-      try {
-        await this.load(st);
-      } catch {
-        deny("jwks.unavailable");
-      }
+      if (!(await this.load(st).then(() => true, () => false))) deny("jwks.unavailable");
     }
     return st.keys?.get(kid) ?? deny("token.kid_unknown");
   }
@@ -116,7 +110,7 @@ export class JwksCache {
       })
       .catch((err: unknown) => {
         st.failedAt = Date.now();
-        this.events.fetchFailed(uri, err instanceof Error ? err.message : "unknown");
+        this.events.fetchFailed(uri, err instanceof Failure ? err.why : errorClass(err));
         throw err;
       })
       .finally(() => {
@@ -133,10 +127,10 @@ function ageSeconds(since: number): number {
 /** `{"keys":[…]}` with object entries; the first entry wins for a repeated `kid` (as in the library). */
 function parseJwks(doc: unknown): Map<string, VerificationKey> {
   const keys = (doc as { keys?: unknown } | null)?.keys;
-  if (typeof doc !== "object" || doc === null || !Array.isArray(keys)) throw new Error("not a JWKS");
+  if (typeof doc !== "object" || doc === null || !Array.isArray(keys)) throw new JwksInvalid("not a JWKS");
   const map = new Map<string, VerificationKey>();
   for (const entry of keys) {
-    if (typeof entry !== "object" || entry === null || Array.isArray(entry)) throw new Error("JWKS entry is not an object");
+    if (typeof entry !== "object" || entry === null || Array.isArray(entry)) throw new JwksInvalid("JWKS entry is not an object");
     const jwk = entry as Record<string, unknown>;
     if (typeof jwk.kid === "string" && !map.has(jwk.kid)) map.set(jwk.kid, toVerificationKey(jwk, jwk.kid));
   }

@@ -1,4 +1,5 @@
-import { HttpsFailure, httpsRequest } from "../http/https-request.js";
+import { HttpsFailure } from "../errors.js";
+import { httpsRequest } from "../http/https-request.js";
 
 /** Fetches one JWKS document: the I/O edge, swappable in tests and for users. */
 export type JwksFetcher = (uri: string) => Promise<unknown>;

@@ -25,7 +25,7 @@ const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789
  * string (token malleability, security.md L8). Checked without decoding.
  */
 function checkSegment(segment: string | undefined): string {
-  if (segment === undefined || !SEGMENT.test(segment)) return deny("token.malformed");
+  if (segment === undefined || !SEGMENT.test(segment)) deny("token.malformed");
   const rest = segment.length % 4;
   if (rest === 1) deny("token.malformed");
   if (rest !== 0) {
@@ -42,14 +42,14 @@ function jsonObject(bytes: Buffer): Record<string, unknown> {
   try {
     textValue = utf8.decode(bytes);
   } catch {
-    return deny("token.invalid_utf8");
+    deny("token.invalid_utf8");
   }
   let value: unknown;
   try {
     value = parseStrictJson(textValue, MAX_DEPTH);
   } catch (err) {
     if (err instanceof StrictJsonError && err.kind === "duplicate") deny("token.duplicate_member");
-    return deny("token.malformed");
+    deny("token.malformed");
   }
   if (typeof value !== "object" || value === null || Array.isArray(value)) deny("token.malformed");
   return value as Record<string, unknown>;

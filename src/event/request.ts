@@ -80,7 +80,7 @@ export function readRequest(parsed: ParsedEvent): RequestView {
     return { envelope: "mcp", id: null, method: `HTTP ${verb}`, headers, path, body: body ?? {} };
   }
   if (Array.isArray(body)) deny("request.batch_unsupported");
-  if (!isPlainObject(body)) return deny("request.invalid_jsonrpc");
+  if (!isPlainObject(body)) deny("request.invalid_jsonrpc");
   if ("id" in body && !validId(body.id)) deny("request.invalid_jsonrpc");
   const id = validId(body.id) ? body.id : null;
   const raw = rawGatewayRequest?.body;
@@ -102,7 +102,7 @@ export function readRequest(parsed: ParsedEvent): RequestView {
   const named = namedBy(method, body.params);
   if (named === undefined) return view;
   const route = routeMessage(method, body.params);
-  if (route.kind === "invalid") return deny("request.invalid_tool_name");
+  if (route.kind === "invalid") deny("request.invalid_tool_name");
   if (route.kind === "target") view.target = route.target;
   if (named === "tool") {
     view.toolName = (body.params as { name: string }).name;
@@ -123,9 +123,9 @@ function checkRawBody(raw: string, body: Record<string, unknown>): void {
     parsed = parseStrictJson(raw, RAW_BODY_MAX_DEPTH);
   } catch (err) {
     if (err instanceof StrictJsonError && err.kind === "duplicate") deny("request.duplicate_member");
-    return deny("request.invalid_jsonrpc", { jsonRpcCode: -32700 });
+    deny("request.invalid_jsonrpc", { jsonRpcCode: -32700 });
   }
-  if (!isPlainObject(parsed)) return deny("request.duplicate_member");
+  if (!isPlainObject(parsed)) deny("request.duplicate_member");
   const mine = routingFields(parsed);
   const theirs = routingFields(body);
   if (mine.some((v, i) => v !== theirs[i])) deny("request.duplicate_member");

@@ -1,4 +1,5 @@
 import { request } from "node:https";
+import { HttpsFailure } from "../errors.js";
 
 /**
  * One HTTPS exchange with a hard deadline (connect, TLS, headers and body together), a byte cap on the
@@ -21,12 +22,6 @@ export interface HttpsResponse {
   body: Buffer;
 }
 
-/** Why an exchange failed, in words safe to log (never a body, never a header value). */
-export class HttpsFailure extends Error {
-  constructor(readonly why: string) {
-    super(why);
-  }
-}
 
 export function httpsRequest(r: HttpsRequest): Promise<HttpsResponse> {
   return new Promise((resolve, reject) => {

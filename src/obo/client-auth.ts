@@ -1,5 +1,6 @@
 import { randomUUID, sign, type KeyObject } from "node:crypto";
 import type { OboSettings } from "../config/schema.js";
+import { ClientAuthMismatch } from "../errors.js";
 import type { ClientCredential } from "./secrets.js";
 
 /** The client's authentication to the token endpoint (RFC 6749 §2.3, RFC 7523 `private_key_jwt`). */
@@ -7,8 +8,6 @@ export interface ClientAuth {
   headers: Record<string, string>;
   form: Record<string, string>;
 }
-
-export class ClientAuthMismatch extends Error {}
 
 const formEncode = (s: string) => encodeURIComponent(s).replace(/%20/g, "+");
 const b64url = (v: string | Buffer) => Buffer.from(v).toString("base64url");

@@ -1,16 +1,15 @@
 import { createHash } from "node:crypto";
 import type { OboSettings } from "../config/schema.js";
 import type { VerifiedToken } from "../auth/verify.js";
-import { HttpsFailure, httpsRequest } from "../http/https-request.js";
-import { Denial, deny } from "../respond/reasons.js";
-import { ClientAuthMismatch, clientAuth } from "./client-auth.js";
-import { type SecretCache, SecretUnavailable } from "./secrets.js";
+import { ClientAuthMismatch, Denial, deny, HttpsFailure, InvalidClient, SecretUnavailable } from "../errors.js";
+import { httpsRequest } from "../http/https-request.js";
+import { clientAuth } from "./client-auth.js";
+import type { SecretCache } from "./secrets.js";
 import { TokenCache } from "./token-cache.js";
 import {
   type Expectation,
   exchangeForm,
   expectationFor,
-  InvalidClient,
   type IssuedToken,
   MAX_TOKEN_RESPONSE_BYTES,
   oauthError,
@@ -93,7 +92,7 @@ export class OboExchanger {
         credential = await this.secrets.get(settings.clientSecretArn, budget, refresh);
       } catch (err) {
         this.events.secretFailed(err instanceof SecretUnavailable ? err.why : "unavailable");
-        return deny("obo.unavailable");
+        deny("obo.unavailable");
       }
       let auth;
       try {
@@ -101,7 +100,7 @@ export class OboExchanger {
       } catch (err) {
         if (err instanceof ClientAuthMismatch) {
           this.events.secretFailed(err.message);
-          return deny("obo.client_auth_failed");
+          deny("obo.client_auth_failed");
         }
         throw err;
       }
@@ -120,7 +119,7 @@ export class OboExchanger {
       } catch (err) {
         const why = err instanceof HttpsFailure ? err.why : "network error";
         this.events.tokenEndpointFailed(host, { why });
-        return deny(why === "body too large" ? "obo.invalid_response" : "obo.unavailable");
+        deny(why === "body too large" ? "obo.invalid_response" : "obo.unavailable");
       }
       try {
         return readTokenResponse(res.status, res.body, expect, subjectToken, Date.now() / 1000);
@@ -133,6 +132,6 @@ export class OboExchanger {
         if (refresh) deny("obo.client_auth_failed");
       }
     }
-    throw new Denial("obo.client_auth_failed");
+    deny("obo.client_auth_failed");
   }
 }

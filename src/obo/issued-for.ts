@@ -31,7 +31,7 @@ export function checkIssuedFor(claims: Record<string, unknown> | undefined, expe
   const { cognitoUser, userClaim } = expect;
   if (cognitoUser === undefined && userClaim === undefined) return;
   // Cognito issues JWTs; an opaque answer cannot show whom it was issued for.
-  if (claims === undefined) return deny("obo.invalid_response");
+  if (claims === undefined) deny("obo.invalid_response");
   if (cognitoUser !== undefined) {
     if (claims.iss !== cognitoUser.iss || claims.sub !== cognitoUser.sub || claims.token_use !== "access") deny("obo.invalid_response");
     const aud = claims.aud;

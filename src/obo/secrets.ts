@@ -1,4 +1,5 @@
 import { createPrivateKey, type KeyObject } from "node:crypto";
+import { SecretUnavailable } from "../errors.js";
 
 /**
  * The token-endpoint client credential, from AWS Secrets Manager. The SDK is imported lazily, so it
@@ -9,12 +10,6 @@ export type ClientCredential = { kind: "secret"; secret: string } | { kind: "pri
 
 /** Reads a secret's `SecretString`; the I/O edge, swappable in tests. */
 export type SecretFetcher = (secretId: string, timeoutMs: number) => Promise<string>;
-
-export class SecretUnavailable extends Error {
-  constructor(readonly why: string) {
-    super(why);
-  }
-}
 
 /**
  * The real Secrets Manager client. It honours the SDK's standard settings (AWS_REGION, the credential

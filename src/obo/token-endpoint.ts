@@ -1,6 +1,6 @@
 import { TOKEN_TYPE, type OboSettings } from "../config/schema.js";
 import type { VerifiedToken } from "../auth/verify.js";
-import { deny } from "../respond/reasons.js";
+import { deny, InvalidClient } from "../errors.js";
 import { checkIssuedFor, type IssuedFor } from "./issued-for.js";
 
 /**
@@ -31,9 +31,6 @@ export function exchangeForm(settings: OboSettings, subjectToken: string, actorT
   if (settings.scope !== undefined) form.scope = settings.scope;
   return form;
 }
-
-/** The token endpoint refused the client itself: the secret may have rotated (refresh once, retry). */
-export class InvalidClient extends Error {}
 
 export interface IssuedToken {
   token: string;
@@ -102,11 +99,11 @@ export function readTokenResponse(status: number, body: Buffer, expect: Expectat
     if (error === "invalid_client") throw new InvalidClient();
     if (error === "invalid_grant") deny("obo.subject_rejected");
     if (typeof error === "string" && REFUSED.has(error)) deny("obo.refused");
-    return deny("obo.invalid_response");
+    deny("obo.invalid_response");
   }
-  if (json === undefined) return deny("obo.invalid_response");
+  if (json === undefined) deny("obo.invalid_response");
   const { access_token: token, token_type: tokenType, issued_token_type: issuedType, expires_in: expiresIn, scope } = json;
-  if (typeof token !== "string" || token === "" || typeof tokenType !== "string") return deny("obo.invalid_response");
+  if (typeof token !== "string" || token === "" || typeof tokenType !== "string") deny("obo.invalid_response");
   if (tokenType.toLowerCase() !== "bearer") deny("obo.invalid_response");
   if (expect.issuedTokenType && (typeof issuedType !== "string" || !ISSUED_TYPES.has(issuedType))) deny("obo.invalid_response");
   // Never the caller's own token back (that would be passthrough), never something a header cannot carry.

@@ -8,7 +8,8 @@ import { type McpResponseEvent, parseMcpResponse } from "../event/response-envel
 import { type AuditRecord, writeAudit } from "../log.js";
 import { filterListing, type ListingMethod, listingMethodOf } from "../policy/listing.js";
 import { denyOutput } from "../respond/output.js";
-import { Denial, type Reason } from "../respond/reasons.js";
+import { Denial, deny, errorClass } from "../errors.js";
+import type { Reason } from "../respond/reasons.js";
 
 /**
  * The RESPONSE phase (the same Lambda attached with `interceptionPoints: ["REQUEST", "RESPONSE"]`):
@@ -61,7 +62,7 @@ export async function respondToResponse(event: unknown, deps: ResponseDeps): Pro
   } catch (err) {
     // A fault while filtering never lets the unfiltered listing through.
     const denial = err instanceof Denial ? err : new Denial("internal.error");
-    if (!(err instanceof Denial)) audit.errorClass = err instanceof Error ? err.constructor.name : typeof err;
+    if (!(err instanceof Denial)) audit.errorClass = errorClass(err);
     audit.decision = "deny";
     audit.reason = denial.reason;
     output = denyOutput(kind, denial, { id: audit.jsonrpcId ?? null, requestId: deps.requestId, resourceMetadataUrl: deps.runtime?.config.resourceMetadataUrl });
@@ -77,7 +78,7 @@ export async function respondToResponse(event: unknown, deps: ResponseDeps): Pro
 
 async function respondMcp(event: unknown, deps: ResponseDeps, audit: AuditRecord, detail: Detail): Promise<object> {
   const parsed = parseMcpResponse(event);
-  if (parsed === undefined) throw new Denial("event.unsupported");
+  if (parsed === undefined) deny("event.unsupported");
   const { gatewayRequest: request, gatewayResponse: response } = parsed.mcp;
   const streaming = response.isStreamingResponse === true;
   if (streaming) detail.streaming = true;
@@ -97,7 +98,7 @@ async function respondMcp(event: unknown, deps: ResponseDeps, audit: AuditRecord
   }
   // Nothing to reveal: no body (the reported short-circuit case), an error, or no result object.
   if (response.body === null || response.body === undefined) return PASS_THROUGH_MCP;
-  if (read === undefined) throw new Denial("event.unsupported"); // a listing we cannot read is not passed on
+  if (read === undefined) deny("event.unsupported"); // a listing we cannot read is not passed on
   const { message } = read;
   if (!isObject(message.result)) return PASS_THROUGH_MCP;
 
@@ -143,7 +144,7 @@ function listingIn(message: Json | undefined): ListingMethod | undefined {
 async function authenticate(event: McpResponseEvent, deps: ResponseDeps, audit: AuditRecord): Promise<VerifiedToken | undefined> {
   const note: UnverifiedNote = {};
   try {
-    if (deps.runtime === undefined) throw new Denial("config.invalid");
+    if (deps.runtime === undefined) deny("config.invalid");
     const { config, verifier } = deps.runtime;
     const { gatewayRequest: request, gatewayResponse: response } = event.mcp;
     let headers = new HeaderBag(request?.headers);
@@ -159,7 +160,7 @@ async function authenticate(event: McpResponseEvent, deps: ResponseDeps, audit: 
     return identity;
   } catch (err) {
     const reason: Reason = err instanceof Denial ? err.reason : "internal.error";
-    if (!(err instanceof Denial)) audit.errorClass = err instanceof Error ? err.constructor.name : typeof err;
+    if (!(err instanceof Denial)) audit.errorClass = errorClass(err);
     if (audit.iss === undefined && note.iss !== undefined) audit.iss = note.iss;
     if (audit.jwt === undefined && (note.kid !== undefined || note.alg !== undefined)) audit.jwt = { kid: note.kid, alg: note.alg };
     audit.decision = "deny";

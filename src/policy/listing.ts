@@ -3,7 +3,7 @@ import type { Config } from "../config/schema.js";
 import { routeTool, SEARCH_TOOL } from "../event/target.js";
 import { claimHeaders } from "../modes/claims.js";
 import { forwardHeaders } from "../modes/forward.js";
-import { Denial } from "../respond/reasons.js";
+import { Denial } from "../errors.js";
 import { decide } from "./decide.js";
 
 /**

@@ -1,7 +1,7 @@
 import type { EnvelopeKind } from "../event/envelope.js";
 import type { JsonRpcId } from "../event/request.js";
 import { type Challenge, DENIALS, RETRY_AFTER_SECONDS } from "./denials.js";
-import type { Denial } from "./reasons.js";
+import type { Denial } from "../errors.js";
 
 /**
  * The allow shape (design.md, agentcore-contract.md §2a): exactly `{headers, body}`, `headers` holding

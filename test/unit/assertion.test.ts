@@ -3,7 +3,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vites
 import { verifyJwtSync } from "aws-jwt-verify/jwt-verifier";
 import type { Jwk } from "aws-jwt-verify/jwk";
 import { parseConfig } from "../../src/config/load.js";
-import { SecretUnavailable, type SecretFetcher } from "../../src/obo/secrets.js";
+import { SecretUnavailable } from "../../src/errors.js";
+import type { SecretFetcher } from "../../src/obo/secrets.js";
 import { publicJwks } from "../../src/assertion/jwks.js";
 import { secretFailureReason } from "../../src/assertion/issuer.js";
 import { fakeClock } from "../support/clock.js";
