@@ -27,7 +27,7 @@ async function main(): Promise<number> {
     return 2;
   }
   try {
-    const secret = file !== undefined ? readFileSync(file, "utf8") : await secretsManagerFetcher()(arn!, 10_000);
+    const secret = file !== undefined ? readFileSync(file, "utf8") : await secretsManagerFetcher()(arn!, AbortSignal.timeout(10_000));
     console.log(JSON.stringify(publicJwks(secret, algorithm as AssertionAlgorithm), null, 2));
     return 0;
   } catch (err) {

@@ -14,8 +14,9 @@ import { forwardHeaders } from "./modes/forward.js";
 import { decide, type Plan } from "./policy/decide.js";
 import { ManagedHeaders } from "./policy/managed-headers.js";
 import { allowOutput, denyOutput } from "./respond/output.js";
+import { type Clock, systemClock } from "./clock.js";
+import { Deadline } from "./deadline.js";
 import { Denial, deny, errorClass } from "./errors.js";
-import type { Reason } from "./respond/reasons.js";
 import { oboHeaders } from "./modes/obo.js";
 import { isResponsePhase, respondToResponse } from "./phase/response-entry.js";
 import type { OboExchanger } from "./obo/exchanger.js";
@@ -35,11 +36,16 @@ export interface HandlerOptions {
   secretFetcher?: SecretFetcher;
   /** Added to the Secrets Manager client's configuration (endpoint, credentials, request handler). */
   secretsClientConfig?: Record<string, unknown>;
+  /** The clock every time-based decision and deadline uses (tests move it instead of sleeping). */
+  clock?: Clock;
 }
 
 export type InterceptorHandler = (event: unknown, context?: Partial<Context>) => Promise<object>;
 
-/** Per-request ceiling for authentication, inside the Lambda's own remaining time. */
+/**
+ * Per-request ceiling for everything that may wait on I/O (JWKS, obo exchange, assertion signing keys),
+ * inside the Lambda's own remaining time.
+ */
 const REQUEST_DEADLINE_MS = 5_000;
 
 interface Runtime {
@@ -66,12 +72,13 @@ export function createHandler(options: HandlerOptions): InterceptorHandler {
   }
   let warnedNoHeaders = false;
 
+  const clock = options.clock ?? systemClock;
+
   return async function handler(event, context) {
     const started = performance.now();
-    const deadlineAt = started + deadlineFor(context);
-    const remainingMs = () => deadlineAt - performance.now();
+    const deadline = Deadline.after(clock, deadlineFor(context));
     // RESPONSE phase (one Lambda attached at REQUEST and RESPONSE): its own module, its own audit line.
-    if (isResponsePhase(event)) return respondToResponse(event, { runtime, logger, remainingMs, requestId: context?.awsRequestId, started });
+    if (isResponsePhase(event)) return respondToResponse(event, { runtime, logger, deadline, requestId: context?.awsRequestId, started });
     const kind = envelopeKindOf(event);
     const audit: AuditRecord = { decision: "deny", reason: "internal.error", durationMs: 0, detail: { envelope: kind } };
     if (context?.awsRequestId !== undefined) audit.requestId = context.awsRequestId;
@@ -100,7 +107,7 @@ export function createHandler(options: HandlerOptions): InterceptorHandler {
         identity =
           runtime.verifier.fromCache(token, key, note) ??
           runtime.verifier.verifyNow(token, key, note) ??
-          (await withDeadline(runtime.verifier.verify(token, note, key), remainingMs(), "jwks.unavailable"));
+          (await deadline.race(runtime.verifier.verify(token, note, key), "jwks.unavailable"));
       } finally {
         if (note.iss !== undefined) audit.iss = note.iss;
         if (note.kid !== undefined || note.alg !== undefined) audit.jwt = { kid: note.kid, alg: note.alg };
@@ -108,7 +115,7 @@ export function createHandler(options: HandlerOptions): InterceptorHandler {
       describeIdentity(audit, identity);
       if (runtime.managed.firstConflict(request.headers) !== undefined) deny("policy.client_header_conflict");
       const plan = decide(runtime.config, request.target, identity);
-      const headers = await headersFor(plan, identity, runtime, remainingMs, audit);
+      const headers = await headersFor(plan, identity, runtime, deadline, audit);
       audit.mode ??= plan.kind === "target" ? plan.config.mode : "none";
       audit.detail!.headersSet = Object.keys(headers);
       audit.decision = "allow";
@@ -137,11 +144,17 @@ export function createHandler(options: HandlerOptions): InterceptorHandler {
 }
 
 function buildRuntime(config: Config, options: HandlerOptions, logger: Logger): Runtime {
-  const fetcher = options.fetcher ?? httpsJwksFetcher({ timeoutMs: config.jwks.timeoutMs, maxBytes: config.jwks.maxBytes, ca: options.ca });
-  const jwks = new JwksCache(fetcher, config.jwks, {
-    staleServed: (uri, age) => logger.warn("JWKS refresh failed; serving the cached key set", { jwksUri: uri, ageSeconds: age }),
-    fetchFailed: (uri, why) => logger.warn("JWKS fetch failed", { jwksUri: uri, why }),
-  });
+  const clock = options.clock ?? systemClock;
+  const fetcher = options.fetcher ?? httpsJwksFetcher({ timeoutMs: config.jwks.timeoutMs, maxBytes: config.jwks.maxBytes, ca: options.ca }, clock);
+  const jwks = new JwksCache(
+    fetcher,
+    config.jwks,
+    {
+      staleServed: (uri, age) => logger.warn("JWKS refresh failed; serving the cached key set", { jwksUri: uri, ageSeconds: age }),
+      fetchFailed: (uri, why) => logger.warn("JWKS fetch failed", { jwksUri: uri, why }),
+    },
+    clock,
+  );
   const verifier = new TokenVerifier(config, jwks, {
     weakKey: (issuer, kid, bits) => logger.error("IdP key below 2048 bits refused", { iss: issuer, kid: clean(kid), bits }),
   });
@@ -164,7 +177,7 @@ function buildRuntime(config: Config, options: HandlerOptions, logger: Logger): 
   return { config, verifier, managed: new ManagedHeaders(config), exchanger, assertions };
 }
 
-async function headersFor(plan: Plan, id: VerifiedToken, runtime: Runtime, remainingMs: () => number, audit: AuditRecord): Promise<Record<string, string>> {
+async function headersFor(plan: Plan, id: VerifiedToken, runtime: Runtime, deadline: Deadline, audit: AuditRecord): Promise<Record<string, string>> {
   if (plan.kind !== "target") return {};
   switch (plan.config.mode) {
     case "forward":
@@ -176,8 +189,8 @@ async function headersFor(plan: Plan, id: VerifiedToken, runtime: Runtime, remai
     case "obo": {
       audit.mode = "obo";
       const { target, config } = plan;
-      const work = runtime.exchanger!.then((exchanger) => oboHeaders(target, config, id, exchanger, remainingMs));
-      const { headers, exchange } = await withDeadline(work, remainingMs(), "obo.unavailable");
+      const work = runtime.exchanger!.then((exchanger) => oboHeaders(target, config, id, exchanger, deadline));
+      const { headers, exchange } = await deadline.race(work, "obo.unavailable");
       audit.detail!.oboCache = exchange.cache;
       audit.detail!.oboLatencyMs = exchange.latencyMs;
       return headers;
@@ -189,7 +202,7 @@ async function headersFor(plan: Plan, id: VerifiedToken, runtime: Runtime, remai
       // Signing keys loaded and fresh: no promise, no timer. Otherwise read them inside the deadline.
       const result =
         issuer.headersNow(target, config, id, multi) ??
-        (await withDeadline(issuer.headers(target, config, id, multi, remainingMs), remainingMs(), "assertion.unavailable"));
+        (await deadline.race(issuer.headers(target, config, id, multi, deadline), "assertion.unavailable"));
       audit.detail!.assertionCache = result.cache;
       return result.headers;
     }
@@ -222,16 +235,4 @@ function deadlineFor(context: Partial<Context> | undefined): number {
     remaining = undefined; // the handler never throws: fall back to the fixed ceiling
   }
   return typeof remaining === "number" ? Math.max(0, Math.min(REQUEST_DEADLINE_MS, remaining - 250)) : REQUEST_DEADLINE_MS;
-}
-
-async function withDeadline<T>(work: Promise<T>, ms: number, reason: Reason): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Denial(reason)), Math.max(0, ms));
-  });
-  try {
-    return await Promise.race([work, expired]);
-  } finally {
-    clearTimeout(timer);
-  }
 }

@@ -3,6 +3,8 @@ import type { AssertionSettings, AssertionTargetConfig } from "../config/schema.
 import { DEFAULT_ASSERTION_HEADER } from "../config/schema.js";
 import type { VerifiedToken } from "../auth/verify.js";
 import { claimHeaders } from "../modes/claims.js";
+import { type Clock, nowSeconds, systemClock } from "../clock.js";
+import type { Deadline } from "../deadline.js";
 import { deny, KeySetInvalid, SecretUnavailable } from "../errors.js";
 import type { SecretFetcher } from "../obo/secrets.js";
 import type { Reason } from "../respond/reasons.js";
@@ -56,25 +58,26 @@ export class AssertionIssuer {
     private readonly settings: AssertionSettings,
     private readonly fetcher: SecretFetcher,
     private readonly events: AssertionEvents,
+    private readonly clock: Clock = systemClock,
     private readonly maxEntries = 5_000,
   ) {}
 
   /** Starts reading the signing keys now (cold start), so the first request rarely waits. */
-  prefetch(timeoutMs: number): void {
-    this.load(timeoutMs).catch((err: unknown) => this.report(err));
+  prefetch(signal: AbortSignal): void {
+    this.load(signal).catch((err: unknown) => this.report(err));
   }
 
   /** The headers without I/O, when the signing keys are loaded and fresh; undefined otherwise. */
   headersNow(target: string, config: AssertionTargetConfig, id: VerifiedToken, multiIssuer: boolean): AssertionResult | undefined {
-    const now = Date.now() / 1000;
+    const now = nowSeconds(this.clock);
     const keys = this.freshKeys(now);
     return keys === undefined ? undefined : this.issue(keys, target, config, id, multiIssuer, now);
   }
 
   /** The headers, reading the signing keys first when they are not loaded or due for a refresh. */
-  async headers(target: string, config: AssertionTargetConfig, id: VerifiedToken, multiIssuer: boolean, remainingMs: () => number): Promise<AssertionResult> {
-    const keys = this.freshKeys(Date.now() / 1000) ?? (await this.load(remainingMs()).catch((err: unknown) => this.fail(err))).keys;
-    return this.issue(keys, target, config, id, multiIssuer, Date.now() / 1000);
+  async headers(target: string, config: AssertionTargetConfig, id: VerifiedToken, multiIssuer: boolean, deadline: Deadline): Promise<AssertionResult> {
+    const keys = this.freshKeys(nowSeconds(this.clock)) ?? (await this.load(deadline.signal).catch((err: unknown) => this.fail(err))).keys;
+    return this.issue(keys, target, config, id, multiIssuer, nowSeconds(this.clock));
   }
 
   private freshKeys(now: number): SigningKey[] | undefined {
@@ -82,12 +85,12 @@ export class AssertionIssuer {
     return l !== undefined && now - l.loadedAt < this.settings.keyMaxAgeSeconds ? l.keys : undefined;
   }
 
-  private load(timeoutMs: number): Promise<LoadedKeys> {
+  private load(signal: AbortSignal): Promise<LoadedKeys> {
     if (this.loading !== undefined) return this.loading;
     // Once due, the old set is not used again: a key removed from the secret stops signing.
     this.loaded = undefined;
-    const loading = this.fetcher(this.settings.signingKeySecretArn, Math.max(1, timeoutMs))
-      .then((text) => ({ keys: parseSigningKeys(text, this.settings.algorithm), loadedAt: Date.now() / 1000 }))
+    const loading = this.fetcher(this.settings.signingKeySecretArn, signal)
+      .then((text) => ({ keys: parseSigningKeys(text, this.settings.algorithm), loadedAt: nowSeconds(this.clock) }))
       .then((l) => {
         this.loaded = l;
         return l;

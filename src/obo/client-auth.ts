@@ -34,7 +34,7 @@ export function clientAssertion(clientId: string, tokenEndpoint: string, key: Ke
   return `${input}.${b64url(signature)}`;
 }
 
-export function clientAuth(settings: OboSettings, credential: ClientCredential): ClientAuth {
+export function clientAuth(settings: OboSettings, credential: ClientCredential, nowSeconds: number): ClientAuth {
   const { clientAuth: method, clientId, tokenEndpoint } = settings;
   if (method === "private_key_jwt") {
     if (credential.kind !== "private-key") throw new ClientAuthMismatch("private_key_jwt needs a private_key in the secret");
@@ -43,7 +43,7 @@ export function clientAuth(settings: OboSettings, credential: ClientCredential):
       form: {
         client_id: clientId,
         client_assertion_type: "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
-        client_assertion: clientAssertion(clientId, tokenEndpoint, credential.key, Math.floor(Date.now() / 1000)),
+        client_assertion: clientAssertion(clientId, tokenEndpoint, credential.key, Math.floor(nowSeconds)),
       },
     };
   }

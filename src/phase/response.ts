@@ -8,6 +8,7 @@ import { type McpResponseEvent, parseMcpResponse } from "../event/response-envel
 import { type AuditRecord, writeAudit } from "../log.js";
 import { filterListing, type ListingMethod, listingMethodOf } from "../policy/listing.js";
 import { denyOutput } from "../respond/output.js";
+import type { Deadline } from "../deadline.js";
 import { Denial, deny, errorClass } from "../errors.js";
 import type { Reason } from "../respond/reasons.js";
 
@@ -34,7 +35,8 @@ export interface ResponseDeps {
   /** Undefined when the configuration is invalid: listings then come back empty. */
   runtime: { config: Config; verifier: TokenVerifier } | undefined;
   logger: Logger;
-  remainingMs: () => number;
+  /** The invocation's deadline (the handler's): a key fetch for the re-authentication runs inside it. */
+  deadline: Deadline;
   requestId: string | undefined;
   /** performance.now() when the invocation started. */
   started: number;
@@ -152,7 +154,7 @@ async function authenticate(event: McpResponseEvent, deps: ResponseDeps, audit: 
     const token = bearerToken(headers, request?.path ?? undefined, config.maxAuthorizationBytes);
     const key = TokenVerifier.keyOf(token);
     const identity =
-      verifier.fromCache(token, key, note) ?? verifier.verifyNow(token, key, note) ?? (await withinDeadline(verifier.verify(token, note, key), deps.remainingMs()));
+      verifier.fromCache(token, key, note) ?? verifier.verifyNow(token, key, note) ?? (await deps.deadline.race(verifier.verify(token, note, key), "jwks.unavailable"));
     audit.iss = identity.issuer.issuer;
     audit.sub = identity.sub;
     if (identity.clientId !== undefined) audit.client_id = identity.clientId;
@@ -171,16 +173,4 @@ async function authenticate(event: McpResponseEvent, deps: ResponseDeps, audit: 
 
 function isHeaderMap(v: unknown): v is RawHeaders {
   return isObject(v) && Object.values(v).every((x) => typeof x === "string" || (Array.isArray(x) && x.every((s) => typeof s === "string")));
-}
-
-async function withinDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Denial("jwks.unavailable")), Math.max(0, ms));
-  });
-  try {
-    return await Promise.race([work, expired]);
-  } finally {
-    clearTimeout(timer);
-  }
 }

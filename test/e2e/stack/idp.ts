@@ -80,7 +80,7 @@ export class Idp {
       url: `${this.issuer}/token`,
       method: "POST",
       ca: testCa,
-      timeoutMs: 5_000,
+      signal: AbortSignal.timeout(5_000),
       maxBytes: 65_536,
       headers: {
         "content-type": "application/x-www-form-urlencoded",
