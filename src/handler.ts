@@ -160,7 +160,7 @@ async function headersFor(plan: Plan, id: VerifiedToken, runtime: Runtime, remai
     case "forward":
       return forwardHeaders(plan.config, id);
     case "claims":
-      return claimHeaders(plan.config, id, runtime.config.issuers.length > 1);
+      return claimHeaders(plan.config, id);
     case "none":
       return {};
     case "obo": {
