@@ -265,6 +265,7 @@ const CASES: Case[] = [
       { what: "other realm", token: () => sign(JWT, keycloakAccess({ iss: "https://sso.acme.example/realms/master" })), status: 401, reason: "token.issuer_untrusted" },
       { what: "other audience (account only)", token: () => sign(JWT, keycloakAccess({ aud: "account" })), status: 401, reason: "token.audience_mismatch" },
       { what: "a refresh token (typ Refresh)", token: () => sign(JWT, keycloakAccess({ typ: "Refresh" })), status: 401, reason: "token.kind_invalid" },
+      { what: "PS384 (not in the recipe's algorithms)", token: () => sign({ alg: "PS384", typ: "JWT" }, keycloakAccess()), status: 401, reason: "token.alg_not_allowed" },
     ],
   },
   {
@@ -354,6 +355,23 @@ describe("Identity provider recipes (recipes/*.json)", () => {
   it.each(CASES.map((c) => [c.recipe, c] as const))("%s: the recipe loads as pasted", (_name, c) => {
     const loaded = parseConfig(recipe(c.recipe));
     expect(loaded.ok ? [] : loaded.problems).toEqual([]);
+  });
+
+  it("keycloak: a realm whose key is set to PS256 (FAPI profiles) signs tokens the recipe accepts", async () => {
+    const token = sign({ alg: "PS256", typ: "JWT" }, keycloakAccess());
+    expectAllow(await call(handlerFor("keycloak"), token, "profile"), { "x-user-sub": "f5a1d3c2-7b9e-4d8f-a6c4-2e1b3d5f7a9c", "x-user-name": "alice", "x-user-roles": "invoke,read" });
+  });
+
+  it("duende: a delegation token whose act names only a client (RFC 8693 §4.1) is allowed, the actor is audited", async () => {
+    const o = await call(handlerFor("duende"), sign(AT, duendeAccess({ act: { client_id: "api1" } })), "profile");
+    expectAllow(o, { "x-user-sub": "88421113", "x-user-idp": "local" });
+    expect(o.audit).toMatchObject({ sub: "88421113", client_id: "agent-app", actor: "api1" });
+  });
+
+  it("pingone: without subjectFallback a client-credentials token (no sub) is denied token.subject_invalid on every target", async () => {
+    const handler = handlerFor("pingone", (cfg) => delete (cfg.issuers as Json[])[0]!.subjectFallback);
+    const token = sign(RS, omit(pingOneAccess(), "sub", "sid", "acr"));
+    for (const target of ["orders", "profile", "unlisted"]) expectDeny(await call(handler, token, target), 401, "token.subject_invalid");
   });
 
   describe.each(CASES.map((c) => [c.recipe, c] as const))("%s", (name, c) => {
