@@ -70,19 +70,13 @@ describe("One verification path: PS256/384/512 and every other algorithm on node
   });
 
   it.each([
-    ["an RSA JWK without e", { e: undefined }],
-    ["a JWK whose use is enc", { use: "enc" }],
-    ["a JWK whose kid is a number", { kid: 7 }],
-  ])("%s is refused by aws-jwt-verify's JWK checks → DENY(401, token.signature_invalid)", async (_what, change) => {
-    const jwk: Json = { ...keyA.publicJwk, ...change, kid: keyA.kid };
-    if ("kid" in change) jwk.n = keyA.publicJwk.n;
-    for (const [k, v] of Object.entries(change)) if (v === undefined) delete jwk[k];
-    if (typeof change.kid === "number") {
-      // A numeric kid cannot be selected at all: the entry is skipped and the token's kid is unknown.
-      h.server.set("/a/jwks", { kind: "ok", body: { keys: [{ ...keyA.publicJwk, kid: 7 }] } });
-      expectDeny(await call(tokenA()), 401, "token.kid_unknown");
-      return;
-    }
+    ["an RSA JWK without e", "e", undefined],
+    ["a JWK whose use is enc", "use", "enc"],
+    ["an RSA JWK whose n is a number", "n", 7],
+  ] as const)("%s is refused by aws-jwt-verify's JWK checks → DENY(401, token.signature_invalid)", async (_what, member, value) => {
+    const jwk: Json = { ...keyA.publicJwk };
+    if (value === undefined) delete jwk[member];
+    else jwk[member] = value;
     h.server.set("/a/jwks", { kind: "ok", body: { keys: [jwk] } });
     expectDeny(await call(tokenA()), 401, "token.signature_invalid");
   });
