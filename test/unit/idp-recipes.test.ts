@@ -352,6 +352,14 @@ describe("Identity provider recipes (recipes/*.json)", () => {
     for (const name of files) expect(README, `README shows recipes/${name}.json`).toContain(recipeText(name).trim());
   });
 
+  it("the configuration reference's example loads as it is (comments removed)", () => {
+    const section = README.slice(README.indexOf("## Configuration reference"));
+    const jsonc = section.slice(section.indexOf("```jsonc") + 8, section.indexOf("```", section.indexOf("```jsonc") + 8));
+    const json = jsonc.replace(/("(?:[^"\\]|\\.)*")|\/\/[^\n]*/g, (_m, str: string | undefined) => str ?? "");
+    const loaded = parseConfig(JSON.parse(json));
+    expect(loaded.ok ? [] : loaded.problems).toEqual([]);
+  });
+
   it.each(CASES.map((c) => [c.recipe, c] as const))("%s: the recipe loads as pasted", (_name, c) => {
     const loaded = parseConfig(recipe(c.recipe));
     expect(loaded.ok ? [] : loaded.problems).toEqual([]);
