@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { parseConfig } from "../../src/config/load.js";
 import { ecKey, jwksOf, rsaKey } from "../support/keys.js";
 import { b64url, buildToken, signWith } from "../support/tokens.js";
@@ -31,6 +31,24 @@ describe("One verification path: PS256/384/512 and every other algorithm on node
   it.each(["PS256", "PS384", "PS512"])("%s signed as RFC 7518 §3.5 says (salt = hash length) → ALLOW", async (alg) => {
     const token = buildToken({ header: { alg, typ: "at+jwt", kid: keyA.kid }, payload: baseClaims(), key: keyA });
     expectAllow(await call(token, issuerA((i) => (i.algorithms = [alg]))), ALLOWED);
+  });
+
+  it("a fresh token is decoded once, by the strict decoder: nothing parses its header or payload again", async () => {
+    const header = { alg: "RS256", typ: "at+jwt", kid: keyA.kid };
+    const payload = baseClaims({ scope: ["mcp:invoke"] });
+    const token = buildToken({ header, payload, key: keyA });
+    const [h64, p64] = token.split(".");
+    const texts = new Set([Buffer.from(h64!, "base64url").toString(), Buffer.from(p64!, "base64url").toString()]);
+    const handler = h.handler();
+    const parse = vi.spyOn(JSON, "parse");
+    try {
+      expectAllow(await call(token, undefined), ALLOWED);
+      const o = await run(handler, mcpEvent({ headers: withAuth(token) }));
+      expectAllow(o, ALLOWED);
+      expect(parse.mock.calls.filter(([text]) => texts.has(String(text)))).toEqual([]);
+    } finally {
+      parse.mockRestore();
+    }
   });
 
   it("PS256 header over a PKCS#1 v1.5 (RS256) signature → DENY(401, token.signature_invalid)", async () => {
