@@ -115,7 +115,7 @@ function clientIdOf(payload: Record<string, unknown>, issuer: IssuerConfig): str
   const { client_id: clientIdClaim, azp } = payload;
   if (clientIdClaim !== undefined && typeof clientIdClaim !== "string") deny("token.claim_type");
   if (azp !== undefined && typeof azp !== "string") deny("token.claim_type");
-  return (clientIdClaim ?? azp) as string | undefined;
+  return clientIdClaim ?? azp;
 }
 
 /** RFC 8693 §4.1: only the current actor counts (nested prior actors are informational); `sub` is not required. */
@@ -125,7 +125,7 @@ function actorOf(act: unknown): string | undefined {
   const { sub, client_id: clientId } = act as Record<string, unknown>;
   if (sub !== undefined && (typeof sub !== "string" || sub === "")) deny("token.claim_type");
   if (clientId !== undefined && (typeof clientId !== "string" || clientId === "")) deny("token.claim_type");
-  return (sub ?? clientId ?? deny("token.claim_type")) as string;
+  return sub ?? clientId ?? deny("token.claim_type");
 }
 
 export function missingScopes(have: ReadonlySet<string>, required: readonly string[] | undefined): string[] {
