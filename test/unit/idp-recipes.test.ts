@@ -215,6 +215,23 @@ const CASES: Case[] = [
     ],
   },
   {
+    recipe: "entra-v1-multitenant",
+    source: "https://learn.microsoft.com/entra/identity-platform/access-token-claims-reference",
+    user: () => sign(JWT, entraV1({ iss: `https://sts.windows.net/${ENTRA_TID_B}/`, tid: ENTRA_TID_B })),
+    // The other way to bind identities to their issuer: every header qualified.
+    profile: () => ({
+      "x-user-oid": `https://sts.windows.net/${ENTRA_TID_B}/|690222be-ff1a-4d56-abd1-7e4f7d38e474`,
+      "x-user-upn": `https://sts.windows.net/${ENTRA_TID_B}/|alice@acme.example`,
+    }),
+    machine: () => sign(JWT, { ...omit(entraV1(), "scp", "upn", "unique_name", "name", "given_name", "family_name", "amr", "acr"), appidacr: "1", roles: ["mcp.invoke"] }),
+    negatives: [
+      { what: "a tenant not listed", token: () => sign(JWT, entraV1({ iss: "https://sts.windows.net/0f0f0f0f-1111-2222-3333-444455556666/", tid: "0f0f0f0f-1111-2222-3333-444455556666" })), status: 401, reason: "token.issuer_untrusted" },
+      { what: "listed iss with another tenant's tid", token: () => sign(JWT, entraV1({ tid: ENTRA_TID_B })), status: 401, reason: "token.issuer_untrusted" },
+      { what: "other audience", token: () => sign(JWT, entraV1({ aud: "https://graph.microsoft.com" })), status: 401, reason: "token.audience_mismatch" },
+      { what: "ID token", token: () => sign(JWT, { ...omit(entraV1(), "scp"), aud: ENTRA_CLIENT, nonce: "n-1" }), status: 401, reason: "token.kind_invalid" },
+    ],
+  },
+  {
     recipe: "okta-custom",
     source: "https://developer.okta.com/docs/api/openapi/okta-oauth/guides/overview/",
     user: () => sign(RS, oktaAccess()),
@@ -278,6 +295,8 @@ const CASES: Case[] = [
       { what: "another Workspace domain (hd)", token: () => sign(JWT, googleId({ hd: "evil.example" })), status: 401, reason: "token.issuer_untrusted" },
       { what: "a consumer account (no hd)", token: () => sign(JWT, omit(googleId(), "hd")), status: 401, reason: "token.issuer_untrusted" },
       { what: "the iss form without https://", token: () => sign(JWT, googleId({ iss: "accounts.google.com" })), status: 401, reason: "token.issuer_untrusted" },
+      // https://cloud.google.com/docs/authentication/token-types#identity-tokens: a service account's ID token (sub = azp, no hd).
+      { what: "a service account's ID token", token: () => sign(JWT, omit(googleId({ sub: "117281972633201212471", azp: "117281972633201212471", email: "agent@acme-prod.iam.gserviceaccount.com" }), "hd", "at_hash", "name")), status: 401, reason: "token.issuer_untrusted" },
     ],
   },
   {
