@@ -183,7 +183,7 @@ async function headersFor(plan: Plan, id: VerifiedToken, runtime: Runtime, deadl
     case "forward":
       return forwardHeaders(plan.config, id);
     case "claims":
-      return claimHeaders(plan.config, id, runtime.config.issuers.length > 1);
+      return claimHeaders(plan.config, id);
     case "none":
       return {};
     case "obo": {
@@ -198,11 +198,10 @@ async function headersFor(plan: Plan, id: VerifiedToken, runtime: Runtime, deadl
     case "assertion": {
       const { target, config } = plan;
       const issuer = (await runtime.assertions) ?? deny("config.invalid");
-      const multi = runtime.config.issuers.length > 1;
       // Signing keys loaded and fresh: no promise, no timer. Otherwise read them inside the deadline.
       const result =
-        issuer.headersNow(target, config, id, multi) ??
-        (await deadline.race(issuer.headers(target, config, id, multi, deadline), "assertion.unavailable"));
+        issuer.headersNow(target, config, id) ??
+        (await deadline.race(issuer.headers(target, config, id, deadline), "assertion.unavailable"));
       audit.detail!.assertionCache = result.cache;
       return result.headers;
     }
