@@ -8,7 +8,7 @@ import type { LoadedConfig } from "./config/load.js";
 import type { Config } from "./config/schema.js";
 import { envelopeKindOf, parseEnvelope } from "./event/envelope.js";
 import { bestEffortId, readRequest, type RequestView } from "./event/request.js";
-import { type AuditRecord, clean, createLogger, writeAudit } from "./log.js";
+import { type AuditDetail, type AuditRecord, clean, createLogger, writeAudit } from "./log.js";
 import { claimHeaders } from "./modes/claims.js";
 import { forwardHeaders } from "./modes/forward.js";
 import { decide, type Plan } from "./policy/decide.js";
@@ -80,7 +80,8 @@ export function createHandler(options: HandlerOptions): InterceptorHandler {
     // RESPONSE phase (one Lambda attached at REQUEST and RESPONSE): its own module, its own audit line.
     if (isResponsePhase(event)) return respondToResponse(event, { runtime, logger, deadline, requestId: context?.awsRequestId, started });
     const kind = envelopeKindOf(event);
-    const audit: AuditRecord = { decision: "deny", reason: "internal.error", durationMs: 0, detail: { envelope: kind } };
+    const detail: AuditDetail = { envelope: kind };
+    const audit: AuditRecord = { decision: "deny", reason: "internal.error", durationMs: 0, detail };
     if (context?.awsRequestId !== undefined) audit.requestId = context.awsRequestId;
     let id: RequestView["id"] = null;
     let output: object;
@@ -97,17 +98,17 @@ export function createHandler(options: HandlerOptions): InterceptorHandler {
         warnedNoHeaders = true;
         logger.error("the gateway passed no request headers: set passRequestHeaders: true in the interceptor configuration");
       }
-      const note: UnverifiedNote = {};
+      let note: UnverifiedNote = {};
       let identity: VerifiedToken;
       try {
         const token = bearerToken(request.headers, request.path, runtime.config.maxAuthorizationBytes);
-        const key = TokenVerifier.keyOf(token);
-        // A cached verification, then a verification with cached keys (both without I/O), then the
-        // path that may fetch keys, inside the request deadline.
-        identity =
-          runtime.verifier.fromCache(token, key, note) ??
-          runtime.verifier.verifyNow(token, key, note) ??
-          (await deadline.race(runtime.verifier.verify(token, note, key), "jwks.unavailable"));
+        const verification = runtime.verifier.verify(token);
+        note = verification.note;
+        detail.verifiedCache = verification.cache;
+        // Without I/O (a cached verification, or the key set loaded and fresh) a value: no promise, no
+        // timer. Otherwise the key set is fetched inside the request deadline.
+        const result = verification.identity;
+        identity = result instanceof Promise ? await deadline.race(result, "jwks.unavailable") : result;
       } finally {
         if (note.iss !== undefined) audit.iss = note.iss;
         if (note.kid !== undefined || note.alg !== undefined) audit.jwt = { kid: note.kid, alg: note.alg };
@@ -115,9 +116,9 @@ export function createHandler(options: HandlerOptions): InterceptorHandler {
       describeIdentity(audit, identity);
       if (runtime.managed.firstConflict(request.headers) !== undefined) deny("policy.client_header_conflict");
       const plan = decide(runtime.config, request.target, identity);
-      const headers = await headersFor(plan, identity, runtime, deadline, audit);
+      const headers = await headersFor(plan, identity, runtime, deadline, audit, detail);
       audit.mode ??= plan.kind === "target" ? plan.config.mode : "none";
-      audit.detail!.headersSet = Object.keys(headers);
+      detail.headersSet = Object.keys(headers);
       audit.decision = "allow";
       audit.reason = plan.kind === "target" ? `mode.${plan.config.mode}` : plan.why;
       output = allowOutput(request.envelope, headers, request.body);
@@ -155,9 +156,12 @@ function buildRuntime(config: Config, options: HandlerOptions, logger: Logger): 
     },
     clock,
   );
-  const verifier = new TokenVerifier(config, jwks, {
-    weakKey: (issuer, kid, bits) => logger.error("IdP key below 2048 bits refused", { iss: issuer, kid: clean(kid), bits }),
-  });
+  const verifier = new TokenVerifier(
+    config,
+    jwks,
+    { weakKey: (issuer, kid, bits) => logger.error("IdP key below 2048 bits refused", { iss: issuer, kid: clean(kid), bits }) },
+    clock,
+  );
   if (options.prefetchJwks === true) for (const i of config.issuers) void jwks.prefetch(i.jwksUri);
   for (const [name, target] of Object.entries(config.targets)) {
     if (target.mode === "forward" && target.allowPassthrough === true && target.audience === undefined) {
@@ -177,7 +181,7 @@ function buildRuntime(config: Config, options: HandlerOptions, logger: Logger): 
   return { config, verifier, managed: new ManagedHeaders(config), exchanger, assertions };
 }
 
-async function headersFor(plan: Plan, id: VerifiedToken, runtime: Runtime, deadline: Deadline, audit: AuditRecord): Promise<Record<string, string>> {
+async function headersFor(plan: Plan, id: VerifiedToken, runtime: Runtime, deadline: Deadline, audit: AuditRecord, detail: AuditDetail): Promise<Record<string, string>> {
   if (plan.kind !== "target") return {};
   switch (plan.config.mode) {
     case "forward":
@@ -191,8 +195,8 @@ async function headersFor(plan: Plan, id: VerifiedToken, runtime: Runtime, deadl
       const { target, config } = plan;
       const work = runtime.exchanger!.then((exchanger) => oboHeaders(target, config, id, exchanger, deadline));
       const { headers, exchange } = await deadline.race(work, "obo.unavailable");
-      audit.detail!.oboCache = exchange.cache;
-      audit.detail!.oboLatencyMs = exchange.latencyMs;
+      detail.oboCache = exchange.cache;
+      detail.oboLatencyMs = exchange.latencyMs;
       return headers;
     }
     case "assertion": {
@@ -202,7 +206,7 @@ async function headersFor(plan: Plan, id: VerifiedToken, runtime: Runtime, deadl
       const result =
         issuer.headersNow(target, config, id) ??
         (await deadline.race(issuer.headers(target, config, id, deadline), "assertion.unavailable"));
-      audit.detail!.assertionCache = result.cache;
+      detail.assertionCache = result.cache;
       return result.headers;
     }
   }

@@ -27,7 +27,7 @@ export interface AuditRecord {
   durationMs: number;
   /** Token details, nested: one key for the logger to merge instead of four. */
   jwt?: { kid?: string | undefined; alg?: string | undefined; jti?: string | undefined; exp?: number | undefined };
-  /** Request details: the envelope, the identity header names set, on-behalf-of cache and latency. */
+  /** Request details: the envelope, the identity header names set, the caches used, on-behalf-of latency. */
   detail?: {
     envelope?: string;
     headersSet?: readonly string[];
@@ -40,8 +40,12 @@ export interface AuditRecord {
     removedTargets?: readonly string[];
     streaming?: boolean;
     assertionCache?: "hit" | "miss";
+    /** Whether the token's signature check was skipped for a recent verification of the same token. */
+    verifiedCache?: "hit" | "miss";
   };
 }
+
+export type AuditDetail = NonNullable<AuditRecord["detail"]>;
 
 const SENSITIVE_KEYS = new Set(["authorization", "access_token", "subject_token", "actor_token", "client_secret", "refresh_token", "id_token", "token", "secret", "password", "private_key"]);
 const JWT_LIKE = /eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*/g;

@@ -60,7 +60,7 @@ export function userTokenVerifier(settings: UserTokenSettings, options: UserToke
   const verifier = new TokenVerifier(config, jwks, { weakKey: (_issuer, kid, bits) => events.weakKey(kid, bits) });
   return async (token) => {
     try {
-      return await verifier.verify(token, {});
+      return await verifier.verify(token).identity;
     } catch (err) {
       throw new UserTokenRejected(err instanceof Denial ? err.reason : "internal.error");
     }

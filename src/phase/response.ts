@@ -1,11 +1,11 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
 import { bearerToken } from "../auth/bearer.js";
-import { TokenVerifier, type UnverifiedNote, type VerifiedToken } from "../auth/verify.js";
+import type { TokenVerifier, UnverifiedNote, VerifiedToken } from "../auth/verify.js";
 import type { Config } from "../config/schema.js";
 import { envelopeKindOf } from "../event/envelope.js";
 import { HeaderBag, type RawHeaders } from "../event/headers.js";
 import { type McpResponseEvent, parseMcpResponse } from "../event/response-envelope.js";
-import { type AuditRecord, writeAudit } from "../log.js";
+import { type AuditDetail, type AuditRecord, writeAudit } from "../log.js";
 import { filterListing, type ListingMethod, listingMethodOf } from "../policy/listing.js";
 import { denyOutput } from "../respond/output.js";
 import type { Deadline } from "../deadline.js";
@@ -43,7 +43,6 @@ export interface ResponseDeps {
 }
 
 type Json = Record<string, unknown>;
-type Detail = NonNullable<AuditRecord["detail"]>;
 type JsonRpcId = string | number;
 
 export const PASS_THROUGH_MCP = Object.freeze({ interceptorOutputVersion: "1.0", mcp: Object.freeze({}) });
@@ -55,7 +54,7 @@ const validId = (v: unknown): v is JsonRpcId => typeof v === "string" || (typeof
 /** Answers one RESPONSE-phase event and writes its one audit line. Never throws. */
 export async function respondToResponse(event: unknown, deps: ResponseDeps): Promise<object> {
   const kind = envelopeKindOf(event);
-  const detail: Detail = { envelope: kind, phase: "response" };
+  const detail: AuditDetail = { envelope: kind, phase: "response" };
   const audit: AuditRecord = { decision: "allow", reason: "response.passthrough", durationMs: 0, detail };
   if (deps.requestId !== undefined) audit.requestId = deps.requestId;
   let output: object;
@@ -78,7 +77,7 @@ export async function respondToResponse(event: unknown, deps: ResponseDeps): Pro
   return output;
 }
 
-async function respondMcp(event: unknown, deps: ResponseDeps, audit: AuditRecord, detail: Detail): Promise<object> {
+async function respondMcp(event: unknown, deps: ResponseDeps, audit: AuditRecord, detail: AuditDetail): Promise<object> {
   const parsed = parseMcpResponse(event);
   if (parsed === undefined) deny("event.unsupported");
   const { gatewayRequest: request, gatewayResponse: response } = parsed.mcp;
@@ -144,7 +143,7 @@ function listingIn(message: Json | undefined): ListingMethod | undefined {
  * sample reads `Authorization` in its RESPONSE interceptor.
  */
 async function authenticate(event: McpResponseEvent, deps: ResponseDeps, audit: AuditRecord): Promise<VerifiedToken | undefined> {
-  const note: UnverifiedNote = {};
+  let note: UnverifiedNote = {};
   try {
     if (deps.runtime === undefined) deny("config.invalid");
     const { config, verifier } = deps.runtime;
@@ -152,9 +151,10 @@ async function authenticate(event: McpResponseEvent, deps: ResponseDeps, audit: 
     let headers = new HeaderBag(request?.headers);
     if (headers.isEmpty && isHeaderMap(response.headers)) headers = new HeaderBag(response.headers);
     const token = bearerToken(headers, request?.path ?? undefined, config.maxAuthorizationBytes);
-    const key = TokenVerifier.keyOf(token);
-    const identity =
-      verifier.fromCache(token, key, note) ?? verifier.verifyNow(token, key, note) ?? (await deps.deadline.race(verifier.verify(token, note, key), "jwks.unavailable"));
+    const verification = verifier.verify(token);
+    note = verification.note;
+    const result = verification.identity;
+    const identity = result instanceof Promise ? await deps.deadline.race(result, "jwks.unavailable") : result;
     audit.iss = identity.issuer.issuer;
     audit.sub = identity.sub;
     if (identity.clientId !== undefined) audit.client_id = identity.clientId;
