@@ -6,6 +6,7 @@ import { claimHeaders } from "../modes/claims.js";
 import { type Clock, nowSeconds, systemClock } from "../clock.js";
 import type { Deadline } from "../deadline.js";
 import { deny, KeySetInvalid, SecretUnavailable } from "../errors.js";
+import { LruMap } from "../lru-map.js";
 import type { SecretFetcher } from "../obo/secrets.js";
 import type { Reason } from "../respond/reasons.js";
 import { assertionClaims, signAssertion } from "./claims.js";
@@ -52,15 +53,17 @@ export function secretFailureReason(why: string): Reason {
 export class AssertionIssuer {
   private loaded: LoadedKeys | undefined;
   private loading: Promise<LoadedKeys> | undefined;
-  private readonly issued = new Map<string, Issued>();
+  private readonly issued: LruMap<string, Issued>;
 
   constructor(
     private readonly settings: AssertionSettings,
     private readonly fetcher: SecretFetcher,
     private readonly events: AssertionEvents,
     private readonly clock: Clock = systemClock,
-    private readonly maxEntries = 5_000,
-  ) {}
+    maxEntries = 5_000,
+  ) {
+    this.issued = new LruMap(maxEntries);
+  }
 
   /** Starts reading the signing keys now (cold start), so the first request rarely waits. */
   prefetch(signal: AbortSignal): void {
@@ -133,18 +136,8 @@ export class AssertionIssuer {
     const value = signAssertion(claims, signer);
     const iat = claims.iat as number;
     const exp = claims.exp as number;
-    this.remember(key, { value, exp, reuseUntil: iat + (exp - iat) / 2, signer });
+    this.issued.set(key, { value, exp, reuseUntil: iat + (exp - iat) / 2, signer });
     headers[header] = value;
     return { headers, cache: "miss" };
-  }
-
-  private remember(key: string, entry: Issued): void {
-    this.issued.delete(key);
-    this.issued.set(key, entry);
-    while (this.issued.size > this.maxEntries) {
-      const oldest = this.issued.keys().next().value;
-      if (oldest === undefined) break;
-      this.issued.delete(oldest);
-    }
   }
 }

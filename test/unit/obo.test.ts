@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { parseConfig } from "../../src/config/load.js";
+import { ManualClock } from "../support/clock.js";
 import { ecKey, rsaKey } from "../support/keys.js";
 import { logMark, logRecordsSince } from "../support/log-capture.js";
 import { SecretsManagerServer } from "../support/secrets-manager-server.js";
@@ -143,7 +144,6 @@ describe("L. On-behalf-of token exchange (OBO)", () => {
 
   it.each([
     ["500", { kind: "json", status: 500, body: { error: "server_error" } } as const, {}],
-    ["timeout", { kind: "hang" } as const, { timeoutMs: 300 }],
     ["connection refused", { kind: "exchange" } as const, { tokenEndpoint: "https://127.0.0.1:9/oauth2/token" }],
   ])("OBO-11 STS %s → DENY(503, obo.unavailable), never the caller's token", async (_n, behaviour, extra) => {
     sts.behaviour = behaviour;
@@ -151,6 +151,20 @@ describe("L. On-behalf-of token exchange (OBO)", () => {
     const o = await run(handler(extra), pay(inbound));
     expectDeny(o, 503, "obo.unavailable");
     expect(JSON.stringify(o.output)).not.toContain(inbound.split(".")[1]);
+  });
+
+  it("OBO-11 STS timeout (the call's own budget, timeoutMs) → DENY(503, obo.unavailable), the call cancelled", async () => {
+    sts.behaviour = { kind: "hang" };
+    sts.abandoned = 0;
+    const clock = new ManualClock();
+    const inbound = tokenA();
+    const pending = run(h.handler(withObo({ timeoutMs: 300 }), { secretsClientConfig: sm.clientConfig(), clock }), pay(inbound));
+    await vi.waitFor(() => expect(sts.requests).toHaveLength(1));
+    clock.advance(300);
+    const o = await pending;
+    expectDeny(o, 503, "obo.unavailable");
+    expect(JSON.stringify(o.output)).not.toContain(inbound.split(".")[1]);
+    await vi.waitFor(() => expect(sts.abandoned).toBe(1));
   });
 
   it("OBO-11 STS with an untrusted TLS certificate → DENY(503, obo.unavailable)", async () => {
@@ -265,16 +279,29 @@ describe("L. On-behalf-of token exchange (OBO)", () => {
     expect(sts.requests).toHaveLength(1);
   });
 
-  it("OBO-21 a slow STS inside the request deadline → ALLOW(obo); beyond it → DENY(503, obo.unavailable), the handler answers in time", async () => {
+  it("OBO-21 a slow STS inside the request deadline → ALLOW(obo); beyond it → DENY(503, obo.unavailable) at the deadline, and the abandoned call is cancelled", async () => {
+    // The Lambda has 2 s left: the deadline is 1.75 s. Time moves on the injected clock, never by sleeping.
     const shortLambda = { ...lambdaContext("short"), getRemainingTimeInMillis: () => 2_000 };
-    sts.behaviour = { kind: "delay", ms: 600, then: { kind: "exchange" } };
-    const inTime = await run(handler({ timeoutMs: 5_000 }), pay(), shortLambda);
-    expect(inTime.audit.reason).toBe("mode.obo");
-    expect(bearerOf(inTime)).not.toBe("");
-    sts.behaviour = { kind: "delay", ms: 4_000, then: { kind: "exchange" } };
-    const started = performance.now();
-    expectDeny(await run(handler({ timeoutMs: 5_000 }), pay(), shortLambda), 503, "obo.unavailable");
-    expect(performance.now() - started).toBeLessThan(2_000);
+    const clock = new ManualClock();
+    const hnd = h.handler(withObo({ timeoutMs: 5_000 }), { secretsClientConfig: sm.clientConfig(), clock });
+    sts.behaviour = { kind: "hang" };
+    sts.abandoned = 0;
+    const late = run(hnd, pay(), shortLambda);
+    await vi.waitFor(() => expect(sts.requests).toHaveLength(1));
+    clock.advance(1_749);
+    expect(sts.abandoned).toBe(0);
+    clock.advance(1);
+    expectDeny(await late, 503, "obo.unavailable");
+    // The token-endpoint call the request no longer waits for is cancelled: its socket is destroyed.
+    await vi.waitFor(() => expect(sts.abandoned).toBe(1));
+
+    sts.behaviour = { kind: "delay", ms: 20, then: { kind: "exchange" } };
+    const inTime = run(hnd, pay(), shortLambda);
+    await vi.waitFor(() => expect(sts.requests).toHaveLength(2));
+    clock.advance(1_700);
+    const o = await inTime;
+    expect(o.audit.reason).toBe("mode.obo");
+    expect(bearerOf(o)).not.toBe("");
   });
 
   it("client_secret_post sends the secret in the form; private_key_jwt signs an assertion with the key from Secrets Manager", async () => {
