@@ -16,6 +16,7 @@ import { ManagedHeaders } from "./policy/managed-headers.js";
 import { allowOutput, denyOutput } from "./respond/output.js";
 import { type Clock, systemClock } from "./clock.js";
 import { Deadline } from "./deadline.js";
+import { addLambdaContext } from "./lambda-context.js";
 import { Denial, deny, errorClass } from "./errors.js";
 import { oboHeaders } from "./modes/obo.js";
 import { isResponsePhase, respondToResponse } from "./phase/response-entry.js";
@@ -77,6 +78,7 @@ export function createHandler(options: HandlerOptions): InterceptorHandler {
   return async function handler(event, context) {
     const started = performance.now();
     const deadline = Deadline.after(clock, deadlineFor(context));
+    addLambdaContext(logger, context);
     // RESPONSE phase (one Lambda attached at REQUEST and RESPONSE): its own module, its own audit line.
     if (isResponsePhase(event)) return respondToResponse(event, { runtime, logger, deadline, requestId: context?.awsRequestId, started });
     const kind = envelopeKindOf(event);

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { logMark, logRecordsSince } from "../support/log-capture.js";
 import { buildToken } from "../support/tokens.js";
 import { baseClaims, expectDeny, Harness, ISSUER_A, keyA, lambdaContext, mcpEvent, run, tokenA, withAuth } from "../support/harness.js";
@@ -31,6 +31,20 @@ describe("O. Logging (LG)", () => {
       detail: { envelope: "mcp", headersSet: ["X-User-Sub"] },
     });
     expect(typeof o.audit.durationMs).toBe("number");
+  });
+
+  it("LG-01 every line carries the Lambda context: cold_start on the first invocation only, function_name, function_request_id", async () => {
+    // Lambda sets this for on-demand environments; Powertools reports cold starts only there.
+    vi.stubEnv("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand");
+    const handler = h.handler();
+    vi.unstubAllEnvs();
+    const first = await run(handler, mcpEvent(), lambdaContext("req-cold"));
+    expect(first.audit).toMatchObject({ cold_start: true, function_name: "interceptor", function_request_id: "req-cold" });
+    const second = await run(handler, mcpEvent(), lambdaContext("req-warm"));
+    expect(second.audit).toMatchObject({ cold_start: false, function_name: "interceptor", function_request_id: "req-warm" });
+    // Without a context (another host) the lines simply lack these fields, and the decision stands.
+    const bare = await run(handler, mcpEvent(), undefined);
+    expect(bare.audit).toMatchObject({ decision: "allow" });
   });
 
   it("LG-01 a deny writes exactly one WARN audit line; config and internal faults are ERROR", async () => {
