@@ -195,7 +195,9 @@ async function headersFor(plan: Plan, id: VerifiedToken, runtime: Runtime, deadl
     case "obo": {
       audit.mode = "obo";
       const { target, config } = plan;
-      const work = runtime.exchanger!.then((exchanger) => oboHeaders(target, config, id, exchanger, deadline));
+      // Loaded at init whenever a target uses obo; its absence would be a configuration fault.
+      const exchanger = runtime.exchanger ?? deny("config.invalid");
+      const work = exchanger.then((e) => oboHeaders(target, config, id, e, deadline));
       const { headers, exchange } = await deadline.race(work, "obo.unavailable");
       detail.oboCache = exchange.cache;
       detail.oboLatencyMs = exchange.latencyMs;

@@ -1,5 +1,6 @@
 import { type Clock, systemClock } from "../clock.js";
 import { deny, errorClass, Failure, JwksInvalid } from "../errors.js";
+import { isPlainObject } from "../plain-object.js";
 import type { JwksFetcher } from "./jwks-fetch.js";
 import { toVerificationKey, type VerificationKey } from "./keys.js";
 
@@ -129,12 +130,12 @@ export class JwksCache {
 
 /** `{"keys":[…]}` with object entries; the first entry wins for a repeated `kid` (as in the library). */
 function parseJwks(doc: unknown): Map<string, VerificationKey> {
-  const keys = (doc as { keys?: unknown } | null)?.keys;
-  if (typeof doc !== "object" || doc === null || !Array.isArray(keys)) throw new JwksInvalid("not a JWKS");
+  const keys = isPlainObject(doc) ? doc.keys : undefined;
+  if (!Array.isArray(keys)) throw new JwksInvalid("not a JWKS");
   const map = new Map<string, VerificationKey>();
   for (const entry of keys) {
-    if (typeof entry !== "object" || entry === null || Array.isArray(entry)) throw new JwksInvalid("JWKS entry is not an object");
-    const jwk = entry as Record<string, unknown>;
+    if (!isPlainObject(entry)) throw new JwksInvalid("JWKS entry is not an object");
+    const jwk = entry;
     if (typeof jwk.kid === "string" && !map.has(jwk.kid)) map.set(jwk.kid, toVerificationKey(jwk, jwk.kid));
   }
   return map;

@@ -1,4 +1,5 @@
 import { parseStrictJson, StrictJsonError } from "../event/strict-json.js";
+import { isPlainObject } from "../plain-object.js";
 import { deny } from "../respond/reasons.js";
 
 /**
@@ -51,8 +52,8 @@ function jsonObject(bytes: Buffer): Record<string, unknown> {
     if (err instanceof StrictJsonError && err.kind === "duplicate") deny("token.duplicate_member");
     deny("token.malformed");
   }
-  if (typeof value !== "object" || value === null || Array.isArray(value)) deny("token.malformed");
-  return value as Record<string, unknown>;
+  if (!isPlainObject(value)) deny("token.malformed");
+  return value;
 }
 
 export function decodeJws(token: string): DecodedJws {
@@ -71,7 +72,7 @@ export function decodeJws(token: string): DecodedJws {
   if ("enc" in header || "zip" in header) deny("token.unsupported_format");
   // We understand no JWS extension, and RFC 7797 forbids unencoded payloads in JWTs.
   if ("crit" in header || "b64" in header) deny("token.crit_unsupported");
-  return { header, payload, alg: alg as string, kid: kid as string | undefined };
+  return { header, payload, alg, kid };
 }
 
 /** RFC 7515 §4.1.9: media types compare case-insensitively, `application/` may be omitted. */

@@ -3,6 +3,7 @@ import type { ParsedEvent } from "./envelope.js";
 import { HeaderBag } from "./headers.js";
 import { parseStrictJson, StrictJsonError } from "./strict-json.js";
 import { namedBy, routeMessage, targetOfHttpPath } from "./route.js";
+import { isPlainObject } from "../plain-object.js";
 
 export type JsonRpcId = string | number;
 
@@ -27,9 +28,6 @@ export interface RequestView {
 }
 
 const RAW_BODY_MAX_DEPTH = 128;
-
-const isPlainObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === "object" && v !== null && !Array.isArray(v);
 
 const validId = (v: unknown): v is JsonRpcId =>
   typeof v === "string" || (typeof v === "number" && Number.isFinite(v));
@@ -92,7 +90,7 @@ export function readRequest(parsed: ParsedEvent): RequestView {
     return { envelope: "mcp", id, method: RESPONSE_METHOD, headers, path, body };
   }
   if (body.jsonrpc !== "2.0" || typeof body.method !== "string") deny("request.invalid_jsonrpc");
-  const method = body.method as string;
+  const { method } = body;
 
   if (typeof raw === "string") checkRawBody(raw, body);
   checkMetadataHeaders(headers, method, body.params);

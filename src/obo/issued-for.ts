@@ -1,4 +1,5 @@
 import { deny } from "../respond/reasons.js";
+import { isPlainObject } from "../plain-object.js";
 
 /**
  * Who an on-behalf-of answer must name, beyond what RFC 8693 §2.2 asks of any answer: without these
@@ -24,8 +25,6 @@ export interface IssuedFor {
   userClaim?: { name: string; sub: string; target: string };
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
-
 /** `claims` is the issued token's payload, or undefined when it is not a readable JWT. */
 export function checkIssuedFor(claims: Record<string, unknown> | undefined, expect: IssuedFor): void {
   const { cognitoUser, userClaim } = expect;
@@ -42,7 +41,7 @@ export function checkIssuedFor(claims: Record<string, unknown> | undefined, expe
     const act = claims.act;
     if (cognitoUser.actor === undefined) {
       if (act !== undefined) deny("obo.invalid_response");
-    } else if (!isObject(act) || (act.sub !== cognitoUser.actor && act.client_id !== cognitoUser.actor)) {
+    } else if (!isPlainObject(act) || (act.sub !== cognitoUser.actor && act.client_id !== cognitoUser.actor)) {
       deny("obo.invalid_response");
     }
   }
@@ -51,7 +50,7 @@ export function checkIssuedFor(claims: Record<string, unknown> | undefined, expe
     // No user claim: the trigger refused the user (`onInvalidToken: "omit"`) and Cognito issued a plain
     // machine token. Sending it would give the target the interceptor's own identity instead.
     if (user === undefined) deny("obo.refused");
-    if (!isObject(user) || user.sub !== userClaim.sub) deny("obo.invalid_response");
+    if (!isPlainObject(user) || user.sub !== userClaim.sub) deny("obo.invalid_response");
     if (user.target !== undefined && user.target !== userClaim.target) deny("obo.invalid_response");
   }
 }

@@ -1,8 +1,8 @@
-import { createPrivateKey, type JsonWebKey, type KeyObject } from "node:crypto";
+import { createPrivateKey, type KeyObject } from "node:crypto";
 import type { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { type Clock, systemClock } from "../clock.js";
 import { SecretUnavailable } from "../errors.js";
-import { isPlainObject } from "../plain-object.js";
+import { isPlainObject, jwkFrom } from "../plain-object.js";
 
 /**
  * The token-endpoint client credential, from AWS Secrets Manager. The SDK is imported lazily, so it
@@ -58,18 +58,11 @@ export function parseClientCredential(text: string): ClientCredential {
   if (typeof secret === "string" && secret !== "") return { kind: "secret", secret };
   try {
     if (typeof key === "string") return { kind: "private-key", key: createPrivateKey(key) };
-    if (isPlainObject(key)) return { kind: "private-key", key: createPrivateKey({ key: asJwk(key), format: "jwk" }) };
+    if (isPlainObject(key)) return { kind: "private-key", key: createPrivateKey({ key: jwkFrom(key), format: "jwk" }) };
   } catch {
     throw new SecretUnavailable("private_key is not a usable PEM or JWK");
   }
   throw new SecretUnavailable("secret JSON has neither client_secret nor private_key");
-}
-
-/** A JWK object as node:crypto reads it: string members stay, anything else is dropped (it fails there). */
-function asJwk(v: Record<string, unknown>): JsonWebKey {
-  const jwk: JsonWebKey = {};
-  for (const [k, x] of Object.entries(v)) if (typeof x === "string") jwk[k] = x;
-  return jwk;
 }
 
 interface Entry {

@@ -1,6 +1,7 @@
 import { TOKEN_TYPE, type OboSettings } from "../config/schema.js";
 import type { VerifiedToken } from "../auth/verify.js";
 import { deny, InvalidClient } from "../errors.js";
+import { isPlainObject } from "../plain-object.js";
 import { checkIssuedFor, type IssuedFor } from "./issued-for.js";
 
 /**
@@ -46,7 +47,7 @@ const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
 function parseJson(body: Buffer): Record<string, unknown> | undefined {
   try {
     const v: unknown = JSON.parse(body.toString("utf8"));
-    return typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+    return isPlainObject(v) ? v : undefined;
   } catch {
     return undefined;
   }
@@ -111,7 +112,7 @@ export function readTokenResponse(status: number, body: Buffer, expect: Expectat
   if (scope !== undefined) {
     if (typeof scope !== "string") deny("obo.invalid_response");
     const asked = new Set((expect.scope ?? "").split(" ").filter(Boolean));
-    if ((scope as string).split(" ").some((s) => s !== "" && !asked.has(s))) deny("obo.invalid_response");
+    if (scope.split(" ").some((s) => s !== "" && !asked.has(s))) deny("obo.invalid_response");
   }
   let expiresAt = typeof expiresIn === "number" && Number.isFinite(expiresIn) && expiresIn > 0 ? nowSeconds + expiresIn : undefined;
   const claims = readableJwtClaims(token);
@@ -127,11 +128,11 @@ export function readTokenResponse(status: number, body: Buffer, expect: Expectat
 
 /** Claims of an issued token that is a JWT (it came over TLS from the token endpoint: read, not verified). */
 function readableJwtClaims(token: string): Record<string, unknown> | undefined {
-  const parts = token.split(".");
-  if (parts.length !== 3) return undefined;
+  const [, payload, signature, extra] = token.split(".");
+  if (payload === undefined || signature === undefined || extra !== undefined) return undefined;
   try {
-    const v: unknown = JSON.parse(Buffer.from(parts[1]!, "base64url").toString("utf8"));
-    return typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+    const v: unknown = JSON.parse(Buffer.from(payload, "base64url").toString("utf8"));
+    return isPlainObject(v) ? v : undefined;
   } catch {
     return undefined;
   }

@@ -11,6 +11,7 @@ import { denyOutput } from "../respond/output.js";
 import type { Deadline } from "../deadline.js";
 import { Denial, deny, errorClass } from "../errors.js";
 import type { Reason } from "../respond/reasons.js";
+import { isPlainObject } from "../plain-object.js";
 
 /**
  * The RESPONSE phase (the same Lambda attached with `interceptionPoints: ["REQUEST", "RESPONSE"]`):
@@ -48,7 +49,6 @@ type JsonRpcId = string | number;
 export const PASS_THROUGH_MCP = Object.freeze({ interceptorOutputVersion: "1.0", mcp: Object.freeze({}) });
 export const PASS_THROUGH_HTTP = Object.freeze({ interceptorOutputVersion: "1.0", http: Object.freeze({}) });
 
-const isObject = (v: unknown): v is Json => typeof v === "object" && v !== null && !Array.isArray(v);
 const validId = (v: unknown): v is JsonRpcId => typeof v === "string" || (typeof v === "number" && Number.isFinite(v));
 
 /** Answers one RESPONSE-phase event and writes its one audit line. Never throws. */
@@ -83,7 +83,7 @@ async function respondMcp(event: unknown, deps: ResponseDeps, audit: AuditRecord
   const { gatewayRequest: request, gatewayResponse: response } = parsed.mcp;
   const streaming = response.isStreamingResponse === true;
   if (streaming) detail.streaming = true;
-  const requestBody = isObject(request?.body) ? request.body : undefined;
+  const requestBody = isPlainObject(request?.body) ? request.body : undefined;
   const method = typeof requestBody?.method === "string" ? requestBody.method : undefined;
   if (method !== undefined) audit.method = method;
   if (validId(requestBody?.id)) audit.jsonrpcId = requestBody.id;
@@ -101,7 +101,7 @@ async function respondMcp(event: unknown, deps: ResponseDeps, audit: AuditRecord
   if (response.body === null || response.body === undefined) return PASS_THROUGH_MCP;
   if (read === undefined) deny("event.unsupported"); // a listing we cannot read is not passed on
   const { message } = read;
-  if (!isObject(message.result)) return PASS_THROUGH_MCP;
+  if (!isPlainObject(message.result)) return PASS_THROUGH_MCP;
 
   const identity = await authenticate(parsed, deps, audit);
   const filtered = filterListing(deps.runtime?.config, identity, listing, message.result);
@@ -118,11 +118,11 @@ async function respondMcp(event: unknown, deps: ResponseDeps, audit: AuditRecord
 
 /** The JSON-RPC message of the reply: the parsed object as documented, or JSON text (kept as text). */
 function readMessage(body: unknown): { message: Json; text: boolean } | undefined {
-  if (isObject(body)) return { message: body, text: false };
+  if (isPlainObject(body)) return { message: body, text: false };
   if (typeof body !== "string") return undefined;
   try {
     const parsed: unknown = JSON.parse(body);
-    return isObject(parsed) ? { message: parsed, text: true } : undefined;
+    return isPlainObject(parsed) ? { message: parsed, text: true } : undefined;
   } catch {
     return undefined;
   }
@@ -130,7 +130,7 @@ function readMessage(body: unknown): { message: Json; text: boolean } | undefine
 
 function listingIn(message: Json | undefined): ListingMethod | undefined {
   const result = message?.result;
-  if (!isObject(result)) return undefined;
+  if (!isPlainObject(result)) return undefined;
   if (Array.isArray(result.tools)) return "tools/list";
   if (Array.isArray(result.prompts)) return "prompts/list";
   return undefined;
@@ -172,5 +172,5 @@ async function authenticate(event: McpResponseEvent, deps: ResponseDeps, audit: 
 }
 
 function isHeaderMap(v: unknown): v is RawHeaders {
-  return isObject(v) && Object.values(v).every((x) => typeof x === "string" || (Array.isArray(x) && x.every((s) => typeof s === "string")));
+  return isPlainObject(v) && Object.values(v).every((x) => typeof x === "string" || (Array.isArray(x) && x.every((s) => typeof s === "string")));
 }
