@@ -4,6 +4,8 @@ import { headerNameProblem } from "../../src/config/header-rules.js";
 import { REASONS } from "../../src/respond/reasons.js";
 import { DENIALS } from "../../src/respond/denials.js";
 import { ISSUER_A, ISSUER_B, type Json, keyA, keyB } from "../support/harness.js";
+import { SecretsManagerServer } from "../support/secrets-manager-server.js";
+import { StsServer } from "../support/sts-server.js";
 import { Bed, claimsFor, decisionOf, keyOf, mcpEnvelope, median, mint, toolCall } from "./bed.js";
 
 /**
@@ -339,6 +341,49 @@ describe("property-based search over the built handler", () => {
     );
     expect(tried).toBeGreaterThan(RUNS);
     held(RUNS * 2);
+  });
+
+  it("P6 the caller's token reaches the token endpoint only for the obo target the request names, and only from that target's issuer", async () => {
+    const sts = await new StsServer().start();
+    const sm = await new SecretsManagerServer().start();
+    const arn = "arn:aws:secretsmanager:eu-west-1:111122223333:secret:property-AbCdEf";
+    sm.put(arn, sts.clientSecret);
+    try {
+      const obo = bed.handler(
+        (c) => {
+          setup(c);
+          (c.targets as Json).erp = {
+            mode: "obo",
+            issuers: [ISSUER_A],
+            obo: { grant: "token-exchange", tokenEndpoint: sts.url, clientId: "gateway-interceptor", clientSecretArn: arn, audience: "erp-api", scope: "erp.read" },
+          };
+        },
+        { secretsClientConfig: sm.clientConfig() },
+      );
+      let exchanges = 0;
+      const names = fc.oneof(fc.constantFrom("erp___x", "erp___get"), nameArb, fc.constantFrom("erp___x", "erp____x", "Erp___x", "erp___", "erpx___y", "erp-___x", "orders___erp___x", "erp"));
+      await fc.assert(
+        fc.asyncProperty(tokenShape, names, fc.constantFrom("tools/call", "tools/call", "prompts/get", "ping"), fc.constantFrom("plain", "plain", "lower", "missing", "double", "query"), async (shape, name, method, auth) => {
+          const token = mint(claimsFor(shape.issuer, { sub: `p6-${caseNo++}` }), {}, keyOf(shape.issuer));
+          sts.requests.length = 0;
+          const { output } = await bed.call(obo, eventFor({ envelope: "mcp", method, name, path: "/mcp", auth, token }));
+          const named = method === "tools/call" || method === "prompts/get" ? namedBy(name) : undefined;
+          for (const r of sts.requests) {
+            exchanges++;
+            expect(named, `token posted for ${JSON.stringify(name)}`).toBe("erp");
+            expect(shape.issuer, "another issuer's token posted to issuer A's endpoint").toBe("A");
+            expect(r.form.subject_token).toBe(token);
+          }
+          const d = decisionOf(output);
+          if (d.headers.Authorization !== undefined && named === "erp") expect(d.headers.Authorization).not.toContain(token);
+        }),
+        { seed: SEED + 5, numRuns: RUNS },
+      );
+      expect(exchanges).toBeGreaterThan(RUNS / 50);
+    } finally {
+      await Promise.all([sts.stop(), sm.stop()]);
+    }
+    held(RUNS);
   });
 
   it("P5 no input makes one request cost more than a small multiple of a normal one", async () => {
