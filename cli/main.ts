@@ -43,8 +43,19 @@ function readConfig(file: string, io: Io): Config | undefined {
   return result.config;
 }
 
-/** Runs one command; returns the process exit code (0 done, 1 refused or invalid, 2 usage). */
+/** Runs one command; returns the process exit code (0 done, 1 refused, invalid or failed, 2 usage). */
 export async function main(argv: readonly string[], deps: MainDeps): Promise<number> {
+  try {
+    return await run(argv, deps);
+  } catch (err) {
+    // An AWS error (access denied, not found, throttled) or a network failure: its name and message only.
+    const e = err instanceof Error ? err : new Error(String(err));
+    deps.err(`error: ${e.name}: ${e.message}`);
+    return 1;
+  }
+}
+
+async function run(argv: readonly string[], deps: MainDeps): Promise<number> {
   const [command, ...rest] = argv;
   let parsed;
   try {
