@@ -191,6 +191,44 @@ describe("attach", () => {
   });
 });
 
+describe("planAttach (pure)", () => {
+  const read = (interceptorConfigurations: unknown[]) => ({ ...fullGateway({ interceptorConfigurations }), createdAt: new Date(0), updatedAt: new Date(0) }) as never;
+  const opts = { gatewayId: "gw-1", functionArn: FN, response: false, force: false };
+
+  it("keeps the RESPONSE phase its own function already serves, and its payload filter", () => {
+    const plan = planAttach(read([
+      { interceptor: { lambda: { arn: FN } }, interceptionPoints: ["RESPONSE"], inputConfiguration: { passRequestHeaders: true, payloadFilter: { exclude: [{ field: "RESPONSE_BODY" }] } } },
+    ]), opts);
+    expect(plan.request?.interceptorConfigurations).toEqual([
+      { interceptor: { lambda: { arn: FN } }, interceptionPoints: ["REQUEST", "RESPONSE"], inputConfiguration: { passRequestHeaders: true, payloadFilter: { exclude: [{ field: "RESPONSE_BODY" }] } } },
+    ]);
+    expect(plan.notes).toContain("keeping the RESPONSE phase this function already serves");
+  });
+
+  it("with --force keeps the phase of another function it does not take", () => {
+    const plan = planAttach(read([
+      { interceptor: { lambda: { arn: OTHER_FN } }, interceptionPoints: ["REQUEST", "RESPONSE"], inputConfiguration: { passRequestHeaders: true } },
+    ]), { ...opts, force: true });
+    expect(plan.request?.interceptorConfigurations).toEqual([
+      { interceptor: { lambda: { arn: OTHER_FN } }, interceptionPoints: ["RESPONSE"], inputConfiguration: { passRequestHeaders: true } },
+      { interceptor: { lambda: { arn: FN } }, interceptionPoints: ["REQUEST"], inputConfiguration: { passRequestHeaders: true } },
+    ]);
+  });
+
+  it("says the interceptor is the only authentication on a NONE gateway, and refuses without a role", () => {
+    expect(planAttach({ ...fullGateway({ authorizerType: "NONE", authorizerConfiguration: undefined }), createdAt: new Date(0) } as never, opts).warnings).toEqual([
+      "authorizerType NONE: the interceptor is the only authentication of this gateway (it verifies every message)",
+    ]);
+    expect(planAttach({ ...fullGateway({ roleArn: undefined }) } as never, opts).refusal).toContain("no name, roleArn or authorizerType");
+  });
+});
+
+it("an AWS error ends the command with its name and message, not a stack trace", async () => {
+  const r = await cli("attach", "--gateway", "missing-gw", "--function-arn", FN);
+  expect(r.code).toBe(1);
+  expect(r.err).toBe("error: ResourceNotFoundException: not found");
+});
+
 /** A GetGatewayTarget answer (API_GetGatewayTarget.html). */
 function mcpTarget(id: string, name: string, allowed?: string[]): Json {
   return {
