@@ -104,6 +104,7 @@ export function planAttach(gateway: GetGatewayResponse, o: AttachOptions): Attac
     if (!o.response && previous.interceptionPoints?.includes("RESPONSE")) notes.push("keeping the RESPONSE phase this function already serves");
   }
   warnings.push(...authorizerWarnings(gateway, o.config));
+  notes.push(`the gateway's service role ${gateway.roleArn} must allow lambda:InvokeFunction on ${o.functionArn}`);
 
   const interceptorConfigurations = [...kept, mine];
   const request: UpdateGatewayRequest = { gatewayIdentifier: o.gatewayId, name: gateway.name, roleArn: gateway.roleArn, authorizerType: gateway.authorizerType };

@@ -109,6 +109,7 @@ describe("attach", () => {
       { interceptor: { lambda: { arn: FN } }, interceptionPoints: ["REQUEST"], inputConfiguration: { passRequestHeaders: true } },
     ]);
     expect(r.out).toContain("attached");
+    expect(r.err).toContain(`note: the gateway's service role arn:aws:iam::111122223333:role/gateway must allow lambda:InvokeFunction on ${FN}`);
   });
 
   it("--response attaches REQUEST and RESPONSE and keeps another function's unrelated phase", async () => {
