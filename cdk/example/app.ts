@@ -33,4 +33,7 @@ const assembly = app.synth();
 if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
   for (const s of assembly.stacks) console.log(`synthesised ${s.stackName}: ${assembly.directory}/${s.templateFile}`);
   for (const [target, headers] of interceptor.allowlists) console.log(`  target ${target}: allowedRequestHeaders ${headers.join(", ")}`);
+  for (const m of assembly.stacks.flatMap((s) => s.messages)) {
+    if (m.level !== "info") console.log(`  ${m.level}: ${m.id}: ${String(m.entry.data)}`);
+  }
 }
