@@ -18,14 +18,13 @@ import type { Reason } from "./respond/reasons.js";
  * rendered or compared, not raised).
  */
 export abstract class InterceptorError extends Error {
-  constructor(message?: string) {
-    super(message);
-    this.name = new.target.name;
-  }
+  /** Spelled out per class: the bundle is minified, so `constructor.name` would not survive it. */
+  abstract override readonly name: string;
 }
 
 /** A decision to refuse, with its public reason code (never a library error). */
 export class Denial extends InterceptorError {
+  override readonly name = "Denial";
   constructor(
     readonly reason: Reason,
     /** Extra challenge data: the full required scope set for `scope.insufficient`. */
@@ -48,27 +47,40 @@ export abstract class Failure extends InterceptorError {
 }
 
 /** An HTTPS exchange failed: timeout, network, TLS, size cap, status or content type. */
-export class HttpsFailure extends Failure {}
+export class HttpsFailure extends Failure {
+  override readonly name = "HttpsFailure";
+}
 
 /** A fetched JWKS document is not a usable key set (not `{"keys":[…]}` of objects). */
-export class JwksInvalid extends Failure {}
+export class JwksInvalid extends Failure {
+  override readonly name = "JwksInvalid";
+}
 
 /** A Secrets Manager read failed, or the secret holds no usable client credential. */
-export class SecretUnavailable extends Failure {}
+export class SecretUnavailable extends Failure {
+  override readonly name = "SecretUnavailable";
+}
 
 /** The secret's credential does not fit the configured client authentication method. */
-export class ClientAuthMismatch extends Failure {}
+export class ClientAuthMismatch extends Failure {
+  override readonly name = "ClientAuthMismatch";
+}
 
 /** The assertion signing secret holds no usable signing key. */
-export class KeySetInvalid extends Failure {}
+export class KeySetInvalid extends Failure {
+  override readonly name = "KeySetInvalid";
+}
 
 /** The token endpoint refused the client itself (`invalid_client`): the secret may have rotated. */
-export class InvalidClient extends InterceptorError {}
+export class InvalidClient extends InterceptorError {
+  override readonly name = "InvalidClient";
+}
 
 export type StrictJsonFailure = "syntax" | "duplicate" | "depth";
 
 /** A JSON text is not strict JSON (RFC 8259 syntax, a duplicate member, or nesting too deep). */
 export class StrictJsonError extends InterceptorError {
+  override readonly name = "StrictJsonError";
   constructor(readonly kind: StrictJsonFailure) {
     super(`invalid JSON (${kind})`);
   }
@@ -76,6 +88,7 @@ export class StrictJsonError extends InterceptorError {
 
 /** The Cognito trigger refused an on-behalf-of user token: `reason` is a stable code (safe to log). */
 export class UserTokenRejected extends InterceptorError {
+  override readonly name = "UserTokenRejected";
   constructor(readonly reason: Reason) {
     super("user token rejected");
   }
@@ -85,9 +98,12 @@ export class UserTokenRejected extends InterceptorError {
  * The Cognito trigger fails the token request (Cognito then issues no token): the user token was
  * refused with `onInvalidToken: "fail"`, or the trigger's own configuration is invalid.
  */
-export class TriggerRefusal extends InterceptorError {}
+export class TriggerRefusal extends InterceptorError {
+  override readonly name = "TriggerRefusal";
+}
 
 /** The class name of anything thrown, for the audit line's `errorClass` (never its message). */
 export function errorClass(err: unknown): string {
+  if (err instanceof InterceptorError) return err.name;
   return err instanceof Error ? err.constructor.name : typeof err;
 }

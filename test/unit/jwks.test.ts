@@ -135,6 +135,18 @@ describe("G. JWKS availability, rotation, caching (JW)", () => {
     expect(fetches() - before).toBe(1);
   });
 
+  it("JW-11 a token with an unknown kid whose refetch fails → DENY(503, jwks.unavailable), the cached keys still serve known kids", async () => {
+    const handler = h.handler();
+    expectAllow(await call(handler), ALLOWED);
+    h.server.set("/a/jwks", { kind: "status", status: 500 });
+    at(11);
+    const before = fetches();
+    expectUnavailable(await call(handler, tokenK2()));
+    expect(fetches() - before).toBe(1);
+    // The failed refetch did not drop the loaded key set: a1 tokens are still verified.
+    expectAllow(await call(handler), ALLOWED);
+  });
+
   it("JW-12 revocation: k1 removed by the IdP → ALLOW at cache age 599 s, DENY(401, token.kid_unknown) at 601 s", async () => {
     h.server.set("/a/jwks", { kind: "ok", body: jwksOf(keyA, k2) });
     const handler = h.handler();

@@ -318,6 +318,37 @@ describe("L. On-behalf-of token exchange (OBO)", () => {
     }
   });
 
+  it("private_key_jwt with private_key given as a JWK object in the secret signs the assertion too", async () => {
+    const key = ecKey("assert-jwk");
+    sts.clientPublicKey = publicKeyOf(key);
+    sm.put(KEY_ARN, JSON.stringify({ private_key: key.privateKey.export({ format: "jwk" }) }));
+    const o = await run(handler({ clientAuth: "private_key_jwt", clientSecretArn: KEY_ARN }), pay());
+    expect(bearerOf(o)).not.toBe("");
+    const assertion = sts.requests.at(-1)?.form.client_assertion ?? "";
+    expect(JSON.parse(Buffer.from(assertion.split(".")[0] ?? "", "base64url").toString())).toEqual({ alg: "ES256", typ: "JWT" });
+  });
+
+  it("private_key_jwt with a key type no client assertion is made with (EC P-521) → DENY(500, obo.client_auth_failed), nothing sent", async () => {
+    sm.put(KEY_ARN, JSON.stringify({ private_key: ecKey("assert-p521", "P-521").privateKey.export({ format: "pem", type: "pkcs8" }) }));
+    const mark = logMark();
+    expectDeny(await run(handler({ clientAuth: "private_key_jwt", clientSecretArn: KEY_ARN }), pay()), 500, "obo.client_auth_failed");
+    expect(sts.requests).toHaveLength(0);
+    expect(logRecordsSince(mark).find((r) => r.message === "client credential unavailable")).toMatchObject({ why: "unsupported private key type" });
+  });
+
+  it("the client secret is read again once secretMaxAgeSeconds have passed, not before", async () => {
+    const clock = new ManualClock();
+    const hnd = h.handler(withObo({}, (c) => (c.oboCache = { secretMaxAgeSeconds: 30 })), { secretsClientConfig: sm.clientConfig(), clock });
+    await run(hnd, pay());
+    clock.advance(29_000);
+    await run(hnd, pay());
+    expect(sm.reads).toEqual([SECRET_ARN]);
+    clock.advance(1_000);
+    expect(bearerOf(await run(hnd, pay()))).not.toBe("");
+    expect(sm.reads).toEqual([SECRET_ARN, SECRET_ARN]);
+    expect(sts.requests).toHaveLength(3);
+  });
+
   it("private_key_jwt with a plain secret in Secrets Manager → DENY(500, obo.client_auth_failed)", async () => {
     expectDeny(await run(handler({ clientAuth: "private_key_jwt" }), pay()), 500, "obo.client_auth_failed");
   });
