@@ -13,7 +13,7 @@ import { claimHeaders } from "./modes/claims.js";
 import { forwardHeaders } from "./modes/forward.js";
 import { decide, type Plan } from "./policy/decide.js";
 import { ManagedHeaders } from "./policy/managed-headers.js";
-import { allowOutput, denyOutput } from "./respond/output.js";
+import { allowOutput, denyOutput, type InterceptorOutput } from "./respond/output.js";
 import { type Clock, systemClock } from "./clock.js";
 import { Deadline } from "./deadline.js";
 import { addLambdaContext } from "./lambda-context.js";
@@ -41,7 +41,7 @@ export interface HandlerOptions {
   clock?: Clock;
 }
 
-export type InterceptorHandler = (event: unknown, context?: Partial<Context>) => Promise<object>;
+export type InterceptorHandler = (event: unknown, context?: Partial<Context>) => Promise<InterceptorOutput>;
 
 /**
  * Per-request ceiling for everything that may wait on I/O (JWKS, obo exchange, assertion signing keys),
@@ -86,7 +86,7 @@ export function createHandler(options: HandlerOptions): InterceptorHandler {
     const audit: AuditRecord = { decision: "deny", reason: "internal.error", durationMs: 0, detail };
     if (context?.awsRequestId !== undefined) audit.requestId = context.awsRequestId;
     let id: RequestView["id"] = null;
-    let output: object;
+    let output: InterceptorOutput;
     try {
       // The id first, so that every deny (config.invalid too) echoes it: MCP clients match replies by id.
       id = bestEffortId(event);

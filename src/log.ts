@@ -1,5 +1,7 @@
 import { LogFormatter, LogItem, Logger } from "@aws-lambda-powertools/logger";
 import type { LogAttributes, UnformattedAttributes } from "@aws-lambda-powertools/logger/types";
+import { DENIALS } from "./respond/denials.js";
+import { REASONS } from "./respond/reasons.js";
 
 /**
  * Logging (design.md "Logging", security.md §5): one audit line per decision, built from an allowlist
@@ -111,7 +113,8 @@ export function createLogger(): Logger {
   });
 }
 
-const ERROR_REASONS = new Set(["config.invalid", "internal.error", "obo.client_auth_failed", "event.unsupported", "assertion.key_unusable"]);
+/** Denials that are our own fault (the table's 500s) are logged at ERROR; the others at WARN. */
+const ERROR_REASONS: ReadonlySet<string> = new Set(REASONS.filter((r) => DENIALS[r].status === 500));
 
 const cleanValue = (v: unknown): unknown =>
   typeof v === "string" ? clean(v) : Array.isArray(v) ? v.map((x) => clean(String(x))) : v;

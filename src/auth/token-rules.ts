@@ -2,6 +2,7 @@ import type { IssuerConfig } from "../config/schema.js";
 import { deny } from "../respond/reasons.js";
 import { normaliseMediaType } from "./jws.js";
 import { isMachineToken } from "./machine.js";
+import { audiencesOf } from "./audience.js";
 
 /**
  * The checks aws-jwt-verify does not make (security.md §2 L10–L16, §3 groups D–F), as a pure
@@ -161,7 +162,7 @@ export function checkIdentity(payload: Record<string, unknown>, issuer: IssuerCo
     deny("token.issuer_untrusted");
   }
 
-  const audiences = typeof aud === "string" ? [aud] : Array.isArray(aud) ? (aud as string[]) : [];
+  const audiences = audiencesOf(aud);
   if (issuer.audience !== undefined) {
     if (!issuer.audience.some((a) => audiences.includes(a))) deny("token.audience_mismatch");
     if (issuer.clientIds !== undefined && (clientId === undefined || !issuer.clientIds.includes(clientId))) {

@@ -1,5 +1,6 @@
 import { deny } from "../respond/reasons.js";
 import { isPlainObject } from "../plain-object.js";
+import { audiencesOf } from "../auth/audience.js";
 
 /**
  * Who an on-behalf-of answer must name, beyond what RFC 8693 §2.2 asks of any answer: without these
@@ -33,8 +34,7 @@ export function checkIssuedFor(claims: Record<string, unknown> | undefined, expe
   if (claims === undefined) deny("obo.invalid_response");
   if (cognitoUser !== undefined) {
     if (claims.iss !== cognitoUser.iss || claims.sub !== cognitoUser.sub || claims.token_use !== "access") deny("obo.invalid_response");
-    const aud = claims.aud;
-    const audiences = typeof aud === "string" ? [aud] : Array.isArray(aud) ? aud : [];
+    const audiences = audiencesOf(claims.aud);
     if (audiences.length !== 1 || (cognitoUser.audience !== undefined && audiences[0] !== cognitoUser.audience)) deny("obo.invalid_response");
     // The shape of Cognito's `act` is not spelled out: RFC 8693 §4.1 puts the actor in `act.sub`;
     // a Cognito-style `act.client_id` is accepted too. Without an actor token there must be no `act`.

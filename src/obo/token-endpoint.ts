@@ -3,6 +3,7 @@ import type { VerifiedToken } from "../auth/verify.js";
 import { deny, InvalidClient } from "../errors.js";
 import { isPlainObject } from "../plain-object.js";
 import { checkIssuedFor, type IssuedFor } from "./issued-for.js";
+import { audiencesOf } from "../auth/audience.js";
 
 /**
  * Pure halves of a token-endpoint call: the form to send (RFC 8693 §2.1, or Cognito client_credentials
@@ -117,9 +118,7 @@ export function readTokenResponse(status: number, body: Buffer, expect: Expectat
   let expiresAt = typeof expiresIn === "number" && Number.isFinite(expiresIn) && expiresIn > 0 ? nowSeconds + expiresIn : undefined;
   const claims = readableJwtClaims(token);
   if (claims !== undefined) {
-    const aud = claims.aud;
-    const audiences = typeof aud === "string" ? [aud] : Array.isArray(aud) ? aud : [];
-    if (expect.audience !== undefined && !audiences.includes(expect.audience)) deny("obo.invalid_response");
+    if (expect.audience !== undefined && !audiencesOf(claims.aud).includes(expect.audience)) deny("obo.invalid_response");
     if (typeof claims.exp === "number") expiresAt = Math.min(expiresAt ?? claims.exp, claims.exp);
   }
   if (expect.issuedFor !== undefined) checkIssuedFor(claims, expect.issuedFor);

@@ -1,6 +1,6 @@
 import { envelopeKindOf } from "../event/envelope.js";
 import { type AuditRecord, writeAudit } from "../log.js";
-import { denyOutput } from "../respond/output.js";
+import { denyOutput, type InterceptorOutput } from "../respond/output.js";
 import { Denial, errorClass } from "../errors.js";
 import type { ResponseDeps } from "./response.js";
 
@@ -21,7 +21,7 @@ export function isResponsePhase(event: unknown): boolean {
 /** The RESPONSE-phase code is a lazy chunk: a gateway that attaches only REQUEST never loads it. */
 let responsePhase: Promise<typeof import("./response.js")> | undefined;
 
-export async function respondToResponse(event: unknown, deps: ResponseDeps): Promise<object> {
+export async function respondToResponse(event: unknown, deps: ResponseDeps): Promise<InterceptorOutput> {
   try {
     responsePhase ??= import("./response.js");
     return (await responsePhase).respondToResponse(event, deps);

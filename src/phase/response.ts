@@ -7,7 +7,7 @@ import { HeaderBag, type RawHeaders } from "../event/headers.js";
 import { type McpResponseEvent, parseMcpResponse } from "../event/response-envelope.js";
 import { type AuditDetail, type AuditRecord, writeAudit } from "../log.js";
 import { filterListing, type ListingMethod, listingMethodOf } from "../policy/listing.js";
-import { denyOutput } from "../respond/output.js";
+import { denyOutput, type InterceptorOutput } from "../respond/output.js";
 import type { Deadline } from "../deadline.js";
 import { Denial, deny, errorClass } from "../errors.js";
 import type { Reason } from "../respond/reasons.js";
@@ -52,12 +52,12 @@ export const PASS_THROUGH_HTTP = Object.freeze({ interceptorOutputVersion: "1.0"
 const validId = (v: unknown): v is JsonRpcId => typeof v === "string" || (typeof v === "number" && Number.isFinite(v));
 
 /** Answers one RESPONSE-phase event and writes its one audit line. Never throws. */
-export async function respondToResponse(event: unknown, deps: ResponseDeps): Promise<object> {
+export async function respondToResponse(event: unknown, deps: ResponseDeps): Promise<InterceptorOutput> {
   const kind = envelopeKindOf(event);
   const detail: AuditDetail = { envelope: kind, phase: "response" };
   const audit: AuditRecord = { decision: "allow", reason: "response.passthrough", durationMs: 0, detail };
   if (deps.requestId !== undefined) audit.requestId = deps.requestId;
-  let output: object;
+  let output: InterceptorOutput;
   try {
     output = kind === "http" ? PASS_THROUGH_HTTP : await respondMcp(event, deps, audit, detail);
   } catch (err) {
@@ -77,7 +77,7 @@ export async function respondToResponse(event: unknown, deps: ResponseDeps): Pro
   return output;
 }
 
-async function respondMcp(event: unknown, deps: ResponseDeps, audit: AuditRecord, detail: AuditDetail): Promise<object> {
+async function respondMcp(event: unknown, deps: ResponseDeps, audit: AuditRecord, detail: AuditDetail): Promise<InterceptorOutput> {
   const parsed = parseMcpResponse(event);
   if (parsed === undefined) deny("event.unsupported");
   const { gatewayRequest: request, gatewayResponse: response } = parsed.mcp;

@@ -1,4 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { type AuditRecord, createLogger, writeAudit } from "../../src/log.js";
+import { DENIALS } from "../../src/respond/denials.js";
+import { REASONS } from "../../src/respond/reasons.js";
 import { logMark, logRecordsSince } from "../support/log-capture.js";
 import { buildToken } from "../support/tokens.js";
 import { baseClaims, expectDeny, Harness, ISSUER_A, keyA, lambdaContext, mcpEvent, run, tokenA, withAuth } from "../support/harness.js";
@@ -45,6 +48,20 @@ describe("O. Logging (LG)", () => {
     // Without a context (another host) the lines simply lack these fields, and the decision stands.
     const bare = await run(handler, mcpEvent(), undefined);
     expect(bare.audit).toMatchObject({ decision: "allow" });
+  });
+
+  it("LG-01 the audit level follows the denial table: its 500s (our faults) are ERROR, every other deny WARN, an allow INFO", () => {
+    const logger = createLogger();
+    const levelOf = (record: AuditRecord) => {
+      const mark = logMark();
+      writeAudit(logger, record);
+      return logRecordsSince(mark)[0]?.level;
+    };
+    const errors = REASONS.filter((reason) => levelOf({ decision: "deny", reason, durationMs: 0 }) === "ERROR");
+    expect(errors).toEqual(REASONS.filter((r) => DENIALS[r].status === 500));
+    expect(errors).toEqual(expect.arrayContaining(["config.invalid", "internal.error", "obo.client_auth_failed", "event.unsupported", "assertion.key_unusable"]));
+    expect(levelOf({ decision: "deny", reason: "jwks.unavailable", durationMs: 0 })).toBe("WARN");
+    expect(levelOf({ decision: "allow", reason: "mode.claims", durationMs: 0 })).toBe("INFO");
   });
 
   it("LG-01 a deny writes exactly one WARN audit line; config and internal faults are ERROR", async () => {

@@ -85,7 +85,7 @@ describe("N. Robustness, isolation and configuration (RB)", () => {
     const users = Array.from({ length: 50 }, (_, i) => `user-${i}`);
     const outputs = await Promise.all(users.map((sub) => handler(mcpEvent({ token: tokenA({ sub, groups: [sub] }) }))));
     outputs.forEach((out, i) => {
-      expect((out as { mcp: Json }).mcp).toEqual({
+      expect("mcp" in out ? out.mcp : undefined).toEqual({
         transformedGatewayRequest: {
           headers: { "X-User-Sub": qualified(ISSUER_A, users[i]!), "X-User-Groups": qualified(ISSUER_A, users[i]!) },
           body: expect.anything(),
