@@ -14,7 +14,12 @@ import { REASONS } from "../../src/respond/reasons.js";
  */
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const read = (path: string) => readFileSync(join(root, path), "utf8");
-const docs = ["README.md", ...readdirSync(join(root, "docs")).filter((f) => f.endsWith(".md")).map((f) => `docs/${f}`)];
+const docs = [
+  "README.md",
+  ...readdirSync(join(root, "docs"))
+    .filter((f) => f.endsWith(".md"))
+    .map((f) => `docs/${f}`),
+];
 
 /** The text from a heading line to the next heading of the same or a higher level. */
 function section(text: string, heading: string): string {
@@ -37,7 +42,10 @@ function denialRows(text: string): Row[] {
   const rows: Row[] = [];
   for (const line of text.split("\n")) {
     if (!line.startsWith("|")) continue;
-    const cells = line.split("|").slice(1, -1).map((c) => c.trim());
+    const cells = line
+      .split("|")
+      .slice(1, -1)
+      .map((c) => c.trim());
     const status = Number(cells[1]);
     const code = Number(/-?\d+/.exec(cells[2] ?? "")?.[0]);
     if (!Number.isInteger(status) || !Number.isInteger(code)) continue;
@@ -55,7 +63,8 @@ function checkTable(rows: Row[]): { missing: string[]; wrong: string[] } {
       if (!(REASONS as readonly string[]).includes(reason)) continue;
       seen.add(reason);
       const spec = DENIALS[reason as keyof typeof DENIALS];
-      if (spec.status !== row.status || spec.code !== row.code) wrong.push(`${reason}: table ${row.status}/${row.code}, code ${spec.status}/${spec.code}`);
+      if (spec.status !== row.status || spec.code !== row.code)
+        wrong.push(`${reason}: table ${row.status}/${row.code}, code ${spec.status}/${spec.code}`);
     }
   }
   return { missing: REASONS.filter((r) => !seen.has(r)), wrong };
@@ -134,7 +143,12 @@ describe("README and docs/ against the code", () => {
         broken.push(link);
         continue;
       }
-      if (fragment !== undefined && statSync(target).isFile() && target.endsWith(".md") && !anchorsOf(readFileSync(target, "utf8")).has(fragment)) {
+      if (
+        fragment !== undefined &&
+        statSync(target).isFile() &&
+        target.endsWith(".md") &&
+        !anchorsOf(readFileSync(target, "utf8")).has(fragment)
+      ) {
         broken.push(link);
       }
     }
