@@ -165,6 +165,10 @@ describe("README and docs/ against the code", () => {
     expect(outside).toEqual([]);
   });
 
+  it.each(docs)("%s names no path of the machine it was written on", (path) => {
+    expect(read(path).match(/(?:^|[\s(`"'])\/(?:work|home|tmp|Users)\/[^\s)`"']*/gm) ?? []).toEqual([]);
+  });
+
   it("anchors follow GitHub's rule", () => {
     expect(anchorOf("10. Open points (the interceptor accepts both answers)")).toBe("10-open-points-the-interceptor-accepts-both-answers");
     expect(anchorOf("Signed identity assertion (`assertion`)")).toBe("signed-identity-assertion-assertion");
