@@ -17,14 +17,23 @@ interface Row {
 }
 
 function describeSeen(stack: Stack, seen: Record<string, unknown>): string {
-  const org = (iss: string) => (iss === stack.acme.issuer ? "acme" : iss === stack.globex.issuer ? "globex" : iss);
+  const org = (iss: string) => (iss === stack.acme.issuer ? "acme" : iss === stack.globex.issuer ? "globex" : iss === stack.pool.issuer ? "cognito-pool" : iss);
   const headers = Object.entries(seen.headers as Record<string, string>)
     .filter(([k]) => k !== "authorization")
-    .map(([k, v]) => `${k}=${v.replace(stack.acme.issuer, "<acme>").replace(stack.globex.issuer, "<globex>")}`);
+    .map(([k, v]) => `${k}=${v.replace(stack.acme.issuer, "<acme>").replace(stack.globex.issuer, "<globex>").replace(stack.pool.issuer, "<cognito-pool>")}`);
   const token = seen.token as { verified: boolean; iss: string; sub: string; aud: string[] | string; act?: { sub: string } } | undefined;
   const act = token?.act ? ` act=${token.act.sub}` : "";
   const parts = token ? [`Bearer token verified: iss=${org(token.iss)} sub=${token.sub} aud=${[token.aud].flat().join(",")}${act}`] : [];
   parts.push(...headers);
+  const assertion = seen.assertion as { verified: true; claims: Record<string, unknown>; lifetime: number } | { verified: false; error: string } | undefined;
+  if (assertion !== undefined) {
+    const c = assertion.verified ? assertion.claims : {};
+    parts.push(
+      assertion.verified
+        ? `assertion verified: iss=interceptor sub=<${org(String(c.idp))}>|${String(c.sub).split("|").pop()} aud=${String(c.aud)}${c.email !== undefined ? ` email=${String(c.email)}` : ""} ttl=${assertion.lifetime}s`
+        : `assertion refused: ${assertion.error}`,
+    );
+  }
   return parts.length > 0 ? parts.join("; ") : "(no identity, no credential)";
 }
 
@@ -32,12 +41,15 @@ async function main(): Promise<number> {
   const stack = await startStack({
     bundlePath: new URL("dist/index.mjs", root).pathname,
     caFile: new URL("test/support/tls/ca.pem", root).pathname,
+    // Attached at REQUEST and RESPONSE: each user's tools/list shows only the tools it may call.
+    responsePhase: true,
   });
   const rows: Row[] = [];
   const modeOf = (target: string) => ((stack.interceptorConfig.targets as Record<string, { mode: string }>)[target]?.mode ?? "unlisted");
   const calls = (target: string) => stack.targets[target as keyof Stack["targets"]]?.seen.length ?? 0;
 
-  async function session(user: string, token: string, expect: Record<string, string>, extraHeaders: Record<string, string> = {}) {
+  const everyTarget = ["orders", "crm", "erp", "reports", "weather", "ledger", "wiki"];
+  async function session(user: string, token: string, expect: Record<string, string>, extraHeaders: Record<string, string> = {}, targets = everyTarget) {
     let client: Client;
     try {
       client = await connect(stack.gateway.url, token, extraHeaders);
@@ -45,9 +57,12 @@ async function main(): Promise<number> {
       rows.push({ user, target: "(initialize)", mode: "-", expected: expect["(initialize)"] ?? "allow", decision: `deny ${reasonOf(err)}`, saw: "(no target called)" });
       return;
     }
-    const listed = (await client.listTools()).tools.length;
-    rows.push({ user, target: "(tools/list)", mode: "-", expected: "allow", decision: "allow", saw: `${listed} tools, no identity to any target` });
-    for (const target of ["orders", "crm", "erp", "reports", "weather"]) {
+    const listed = (await client.listTools()).tools.map((t) => t.name);
+    const listedTargets = [...new Set(listed.map((n) => n.split("___")[0]!))].sort();
+    const listing: Row = { user, target: "(tools/list)", mode: "-", expected: "allow", decision: "allow", saw: `${listed.length} tools of ${listedTargets.join(", ")}; no identity to any target` };
+    rows.push(listing);
+    const callable: string[] = [];
+    for (const target of targets) {
       const before = calls(target);
       let decision = "allow";
       let saw: string;
@@ -58,15 +73,21 @@ async function main(): Promise<number> {
         saw = calls(target) === before ? "(target not called)" : "(target was called!)";
       }
       rows.push({ user, target, mode: modeOf(target), expected: expect[target] ?? "allow", decision, saw });
+      if (decision === "allow") callable.push(target);
     }
+    // The listing filter's promise: the tools a user sees are exactly the tools it may call.
+    if (callable.sort().join() !== listedTargets.join()) listing.decision = `listed ${listedTargets.join(",")} but may call ${callable.join(",")}`;
     await client.close();
   }
 
   try {
     const alice = await stack.acme.userToken("alice");
     const bob = await stack.globex.userToken("bob");
-    await session("alice@acme", alice, {});
-    await session("bob@globex", bob, { orders: "deny forward.audience_not_bound", erp: "deny policy.target_denied" });
+    await session("alice@acme", alice, { ledger: "deny policy.target_denied" });
+    await session("bob@globex", bob, { orders: "deny forward.audience_not_bound", erp: "deny policy.target_denied", ledger: "deny policy.target_denied" });
+    // A Cognito user pool's user: `ledger` gets a token from the pool's native RFC 8693 exchange.
+    const dave = stack.pool.userToken("dave", { sub: "d4e5-dave", groups: ["finance"] });
+    await session("dave@cognito-pool", dave, { orders: "deny forward.audience_not_bound", erp: "deny policy.target_denied" });
     const [h, p, sig] = alice.split(".");
     const forgedClaims = { ...(JSON.parse(Buffer.from(p!, "base64url").toString()) as object), sub: "admin" };
     const forged = `${h}.${Buffer.from(JSON.stringify(forgedClaims)).toString("base64url")}.${sig}`;
@@ -77,7 +98,7 @@ async function main(): Promise<number> {
 
     print(rows);
     const audits = stack.lambda.logs.filter((l) => l.includes('"message":"audit"')).length;
-    const leaked = [alice, bob, forged, mallory].some((t) => stack.lambda.logs.join("\n").includes(t.split(".")[2]!));
+    const leaked = [alice, bob, dave, forged, mallory].some((t) => stack.lambda.logs.join("\n").includes(t.split(".")[2]!));
     const spoofed = Object.values(stack.targets).some((t) => t.seen.some((h) => h["x-user-sub"] === "admin"));
     console.log(`\ninterceptor: ${audits} audit log lines, ${leaked ? "A TOKEN WAS LOGGED" : "no token in any log line"}`);
     console.log(`targets: ${spoofed ? "A SPOOFED HEADER REACHED A TARGET" : "no client-sent identity header reached any target"}`);

@@ -1,15 +1,16 @@
 /**
  * Amazon Cognito pre token generation trigger (V3_0) for the on-behalf-of pattern: the interceptor asks
  * Cognito for a client_credentials token with `aws_client_metadata.onBehalfOfToken` = the caller's
- * verified access token. This trigger verifies that user token again (issuer, app client, `token_use:
- * access`, expiry) and adds the configured user claims to the machine token as one claim
- * (`onBehalfOf`). Without a valid user token it adds nothing, or fails the token request (config).
+ * verified access token. This trigger verifies that user token again, with the interceptor's own
+ * verification code (strict decoding, signature, issuer, app client, `token_use: access`, time rules,
+ * a JWKS cache whose keys expire), and adds the configured user claims to the machine token as one
+ * claim (`onBehalfOf`). Without a valid user token it adds nothing, or fails the token request (config).
  * Skipping the verification would let any holder of the client secret mint tokens for any user.
+ * Pools with the Essentials or Plus plan can use Cognito's native token exchange instead (README).
  */
 import { Logger } from "@aws-lambda-powertools/logger";
-import { JwtVerifier } from "aws-jwt-verify";
-import { SimpleFetcher } from "aws-jwt-verify/https";
-import { SimpleJwksCache } from "aws-jwt-verify/jwk";
+import { clean } from "./log.js";
+import { type UserTokenOptions, UserTokenRejected, userTokenVerifier } from "./obo/trigger-verifier.js";
 import * as z from "zod/mini";
 import { en } from "zod/locales";
 
@@ -46,29 +47,18 @@ export interface PreTokenEvent {
   response: { claimsAndScopeOverrideDetails?: unknown };
 }
 
-export interface PreTokenOptions {
-  /** Extra CA certificates for the JWKS fetch (tests). */
-  ca?: string;
+export interface PreTokenOptions extends UserTokenOptions {
   logger?: Logger;
 }
 
 export function createPreTokenHandler(config: PreTokenConfig, options: PreTokenOptions = {}) {
   const logger = options.logger ?? new Logger({ serviceName: "cognito-pre-token-obo" });
-  const verifier = JwtVerifier.create(
+  const verify = userTokenVerifier(
+    { issuer: config.issuer, jwksUri: config.jwksUri ?? `${config.issuer}/.well-known/jwks.json`, userClientIds: config.userClientIds },
+    options,
     {
-      issuer: config.issuer,
-      audience: null, // Cognito access tokens carry client_id, not aud
-      jwksUri: config.jwksUri ?? `${config.issuer}/.well-known/jwks.json`,
-      customJwtCheck: ({ payload }) => {
-        if (payload.token_use !== "access") throw new Error("not an access token");
-        if (typeof payload.client_id !== "string" || !config.userClientIds.includes(payload.client_id)) throw new Error("client not allowed");
-        if (typeof payload.exp !== "number" || payload.exp <= Date.now() / 1000) throw new Error("expired");
-      },
-    },
-    {
-      jwksCache: new SimpleJwksCache({
-        fetcher: new SimpleFetcher({ defaultRequestOptions: { responseTimeout: 1500, ...(options.ca ? { ca: options.ca } : {}) } }),
-      }),
+      jwksFailed: (why, detail) => logger.warn("JWKS fetch failed", { ...detail, why }),
+      weakKey: (kid, bits) => logger.error("user pool key below 2048 bits refused", { kid: clean(kid), bits }),
     },
   );
 
@@ -80,10 +70,11 @@ export function createPreTokenHandler(config: PreTokenConfig, options: PreTokenO
     const actor = event.callerContext?.clientId;
     let claims: Record<string, unknown>;
     try {
-      if (actor === undefined || !config.actorClientIds.includes(actor)) throw new Error("actor client not allowed");
-      claims = (await verifier.verify(userToken)) as Record<string, unknown>;
-    } catch {
-      logger.warn("on-behalf-of token rejected", { actor, decision: config.onInvalidToken });
+      if (actor === undefined || !config.actorClientIds.includes(actor)) throw new UserTokenRejected("policy.target_denied");
+      claims = (await verify(userToken)).claims;
+    } catch (err) {
+      const reason = err instanceof UserTokenRejected ? err.reason : "internal.error";
+      logger.warn("on-behalf-of token rejected", { actor, reason, decision: config.onInvalidToken });
       if (config.onInvalidToken === "fail") throw new Error("on-behalf-of token rejected");
       return event;
     }

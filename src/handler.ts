@@ -16,8 +16,10 @@ import { ManagedHeaders } from "./policy/managed-headers.js";
 import { allowOutput, denyOutput } from "./respond/output.js";
 import { Denial, deny, type Reason } from "./respond/reasons.js";
 import { oboHeaders } from "./modes/obo.js";
+import { isResponsePhase, respondToResponse } from "./phase/response-entry.js";
 import type { OboExchanger } from "./obo/exchanger.js";
 import type { SecretFetcher } from "./obo/secrets.js";
+import type { AssertionIssuer } from "./assertion/issuer.js";
 
 export interface HandlerOptions {
   config: LoadedConfig;
@@ -45,6 +47,8 @@ interface Runtime {
   managed: ManagedHeaders;
   /** Present only when a target uses `obo`: loaded in its own chunk, started at init. */
   exchanger: Promise<OboExchanger> | undefined;
+  /** Present only when a target uses `assertion`: loaded in its own chunk, started at init. */
+  assertions: Promise<AssertionIssuer> | undefined;
 }
 
 export function createHandler(options: HandlerOptions): InterceptorHandler {
@@ -65,6 +69,8 @@ export function createHandler(options: HandlerOptions): InterceptorHandler {
     const started = performance.now();
     const deadlineAt = started + deadlineFor(context);
     const remainingMs = () => deadlineAt - performance.now();
+    // RESPONSE phase (one Lambda attached at REQUEST and RESPONSE): its own module, its own audit line.
+    if (isResponsePhase(event)) return respondToResponse(event, { runtime, logger, remainingMs, requestId: context?.awsRequestId, started });
     const kind = envelopeKindOf(event);
     const audit: AuditRecord = { decision: "deny", reason: "internal.error", durationMs: 0, detail: { envelope: kind } };
     if (context?.awsRequestId !== undefined) audit.requestId = context.awsRequestId;
@@ -152,7 +158,13 @@ function buildRuntime(config: Config, options: HandlerOptions, logger: Logger): 
   const exchanger = usesObo ? import("./obo/runtime.js").then((m) => m.createExchanger(config, options, logger)) : undefined;
   // A failed chunk load surfaces on the first obo request as a deny, never as an unhandled rejection.
   exchanger?.catch(() => undefined);
-  return { config, verifier, managed: new ManagedHeaders(config), exchanger };
+  const signing = config.assertion;
+  const assertions =
+    signing !== undefined && Object.values(config.targets).some((t) => t.mode === "assertion")
+      ? import("./assertion/runtime.js").then((m) => m.createAssertionIssuer(signing, options, logger))
+      : undefined;
+  assertions?.catch(() => undefined);
+  return { config, verifier, managed: new ManagedHeaders(config), exchanger, assertions };
 }
 
 async function headersFor(plan: Plan, id: VerifiedToken, runtime: Runtime, remainingMs: () => number, audit: AuditRecord): Promise<Record<string, string>> {
@@ -172,6 +184,17 @@ async function headersFor(plan: Plan, id: VerifiedToken, runtime: Runtime, remai
       audit.detail!.oboCache = exchange.cache;
       audit.detail!.oboLatencyMs = exchange.latencyMs;
       return headers;
+    }
+    case "assertion": {
+      const { target, config } = plan;
+      const issuer = (await runtime.assertions) ?? deny("config.invalid");
+      const multi = runtime.config.issuers.length > 1;
+      // Signing keys loaded and fresh: no promise, no timer. Otherwise read them inside the deadline.
+      const result =
+        issuer.headersNow(target, config, id, multi) ??
+        (await withDeadline(issuer.headers(target, config, id, multi, remainingMs), remainingMs(), "assertion.unavailable"));
+      audit.detail!.assertionCache = result.cache;
+      return result.headers;
     }
   }
 }

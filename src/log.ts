@@ -28,7 +28,19 @@ export interface AuditRecord {
   /** Token details, nested: one key for the logger to merge instead of four. */
   jwt?: { kid?: string | undefined; alg?: string | undefined; jti?: string | undefined; exp?: number | undefined };
   /** Request details: the envelope, the identity header names set, on-behalf-of cache and latency. */
-  detail?: { envelope?: string; headersSet?: readonly string[]; oboCache?: "hit" | "miss"; oboLatencyMs?: number };
+  detail?: {
+    envelope?: string;
+    headersSet?: readonly string[];
+    oboCache?: "hit" | "miss";
+    oboLatencyMs?: number;
+    /** RESPONSE phase only: the phase, the listing filtered, how many entries were removed and from which targets. */
+    phase?: "response";
+    listing?: string;
+    removed?: number;
+    removedTargets?: readonly string[];
+    streaming?: boolean;
+    assertionCache?: "hit" | "miss";
+  };
 }
 
 const SENSITIVE_KEYS = new Set(["authorization", "access_token", "subject_token", "actor_token", "client_secret", "refresh_token", "id_token", "token", "secret", "password", "private_key"]);
@@ -89,7 +101,7 @@ export function createLogger(): Logger {
   });
 }
 
-const ERROR_REASONS = new Set(["config.invalid", "internal.error", "obo.client_auth_failed", "event.unsupported"]);
+const ERROR_REASONS = new Set(["config.invalid", "internal.error", "obo.client_auth_failed", "event.unsupported", "assertion.key_unusable"]);
 
 const cleanValue = (v: unknown): unknown =>
   typeof v === "string" ? clean(v) : Array.isArray(v) ? v.map((x) => clean(String(x))) : v;

@@ -1,5 +1,5 @@
 import * as z from "zod/mini";
-import { headerNameProblem, MAX_HEADERS_PER_TARGET } from "./header-rules.js";
+import { canonicalHeaderName, headerNameProblem, MAX_HEADERS_PER_TARGET } from "./header-rules.js";
 
 /**
  * The configuration schema: the single source of truth for the config types (design.md
@@ -124,6 +124,29 @@ const notMetadataHost = (u: string) => {
   return !/^169\.254\./.test(host) && host !== "fd00:ec2::254" && host !== "metadata.google.internal";
 };
 
+/**
+ * Cognito's native token exchange (grant token-exchange, idp cognito): its token endpoint authenticates
+ * clients with client_secret_basic or client_secret_post only, and the interceptor sends what it
+ * receives as a Bearer access token.
+ * https://docs.aws.amazon.com/cognito/latest/developerguide/token-endpoint.html
+ * https://docs.aws.amazon.com/cognito/latest/developerguide/cognito-user-pools-token-exchange.html
+ */
+type OboDraft = { grant: string; idp?: "cognito" | undefined; clientAuth: string; requestedTokenType: string };
+const cognitoExchangeRules = [
+  z.refine<OboDraft>((o) => o.idp === undefined || o.grant === "token-exchange", {
+    error: 'idp "cognito" applies to token-exchange only (cognito-client-metadata is always Cognito)',
+    path: ["idp"],
+  }),
+  z.refine<OboDraft>((o) => o.idp === undefined || o.clientAuth !== "private_key_jwt", {
+    error: "Cognito's token endpoint accepts client_secret_basic or client_secret_post only",
+    path: ["clientAuth"],
+  }),
+  z.refine<OboDraft>((o) => o.idp === undefined || o.requestedTokenType === TOKEN_TYPE.accessToken, {
+    error: "with Cognito, ask for an access token (the target receives it as a Bearer token)",
+    path: ["requestedTokenType"],
+  }),
+];
+
 const OboSettings = z
   .strictObject({
     /** RFC 8693 token exchange, or Cognito client_credentials carrying the user token in aws_client_metadata. */
@@ -146,6 +169,14 @@ const OboSettings = z
     clientMetadata: z.optional(z.record(z.string().check(z.regex(/^[A-Za-z0-9_]{1,64}$/)), text())),
     /** Budget for one token endpoint call, inside the per-request deadline. */
     timeoutMs: z._default(z.int().check(z.gte(100), z.lte(10_000)), 3_000),
+    /**
+     * `cognito`: the token endpoint is an Amazon Cognito user pool answering RFC 8693 natively; the
+     * answer must then be a Cognito access token for the caller (same pool and `sub`, one audience,
+     * `act` naming this client when `actorToken` is set). See README "Amazon Cognito native token exchange".
+     */
+    idp: z.optional(z.literal("cognito")),
+    /** cognito-client-metadata only: the claim the pre token generation trigger adds (its `claimName`). */
+    userClaim: z.optional(z.string().check(z.regex(/^[A-Za-z0-9_:.-]{1,128}$/))),
   })
   .check(
     z.refine((o) => o.grant !== "token-exchange" || o.audience !== undefined || o.resource !== undefined, {
@@ -160,6 +191,11 @@ const OboSettings = z
       error: "clientMetadata applies to cognito-client-metadata only",
       path: ["clientMetadata"],
     }),
+    z.refine((o) => o.grant === "cognito-client-metadata" || o.userClaim === undefined, {
+      error: "userClaim applies to cognito-client-metadata only",
+      path: ["userClaim"],
+    }),
+    ...cognitoExchangeRules,
   );
 
 const OboTarget = z.strictObject({
@@ -170,7 +206,55 @@ const OboTarget = z.strictObject({
   obo: OboSettings,
 });
 
-const Target = z.discriminatedUnion("mode", [ForwardTarget, ClaimsTarget, NoneTarget, OboTarget]);
+/** Claims the assertion itself sets: a configured claim may never replace one of them. */
+export const ASSERTION_RESERVED_CLAIMS = ["iss", "sub", "aud", "exp", "nbf", "iat", "jti", "idp", "act"] as const;
+export const DEFAULT_ASSERTION_HEADER = "x-identity-assertion";
+
+const AssertionTarget = z
+  .strictObject({
+    mode: z.literal("assertion"),
+    ...targetCommon,
+    /** Header that carries the signed assertion (the target allowlists it); default x-identity-assertion. */
+    header: z.optional(headerName()),
+    /** The assertion's `aud`; default the target name. */
+    audience: z.optional(text()),
+    /** Top-level claims of the caller's verified token copied into the assertion (names as in the token). */
+    claims: z.optional(
+      z.array(
+        text().check(
+          z.refine((c) => !unsafeSegment(c), "must not be a prototype name"),
+          z.refine((c) => !(ASSERTION_RESERVED_CLAIMS as readonly string[]).includes(c), `is set by the assertion itself (${ASSERTION_RESERVED_CLAIMS.join(", ")})`),
+        ),
+      ).check(z.maxLength(50)),
+    ),
+    /** Claim headers sent beside the assertion, exactly as in `claims` mode. */
+    headers: z.optional(ClaimsTarget.shape.headers),
+  })
+  .check(
+    z.refine((t) => Object.keys(t.headers ?? {}).length + 1 <= MAX_HEADERS_PER_TARGET, {
+      error: `at most ${MAX_HEADERS_PER_TARGET} headers per target, the assertion header included (AgentCore limit)`,
+      path: ["headers"],
+    }),
+    z.refine(
+      (t) => !Object.keys(t.headers ?? {}).some((h) => canonicalHeaderName(h) === canonicalHeaderName(t.header ?? DEFAULT_ASSERTION_HEADER)),
+      { error: "a claim header must not use the assertion header's name", path: ["headers"] },
+    ),
+  );
+
+/** The interceptor's own signing identity for `assertion` targets. */
+const AssertionSettings = z.strictObject({
+  /** The assertion's `iss`: an identifier of this interceptor that targets are configured to trust. */
+  issuer: text(),
+  /** Secrets Manager secret holding the private signing key(s): a PEM or JWK, or `{ "keys": [...] }` for rotation. */
+  signingKeySecretArn: z.string().check(z.regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$/, "must be a Secrets Manager secret ARN")),
+  /** Seconds an assertion is valid (`exp - iat`); never beyond the caller's token. */
+  lifetimeSeconds: z._default(z.int().check(z.gte(5), z.lte(900)), 60),
+  algorithm: z._default(z.enum(["ES256", "RS256", "EdDSA"]), "ES256"),
+  /** Seconds the signing keys read from Secrets Manager are used before they are read again. */
+  keyMaxAgeSeconds: z._default(z.int().check(z.gte(1), z.lte(3_600)), 300),
+});
+
+const Target = z.discriminatedUnion("mode", [ForwardTarget, ClaimsTarget, NoneTarget, OboTarget, AssertionTarget]);
 
 const JwksSettings = z.strictObject({
   maxAgeSeconds: z._default(z.int().check(z.gte(1), z.lte(86_400)), 600),
@@ -189,6 +273,8 @@ export const ConfigSchema = z.strictObject({
     {},
   ),
   unlistedTargets: z._default(z.enum(["strip", "deny"]), "strip"),
+  /** RESPONSE phase: list only the tools and prompts the caller may use ("on"), or pass listings through ("off"). */
+  listingFilter: z._default(z.enum(["on", "off"]), "on"),
   /**
    * The gateway's MCP endpoint path. Accepted, but no decision depends on it: the gateway routes MCP
    * messages by their body, so the policy does too, on every path variant.
@@ -204,6 +290,8 @@ export const ConfigSchema = z.strictObject({
     }),
     { maxEntries: 5_000, secretMaxAgeSeconds: 300 },
   ),
+  /** The interceptor's signing identity; required when a target uses `assertion`. */
+  assertion: z.optional(AssertionSettings),
   /** Largest accepted Authorization header value, in bytes. */
   maxAuthorizationBytes: z._default(z.int().check(z.gte(1_024), z.lte(65_536)), 16_384),
   jwks: z._default(JwksSettings, {
@@ -214,7 +302,12 @@ export const ConfigSchema = z.strictObject({
     timeoutMs: 1_500,
     maxBytes: 131_072,
   }),
-});
+}).check(
+  z.refine((c) => c.assertion !== undefined || !Object.values(c.targets).some((t) => t.mode === "assertion"), {
+    error: 'required when a target uses mode "assertion": { "issuer", "signingKeySecretArn" }',
+    path: ["assertion"],
+  }),
+);
 
 export type Config = z.infer<typeof ConfigSchema>;
 export type IssuerConfig = Config["issuers"][number];
@@ -223,4 +316,6 @@ export type ClaimsTargetConfig = Extract<TargetConfig, { mode: "claims" }>;
 export type ForwardTargetConfig = Extract<TargetConfig, { mode: "forward" }>;
 export type OboTargetConfig = Extract<TargetConfig, { mode: "obo" }>;
 export type OboSettings = OboTargetConfig["obo"];
+export type AssertionTargetConfig = Extract<TargetConfig, { mode: "assertion" }>;
+export type AssertionSettings = NonNullable<Config["assertion"]>;
 export type ClaimMapping = z.infer<typeof ClaimSpec>;

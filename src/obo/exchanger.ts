@@ -55,7 +55,7 @@ export class OboExchanger {
     const { token, hit } = await this.tokens.get(key, now, async () => {
       const actor = settings.actorToken ? await this.actorToken(settings, remainingMs) : undefined;
       const form = exchangeForm(settings, id.token, actor, target);
-      const issued = await this.call(settings, form, expectationFor(settings), id.token, remainingMs);
+      const issued = await this.call(settings, form, expectationFor(settings, { id, target }), id.token, remainingMs);
       // Never cached beyond the caller's own token, nor beyond the issued one, minus the leeway.
       const expiresAt = Math.min(issued.expiresAt ?? now + 300, id.exp) - this.leewaySeconds;
       return { token: issued.token, expiresAt };
@@ -126,7 +126,9 @@ export class OboExchanger {
         return readTokenResponse(res.status, res.body, expect, subjectToken, Date.now() / 1000);
       } catch (err) {
         const error = oauthError(res.body);
-        this.events.tokenEndpointFailed(host, { status: res.status, ...(error !== undefined ? { error } : {}) });
+        // The reason names what was wrong with a 200 answer too (e.g. a token for another user).
+        const why = err instanceof Denial ? err.reason : undefined;
+        this.events.tokenEndpointFailed(host, { status: res.status, ...(error !== undefined ? { error } : {}), ...(why !== undefined ? { why } : {}) });
         if (!(err instanceof InvalidClient)) throw err;
         if (refresh) deny("obo.client_auth_failed");
       }

@@ -1,5 +1,7 @@
 import { TOKEN_TYPE, type OboSettings } from "../config/schema.js";
+import type { VerifiedToken } from "../auth/verify.js";
 import { deny } from "../respond/reasons.js";
+import { checkIssuedFor, type IssuedFor } from "./issued-for.js";
 
 /**
  * Pure halves of a token-endpoint call: the form to send (RFC 8693 §2.1, or Cognito client_credentials
@@ -67,11 +69,29 @@ export interface Expectation {
   audience: string | undefined;
   /** The scopes asked for: the answer may not be broader. */
   scope: string | undefined;
+  /** Whom the issued token must name (Cognito flavours); absent for a generic RFC 8693 answer. */
+  issuedFor?: IssuedFor;
 }
 
-export function expectationFor(settings: OboSettings): Expectation {
+/** The caller and target an exchange is for: what the answer must carry. */
+export interface ExchangeSubject {
+  id: Pick<VerifiedToken, "sub" | "issuer">;
+  target: string;
+}
+
+export function expectationFor(settings: OboSettings, subject?: ExchangeSubject): Expectation {
   const exchange = settings.grant === "token-exchange";
-  return { issuedTokenType: exchange, audience: exchange ? (settings.audience ?? settings.resource) : undefined, scope: settings.scope };
+  const audience = exchange ? (settings.audience ?? settings.resource) : undefined;
+  const expect: Expectation = { issuedTokenType: exchange, audience, scope: settings.scope };
+  if (subject === undefined) return expect;
+  const { id, target } = subject;
+  if (settings.grant === "cognito-client-metadata") {
+    expect.issuedFor = { userClaim: { name: settings.userClaim ?? "onBehalfOf", sub: id.sub, target } };
+  } else if (settings.idp === "cognito") {
+    const actor = settings.actorToken ? settings.clientId : undefined;
+    expect.issuedFor = { cognitoUser: { iss: id.issuer.issuer, sub: id.sub, audience, actor } };
+  }
+  return expect;
 }
 
 export function readTokenResponse(status: number, body: Buffer, expect: Expectation, subjectToken: string, nowSeconds: number): IssuedToken {
@@ -104,6 +124,7 @@ export function readTokenResponse(status: number, body: Buffer, expect: Expectat
     if (expect.audience !== undefined && !audiences.includes(expect.audience)) deny("obo.invalid_response");
     if (typeof claims.exp === "number") expiresAt = Math.min(expiresAt ?? claims.exp, claims.exp);
   }
+  if (expect.issuedFor !== undefined) checkIssuedFor(claims, expect.issuedFor);
   return { token, expiresAt };
 }
 

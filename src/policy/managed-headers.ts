@@ -1,5 +1,5 @@
 import { canonicalHeaderName } from "../config/header-rules.js";
-import type { Config } from "../config/schema.js";
+import { type Config, DEFAULT_ASSERTION_HEADER } from "../config/schema.js";
 import type { HeaderBag } from "../event/headers.js";
 
 /**
@@ -22,6 +22,10 @@ export class ManagedHeaders {
       if (target.mode === "claims") for (const h of Object.keys(target.headers)) names.add(canonicalHeaderName(h));
       if ((target.mode === "forward" || target.mode === "obo") && target.header !== undefined && target.header !== "Authorization") {
         names.add(canonicalHeaderName(target.header));
+      }
+      if (target.mode === "assertion") {
+        names.add(canonicalHeaderName(target.header ?? DEFAULT_ASSERTION_HEADER));
+        for (const h of Object.keys(target.headers ?? {})) names.add(canonicalHeaderName(h));
       }
     }
     this.exact = names;

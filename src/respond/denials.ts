@@ -83,9 +83,11 @@ export const DENIALS: Readonly<Record<Reason, DenialSpec>> = {
   "jwks.unavailable": UNAVAILABLE,
   "jwks.rate_limited": UNAVAILABLE,
   "obo.unavailable": UNAVAILABLE,
+  "assertion.unavailable": UNAVAILABLE,
   "obo.invalid_response": { status: 502, code: -31502, message: "Upstream token service error", challenge: "none" },
   "config.invalid": INTERNAL,
   "obo.client_auth_failed": INTERNAL,
+  "assertion.key_unusable": INTERNAL,
   "event.unsupported": INTERNAL,
   "internal.error": INTERNAL,
 };

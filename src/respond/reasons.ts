@@ -48,6 +48,8 @@ export const REASONS = [
   "obo.invalid_response",
   "obo.unavailable",
   "obo.client_auth_failed",
+  "assertion.unavailable",
+  "assertion.key_unusable",
   "jwks.unavailable",
   "jwks.rate_limited",
   "config.invalid",

@@ -41,7 +41,7 @@ describe("identity at each target", () => {
   it("tools/list shows every target's tools with the <target>___ prefix", async () => {
     const client = await connect(s.gateway.url, await tokenFor(s.acme, "alice"));
     const names = (await client.listTools()).tools.map((t) => t.name).sort();
-    expect(names).toEqual(["crm___echo", "crm___whoami", "erp___echo", "erp___whoami", "orders___echo", "orders___whoami", "reports___echo", "reports___whoami", "weather___echo", "weather___whoami"]);
+    expect(names).toEqual(["crm___echo", "crm___whoami", "erp___echo", "erp___whoami", "ledger___echo", "ledger___whoami", "orders___echo", "orders___whoami", "reports___echo", "reports___whoami", "weather___echo", "weather___whoami", "wiki___echo", "wiki___whoami"]);
     await client.close();
   });
 
@@ -100,6 +100,36 @@ describe("identity at each target", () => {
     await client.close();
   });
 
+  it("obo with Cognito's native token exchange: ledger receives a pool access token for the user (verified there), aud = ledger-api, act = the interceptor's client", async () => {
+    const token = s.pool.userToken("dave", { sub: "d4e5-dave", groups: ["finance"] });
+    registerToken(token);
+    tokens.push(token);
+    const client = await connect(s.gateway.url, token);
+    expect(await whoami(client, "ledger")).toEqual({
+      headers: { authorization: "(bearer token)" },
+      token: { verified: true, iss: s.pool.issuer, sub: "d4e5-dave", aud: "ledger-api", act: { sub: "ledger-interceptor" } },
+    });
+    const sent = String(s.targets.ledger.seen.at(-1)?.authorization);
+    expect(sent).not.toBe(`Bearer ${token}`);
+    registerToken(sent.slice(7));
+    expect(s.pool.requests.map((r) => r.form.grant_type)).toEqual(["client_credentials", "urn:ietf:params:oauth:grant-type:token-exchange"]);
+    expect(s.pool.requests[1]?.form).toMatchObject({ subject_token: token, audience: "ledger-api", scope: "ledger-api/read" });
+    await client.close();
+  });
+
+  it("the pool's users are not Acme's: erp refuses dave, ledger refuses alice (403 policy.target_denied), neither target called", async () => {
+    const dave = s.pool.userToken("dave", { sub: "d4e5-dave" });
+    registerToken(dave);
+    const client = await connect(s.gateway.url, dave);
+    const [erpBefore, ledgerBefore] = [s.targets.erp.seen.length, s.targets.ledger.seen.length];
+    expect(await denialOf(whoami(client, "erp"))).toBe("policy.target_denied");
+    await client.close();
+    const alice = await connect(s.gateway.url, await tokenFor(s.acme, "alice"));
+    expect(await denialOf(whoami(alice, "ledger"))).toBe("policy.target_denied");
+    await alice.close();
+    expect([s.targets.erp.seen.length, s.targets.ledger.seen.length]).toEqual([erpBefore, ledgerBefore]);
+  });
+
   it("none and unlisted: reports keeps only its own credential; weather receives nothing", async () => {
     const client = await connect(s.gateway.url, await tokenFor(s.acme, "carol"));
     expect(await whoami(client, "reports")).toEqual({ headers: { "x-api-key": "reports-static-api-key" } });
@@ -150,13 +180,13 @@ describe("prompts/get addresses one target and gets exactly its decision", () =>
 
 describe("what never reaches a target", () => {
   it("a non-allowlisted target never saw a caller token or a claim header (checked at the target)", () => {
-    for (const name of ["crm", "reports", "weather"] as const) {
+    for (const name of ["crm", "reports", "weather", "wiki"] as const) {
       for (const headers of s.targets[name].seen) {
         expect(tokens.some((t) => JSON.stringify(headers).includes(t.split(".")[2]!))).toBe(false);
         expect(headers.authorization).toBeUndefined();
       }
     }
-    for (const name of ["reports", "weather", "orders", "erp"] as const) {
+    for (const name of ["reports", "weather", "orders", "erp", "ledger", "wiki"] as const) {
       for (const headers of s.targets[name].seen) expect(Object.keys(headers).filter((h) => h.startsWith("x-user-") || h === "x-org-id")).toEqual([]);
     }
   });

@@ -82,4 +82,14 @@ if (!JSON.stringify(out).includes("transformedGatewayRequest")) throw new Error(
     expect(lazy.length).toBeGreaterThan(0);
     expect(files.filter((f) => lazy.includes(f))).toEqual([]);
   });
+
+  it("deployments without an assertion target never load the signed-assertion chunk", async () => {
+    const files = await loadedFiles(baseConfig(h.server), mcpEvent({ token: tokenA() }));
+    const meta = JSON.parse(readFileSync(new URL("../../dist/meta.json", import.meta.url), "utf8")) as { outputs: Record<string, { inputs: Record<string, unknown> }> };
+    const lazy = Object.entries(meta.outputs)
+      .filter(([, o]) => Object.keys(o.inputs).some((i) => i.startsWith("src/assertion/")))
+      .map(([file]) => file.split("/").pop()!);
+    expect(lazy.length).toBeGreaterThan(0);
+    expect(files.filter((f) => lazy.includes(f))).toEqual([]);
+  });
 });

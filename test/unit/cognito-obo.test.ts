@@ -1,4 +1,7 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { ConfigSchema } from "../../src/config/schema.js";
+import { triggerIssuerConfig } from "../../src/obo/trigger-verifier.js";
+import { logMark, logRecordsSince } from "../support/log-capture.js";
 import { CognitoEndpoint } from "../support/cognito-endpoint.js";
 import { loadPreTokenBundle } from "../support/dist.js";
 import { jwksOf, rsaKey } from "../support/keys.js";
@@ -49,13 +52,21 @@ beforeEach(() => {
 });
 
 const setup = (c: Json) => {
-  (c.issuers as Json[]).push({ issuer: POOL, jwksUri: h.server.url("/pool/jwks"), clientIds: ["web-app"], tokenUse: "access" });
+  // The interceptor also accepts the mobile app's users; the trigger only the web app's (userClientIds).
+  (c.issuers as Json[]).push({ issuer: POOL, jwksUri: h.server.url("/pool/jwks"), clientIds: ["web-app", "mobile-app"], tokenUse: "access" });
   (c.targets as Json).ledger = {
     mode: "obo",
     obo: { grant: "cognito-client-metadata", tokenEndpoint: cognito.url, clientId: interceptorClient.id, clientSecretArn: SECRET_ARN, scope: "ledger/read", clientMetadata: { callerApp: "agentcore-gateway" } },
   };
 };
-const handler = () => h.handler(setup, { secretsClientConfig: sm.clientConfig() });
+const handler = (more: (c: Json) => void = () => undefined) =>
+  h.handler(
+    (c) => {
+      setup(c);
+      more(c);
+    },
+    { secretsClientConfig: sm.clientConfig() },
+  );
 const claimsOf = (token: string) => JSON.parse(Buffer.from(token.split(".")[1]!, "base64url").toString()) as Json;
 const event = (token: string) => mcpEvent({ name: "ledger___balance", headers: withAuth(token) });
 
@@ -97,6 +108,30 @@ describe("Cognito on-behalf-of (aws_client_metadata + pre token generation V3)",
     expect(JSON.stringify(o.output)).not.toContain(inbound.split(".")[1]);
   });
 
+  it("the trigger refuses the user and omits the claim (onInvalidToken: omit) → DENY(403, obo.refused), never the interceptor's own machine identity", async () => {
+    trigger = omittingTrigger;
+    const o = await run(handler(), event(userToken({ client_id: "mobile-app" })));
+    expectDeny(o, 403, "obo.refused");
+    expect(cognito.events.length).toBeGreaterThan(0);
+  });
+
+  it.each([
+    ["another user", { sub: "someone-else", target: "ledger" }],
+    ["another target", { sub: "5f1c-alice", target: "payroll" }],
+    ["no sub", { username: "alice" }],
+    ["a string instead of an object", "5f1c-alice"],
+  ])("the machine token's onBehalfOf names %s → DENY(502, obo.invalid_response)", async (_n, onBehalfOf) => {
+    trigger = async (e) => ({ ...e, response: { claimsAndScopeOverrideDetails: { accessTokenGeneration: { claimsToAddOrOverride: { onBehalfOf } } } } });
+    expectDeny(await run(handler(), event(userToken())), 502, "obo.invalid_response");
+  });
+
+  it("userClaim names the trigger's claimName when it is not onBehalfOf", async () => {
+    trigger = async (e) => ({ ...e, response: { claimsAndScopeOverrideDetails: { accessTokenGeneration: { claimsToAddOrOverride: { actingFor: { sub: "5f1c-alice" } } } } } });
+    expectDeny(await run(handler(), event(userToken())), 403, "obo.refused");
+    const o = await run(handler((c) => ((((c.targets as Json).ledger as Json).obo as Json).userClaim = "actingFor")), event(userToken()));
+    expect(o.audit).toMatchObject({ decision: "allow", mode: "obo" });
+  });
+
   const triggerEvent = (token: string | undefined, clientId = interceptorClient.id, triggerSource = "TokenGeneration_ClientCredentials") => ({
     version: "3",
     triggerSource,
@@ -106,7 +141,7 @@ describe("Cognito on-behalf-of (aws_client_metadata + pre token generation V3)",
   });
 
   it.each([
-    ["expired", () => userToken({ exp: nowSeconds() - 1 })],
+    ["expired (beyond the 60 s leeway the interceptor also allows)", () => userToken({ iat: nowSeconds() - 700, exp: nowSeconds() - 61 })],
     ["an ID token", () => userToken({ token_use: "id" })],
     ["from another app client", () => userToken({ client_id: "other-app" })],
     ["from another issuer", () => userToken({ iss: "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Other" })],
@@ -126,5 +161,58 @@ describe("Cognito on-behalf-of (aws_client_metadata + pre token generation V3)",
     expect(await failingTrigger(structuredClone(plain))).toEqual(plain);
     const user = triggerEvent(userToken(), interceptorClient.id, "TokenGeneration_Authentication");
     expect(await failingTrigger(structuredClone(user))).toEqual(user);
+  });
+
+  describe("the trigger verifies the user token with the interceptor's own code (strict checks, expiring key cache)", () => {
+    let T = 1_960_000_000;
+    const weakKey = rsaKey("pool-weak", 1024);
+    const rotatedKey = rsaKey("pool-2");
+    let fresh: Trigger;
+    beforeEach(async () => {
+      h.server.set("/pool-rotating/jwks", { kind: "ok", body: jwksOf(poolKey, weakKey) });
+      const bundle = await loadPreTokenBundle();
+      const config = bundle.PreTokenConfigSchema.parse({ issuer: POOL, jwksUri: h.server.url("/pool-rotating/jwks"), userClientIds: ["web-app"], actorClientIds: [interceptorClient.id] });
+      fresh = bundle.createPreTokenHandler(config, { ca: testCa }) as unknown as Trigger;
+    });
+    afterEach(() => {
+      vi.useRealTimers();
+      T += 10_000;
+    });
+    const at = (t: number, claims: Json = {}, key = poolKey) => userToken({ iat: t - 5, exp: t + 600, ...claims }, key);
+
+    it("a key the pool removed stops being trusted once the cached key set is 10 min old", async () => {
+      vi.useFakeTimers({ toFake: ["Date"] });
+      vi.setSystemTime(new Date(T * 1000));
+      await expect(fresh(triggerEvent(at(T)))).resolves.toMatchObject({ response: { claimsAndScopeOverrideDetails: { accessTokenGeneration: {} } } });
+      h.server.set("/pool-rotating/jwks", { kind: "ok", body: jwksOf(rotatedKey) });
+      vi.setSystemTime(new Date((T + 599) * 1000));
+      await expect(fresh(triggerEvent(at(T + 599)))).resolves.toMatchObject({ response: { claimsAndScopeOverrideDetails: { accessTokenGeneration: {} } } });
+      vi.setSystemTime(new Date((T + 601) * 1000));
+      const mark = logMark();
+      await expect(fresh(triggerEvent(at(T + 601)))).rejects.toThrow("on-behalf-of token rejected");
+      expect(logRecordsSince(mark).find((r) => r.message === "on-behalf-of token rejected")).toMatchObject({ reason: "token.kid_unknown" });
+      await expect(fresh(triggerEvent(at(T + 601, {}, rotatedKey)))).resolves.toMatchObject({ response: { claimsAndScopeOverrideDetails: { accessTokenGeneration: {} } } });
+    });
+
+    const dup = () => {
+      const now = nowSeconds();
+      return `{"sub":"5f1c-alice","iss":"${POOL}","client_id":"web-app","token_use":"access","iat":${now - 5},"exp":${now + 600},"sub":"5f1c-admin"}`;
+    };
+    it.each([
+      ["issued in the future", () => userToken({ iat: nowSeconds() + 600, exp: nowSeconds() + 1200 }), "token.iat_in_future"],
+      ["with a duplicate claim", () => buildToken({ header: { alg: "RS256", kid: poolKey.kid }, payload: dup(), key: poolKey }), "token.duplicate_member"],
+      ["signed with a 1024-bit key", () => userToken({}, weakKey), "token.key_too_weak"],
+      ["without exp", () => userToken({ exp: undefined }), "token.exp_missing"],
+      ["typed as an ID token", () => buildToken({ header: { alg: "RS256", kid: poolKey.kid, typ: "id_token+jwt" }, payload: { sub: "5f1c-alice", iss: POOL, client_id: "web-app", token_use: "access", iat: nowSeconds(), exp: nowSeconds() + 600 }, key: poolKey }), "token.kind_invalid"],
+    ])("a user token %s is refused with the interceptor's reason", async (_n, make, reason) => {
+      const mark = logMark();
+      await expect(fresh(triggerEvent(make()))).rejects.toThrow("on-behalf-of token rejected");
+      expect(logRecordsSince(mark).find((r) => r.message === "on-behalf-of token rejected")).toMatchObject({ reason });
+    });
+  });
+
+  it("the trigger's issuer config is what the interceptor's config schema makes of the same settings", () => {
+    const settings = { issuer: POOL, jwksUri: "https://pool.example/jwks", userClientIds: ["web-app"] };
+    expect(triggerIssuerConfig(settings)).toEqual(ConfigSchema.parse({ issuers: [{ issuer: POOL, jwksUri: settings.jwksUri, clientIds: ["web-app"], tokenUse: "access" }] }));
   });
 });

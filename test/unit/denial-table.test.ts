@@ -17,9 +17,9 @@ const CLASSES: [string[], number, number, string][] = [
   [["request.invalid_jsonrpc", "request.batch_unsupported", "request.duplicate_member", "request.invalid_path"], 400, -32600, "none"],
   [["request.invalid_tool_name"], 400, -32602, "none"],
   [["request.header_mismatch"], 400, -32020, "none"],
-  [["jwks.unavailable", "jwks.rate_limited", "obo.unavailable"], 503, -31503, "none"],
+  [["jwks.unavailable", "jwks.rate_limited", "obo.unavailable", "assertion.unavailable"], 503, -31503, "none"],
   [["obo.invalid_response"], 502, -31502, "none"],
-  [["config.invalid", "obo.client_auth_failed", "event.unsupported", "internal.error"], 500, -32603, "none"],
+  [["config.invalid", "obo.client_auth_failed", "event.unsupported", "internal.error", "assertion.key_unusable"], 500, -32603, "none"],
 ];
 
 describe("denial table (security.md §4.2)", () => {

@@ -137,12 +137,17 @@ describe("H. JSON-RPC / MCP request shape (RPC)", () => {
   it.each([
     ["interceptorInputVersion 2.0 (mcp)", { interceptorInputVersion: "2.0", mcp: (mcpEvent() as Json).mcp }, "mcp"],
     ["mcp missing", { interceptorInputVersion: "1.0" }, "mcp"],
-    ["RESPONSE-phase event", { ...mcpEvent(), mcp: { ...((mcpEvent() as Json).mcp as Json), gatewayResponse: { statusCode: 200, body: {} } } }, "mcp"],
     ["interceptorInputVersion 2.0 (http)", { interceptorInputVersion: "2.0", http: { gatewayRequest: { path: "/x/invocations", body: "" } } }, "http"],
   ])("RPC-16 %s → DENY(500, event.unsupported) in the envelope received", async (_n, event, key) => {
     const o = await run(h.handler(), event);
     expect(Object.keys(o.output)).toEqual(["interceptorOutputVersion", key]);
     expect(JSON.stringify(o.output)).toContain('"statusCode":500');
     expect(o.audit).toMatchObject({ decision: "deny", reason: "event.unsupported" });
+  });
+
+  it("RPC-16 a RESPONSE-phase event is not refused: a reply it does not filter passes through unchanged", async () => {
+    const o = await run(h.handler(), { ...mcpEvent(), mcp: { ...((mcpEvent() as Json).mcp as Json), gatewayResponse: { statusCode: 200, body: {} } } });
+    expect(o.output).toEqual({ interceptorOutputVersion: "1.0", mcp: {} });
+    expect(o.audit).toMatchObject({ decision: "allow", reason: "response.passthrough" });
   });
 });

@@ -20,6 +20,8 @@ export interface Unconfirmed {
   shortCircuitStatusToClient: boolean;
   /** §4 / §10 item 6: does an interceptor that omits an allowlisted header strip the client's copy? (assumed no) */
   omittedHeaderStripsClientCopy: boolean;
+  /** §2b: the RESPONSE phase after a short-circuit received `body: null` in some regions (aws/bedrock-agentcore-sdk-python#409). (assumed fixed: no) */
+  shortCircuitBodyNullInResponsePhase: boolean;
 }
 
 export interface GatewayOptions {
@@ -27,6 +29,15 @@ export interface GatewayOptions {
   /** §0 `inputConfiguration.passRequestHeaders`. */
   passRequestHeaders: boolean;
   invokeInterceptor: (event: unknown) => Promise<{ output?: unknown; error?: string }>;
+  /** §0 `interceptionPoints: ["REQUEST", "RESPONSE"]`: the same interceptor also sees every response (§3). */
+  responsePhase?: boolean;
+  /**
+   * `protocolConfiguration.mcp.searchType: "SEMANTIC"`: the gateway lists and answers its own
+   * `x_amz_bedrock_agentcore_search` tool. Its result shape is not documented; this double answers as
+   * AWS's fine-grained access control sample reads it: the tools in `structuredContent.tools` and, as
+   * JSON text, in `content[0].text`. Matching is a plain substring search, not semantic.
+   */
+  semanticSearch?: boolean;
   unconfirmed?: Partial<Unconfirmed> | undefined;
 }
 
@@ -36,6 +47,30 @@ const isObject = (v: unknown): v is Json => typeof v === "object" && v !== null 
 /** §4: restricted header groups that are never propagated, whatever a target allowlists. */
 const RESTRICTED = /^(authorization|proxy-authorization|www-authenticate|accept.*|content-.*|cache-control|etag|if-.*|connection|keep-alive|upgrade|transfer-encoding|te|trailer|host|user-agent|referer|from|origin|cookie|set-cookie|x-forwarded-.*|x-real-ip|x-requested-with|x-csrf-token|cf-.*|x-amz-cf-id|sec-websocket-.*|link|:.*)$/i;
 const AMZN = /^x-amzn-(?!bedrock-agentcore-runtime-custom-)/i;
+const SEARCH_TOOL = "x_amz_bedrock_agentcore_search";
+
+/** Where a handled request's reply is written: the client's response, or a buffer for the RESPONSE phase. */
+interface Reply {
+  writeHead(status: number, headers?: Record<string, string>): { end(body?: string): void };
+}
+
+/** A reply held back so the RESPONSE interceptor can see it first (§3). */
+class HeldReply implements Reply {
+  status = 200;
+  headers: Record<string, string> = {};
+  body = "";
+  writeHead(status: number, headers: Record<string, string> = {}): { end(body?: string): void } {
+    this.status = status;
+    this.headers = headers;
+    return { end: (body = "") => void (this.body = body) };
+  }
+}
+
+/** What the REQUEST-phase handling leaves for the RESPONSE phase. */
+interface Handled {
+  event?: { mcp: { rawGatewayRequest: unknown; gatewayRequest: unknown } };
+  shortCircuit?: boolean;
+}
 
 export class Gateway {
   /** Every interceptor event the gateway built, and its validated result, for assertions. */
@@ -45,12 +80,12 @@ export class Gateway {
   url = "";
 
   constructor(private readonly options: GatewayOptions) {
-    this.unconfirmed = { shortCircuitStatusToClient: true, omittedHeaderStripsClientCopy: false, ...options.unconfirmed };
+    this.unconfirmed = { shortCircuitStatusToClient: true, omittedHeaderStripsClientCopy: false, shortCircuitBodyNullInResponsePhase: false, ...options.unconfirmed };
   }
 
   async start(): Promise<this> {
     this.server = createServer((req, res) => {
-      this.handle(req, res).catch(() => send(res, 500, rpcError(null, -32603, "An internal error occurred")));
+      (this.options.responsePhase ? this.handleWithResponsePhase(req, res) : this.handle(req, res)).catch(() => send(res, 500, rpcError(null, -32603, "An internal error occurred")));
     });
     this.url = `http://127.0.0.1:${await listenOnLoopback(this.server)}/mcp`;
     return this;
@@ -60,7 +95,7 @@ export class Gateway {
     await closeServer(this.server);
   }
 
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  private async handle(req: IncomingMessage, res: Reply, handled?: Handled): Promise<void> {
     if (req.method !== "POST") {
       // Streamable HTTP: a server without a standalone SSE stream answers GET/DELETE with 405.
       res.writeHead(405, { allow: "POST" }).end();
@@ -89,6 +124,7 @@ export class Gateway {
         gatewayResponse: null,
       },
     };
+    if (handled) handled.event = event;
     const result = await this.options.invokeInterceptor(event);
     const verdict = validateInterceptorOutput(result);
     this.interceptions.push({ event, output: result.output });
@@ -99,13 +135,14 @@ export class Gateway {
     }
     if (verdict.kind === "short-circuit") {
       // §2b: the gateway answers with the interceptor's response and never calls the target.
+      if (handled) handled.shortCircuit = true;
       send(res, this.unconfirmed.shortCircuitStatusToClient ? verdict.statusCode : 200, verdict.body);
       return;
     }
     await this.dispatch(verdict.body, verdict.headers, req.headers as Record<string, string>, res);
   }
 
-  private async dispatch(message: unknown, interceptorHeaders: Record<string, string>, clientHeaders: Record<string, string>, res: ServerResponse): Promise<void> {
+  private async dispatch(message: unknown, interceptorHeaders: Record<string, string>, clientHeaders: Record<string, string>, res: Reply): Promise<void> {
     if (!isObject(message)) {
       send(res, 400, rpcError(null, -32600, "Invalid Request"));
       return;
@@ -142,7 +179,23 @@ export class Gateway {
         const result = isObject(listed.result) ? listed.result : {};
         for (const tool of (result.tools as Json[] | undefined) ?? []) tools.push({ ...tool, name: `${target.name}___${String(tool.name)}` });
       }
+      if (this.options.semanticSearch) tools.unshift({ name: SEARCH_TOOL, description: "A special tool that returns a trimmed down list of tools given a context.", inputSchema: { type: "object", properties: { query: { type: "string" } }, required: ["query"] } });
       send(res, 200, { jsonrpc: "2.0", id, result: { tools } });
+      return;
+    }
+    if (method === "tools/call" && this.options.semanticSearch && isObject(message.params) && message.params.name === SEARCH_TOOL) {
+      const args = isObject(message.params.arguments) ? message.params.arguments : {};
+      const query = String(args.query ?? "").toLowerCase();
+      const found: Json[] = [];
+      for (const target of this.options.targets) {
+        const listed = await callTarget(target, { ...target.credential }, { jsonrpc: "2.0", id: 1, method: "tools/list", params: {} });
+        const result = isObject(listed.result) ? listed.result : {};
+        for (const tool of (result.tools as Json[] | undefined) ?? []) {
+          const named = { ...tool, name: `${target.name}___${String(tool.name)}` };
+          if (`${named.name} ${String(tool.description ?? "")}`.toLowerCase().includes(query)) found.push(named);
+        }
+      }
+      send(res, 200, { jsonrpc: "2.0", id, result: { content: [{ type: "text", text: JSON.stringify({ tools: found }) }], structuredContent: { tools: found }, isError: false } });
       return;
     }
     if (method === "tools/call" || method === "prompts/get") {
@@ -162,6 +215,44 @@ export class Gateway {
       return;
     }
     send(res, 200, rpcError(id, -32601, "Method not found"));
+  }
+
+  /**
+   * §3: with RESPONSE attached, the reply is held; the interceptor gets the request (as in the REQUEST
+   * phase) plus `gatewayResponse {statusCode, headers, body}`, also after a short-circuit (MCP
+   * targets), and its `transformedGatewayResponse` replaces what it sets; without one the reply goes
+   * out unchanged.
+   */
+  private async handleWithResponsePhase(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const held = new HeldReply();
+    const handled: Handled = {};
+    await this.handle(req, held, handled);
+    if (handled.event === undefined) {
+      res.writeHead(held.status, held.headers).end(held.body);
+      return;
+    }
+    let body: unknown = null;
+    try {
+      body = held.body === "" ? null : JSON.parse(held.body);
+    } catch {
+      body = null;
+    }
+    if (handled.shortCircuit && this.unconfirmed.shortCircuitBodyNullInResponsePhase) body = null;
+    const { rawGatewayRequest, gatewayRequest } = handled.event.mcp;
+    const event = { interceptorInputVersion: "1.0", mcp: { rawGatewayRequest, gatewayRequest, gatewayResponse: { statusCode: held.status, headers: held.headers, body } } };
+    const result = await this.options.invokeInterceptor(event);
+    this.interceptions.push({ event, output: result.output });
+    const verdict = validateResponseOutput(result);
+    if (verdict.kind === "invalid") {
+      send(res, 500, rpcError(null, -32603, "InterceptorException - Received invalid response from interceptor"));
+      return;
+    }
+    if (verdict.kind === "keep") {
+      res.writeHead(held.status, held.headers).end(held.body);
+      return;
+    }
+    const out = verdict.replace;
+    res.writeHead(out.statusCode ?? held.status, { ...held.headers, ...(out.headers ?? {}) }).end(out.body !== undefined ? JSON.stringify(out.body) : held.body);
   }
 
   /** §4 header rules for the request the gateway sends to one target. */
@@ -211,6 +302,38 @@ function validateInterceptorOutput(result: { output?: unknown; error?: string })
   return { kind: "forward", headers: headers as Record<string, string>, body };
 }
 
+type ResponseVerdict =
+  | { kind: "invalid" }
+  | { kind: "keep" }
+  | { kind: "replace"; replace: { statusCode?: number; headers?: Record<string, string>; body?: Json } };
+
+/**
+ * §3 RESPONSE output: `{interceptorOutputVersion: "1.0", mcp: {transformedGatewayResponse?}}`; omitted
+ * fields keep the gateway's own (documented for the http envelope, applied to mcp alike); a body
+ * must be a JSON object, as in §2a.
+ */
+function validateResponseOutput(result: { output?: unknown; error?: string }): ResponseVerdict {
+  const out = result.output;
+  if (result.error !== undefined || !isObject(out) || out.interceptorOutputVersion !== "1.0" || !isObject(out.mcp)) return { kind: "invalid" };
+  const { transformedGatewayResponse: response, ...rest } = out.mcp;
+  if (Object.keys(rest).length > 0) return { kind: "invalid" };
+  if (response === undefined) return { kind: "keep" };
+  if (!isObject(response)) return { kind: "invalid" };
+  const { statusCode, headers, body, ...extra } = response;
+  if (Object.keys(extra).length > 0) return { kind: "invalid" };
+  if (statusCode !== undefined && typeof statusCode !== "number") return { kind: "invalid" };
+  if (headers !== undefined && !(isObject(headers) && Object.values(headers).every((v) => typeof v === "string"))) return { kind: "invalid" };
+  if (body !== undefined && !isObject(body)) return { kind: "invalid" };
+  return {
+    kind: "replace",
+    replace: {
+      ...(typeof statusCode === "number" ? { statusCode } : {}),
+      ...(isObject(headers) ? { headers: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, String(v)])) } : {}),
+      ...(isObject(body) ? { body } : {}),
+    },
+  };
+}
+
 async function callTarget(target: GatewayTarget, headers: Record<string, string>, message: Json): Promise<Json> {
   const response = await fetch(target.url, {
     method: "POST",
@@ -229,7 +352,7 @@ function readBody(req: IncomingMessage): Promise<string> {
   });
 }
 
-function send(res: ServerResponse, status: number, body: unknown): void {
+function send(res: Reply, status: number, body: unknown): void {
   res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
 }
 

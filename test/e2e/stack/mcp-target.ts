@@ -17,10 +17,20 @@ export interface TokenCheck {
   audience: string;
 }
 
+/** A target that trusts the interceptor's signed assertion (verified with aws-jwt-verify against its JWKS). */
+export interface AssertionCheck {
+  header: string;
+  issuer: string;
+  audience: string;
+  jwksUri: string;
+}
+
 export interface Identity {
   /** Identity headers as received (the Authorization value is reported as verified claims, never echoed). */
   headers: Record<string, string>;
   token?: { verified: true; iss: string; sub: string; aud: string | string[]; act?: unknown } | { verified: false; error: string };
+  /** The verified assertion's claims (iss, sub, aud, idp, configured claims; never iat/exp/jti), or why it was refused. */
+  assertion?: { verified: true; claims: Record<string, unknown>; lifetime: number } | { verified: false; error: string };
 }
 
 const IDENTITY_HEADER = /^(authorization|x-user-|x-org-|x-forwarded-user|x-remote-user|x-api-key)/i;
@@ -30,11 +40,13 @@ export class McpTarget {
   readonly seen: IncomingHttpHeaders[] = [];
   private server: Server | undefined;
   private readonly verifier;
+  private readonly assertionVerifier;
   url = "";
 
   constructor(
     readonly name: string,
     tokenCheck?: TokenCheck,
+    private readonly assertionCheck?: AssertionCheck,
   ) {
     this.verifier = tokenCheck
       ? JwtVerifier.create(
@@ -42,6 +54,24 @@ export class McpTarget {
           { jwksCache: new SimpleJwksCache({ fetcher: new SimpleFetcher({ defaultRequestOptions: { ca: testCa } }) }) },
         )
       : undefined;
+    // What the README tells a target to do: aws-jwt-verify against the interceptor's published JWKS.
+    this.assertionVerifier = assertionCheck
+      ? JwtVerifier.create(
+          { issuer: assertionCheck.issuer, audience: assertionCheck.audience, jwksUri: assertionCheck.jwksUri },
+          { jwksCache: new SimpleJwksCache({ fetcher: new SimpleFetcher({ defaultRequestOptions: { ca: testCa } }) }) },
+        )
+      : undefined;
+  }
+
+  /** Verifies an assertion as this target would (also used to replay one directly at the target). */
+  async checkAssertion(value: string): Promise<NonNullable<Identity["assertion"]>> {
+    if (this.assertionVerifier === undefined) return { verified: false, error: "no assertion check" };
+    try {
+      const { iat, exp, jti: _jti, ...claims } = (await this.assertionVerifier.verify(value)) as Record<string, unknown>;
+      return { verified: true, claims, lifetime: Number(exp) - Number(iat) };
+    } catch (err) {
+      return { verified: false, error: (err as Error).constructor.name };
+    }
   }
 
   async start(): Promise<this> {
@@ -88,6 +118,8 @@ export class McpTarget {
         out.token = { verified: false, error: (err as Error).constructor.name };
       }
     }
+    const assertion = this.assertionCheck ? headers[this.assertionCheck.header] : undefined;
+    if (typeof assertion === "string") out.assertion = await this.checkAssertion(assertion);
     return out;
   }
 }

@@ -3,8 +3,13 @@ import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/
 import { Gateway, type GatewayTarget } from "./gateway.js";
 import { Idp, type IdpOptions, type IdpUser } from "./idp.js";
 import { LambdaHost } from "./lambda-host.js";
-import { McpTarget } from "./mcp-target.js";
+import { type AssertionCheck, McpTarget } from "./mcp-target.js";
+import { CognitoEndpoint } from "../../support/cognito-endpoint.js";
+import { rsaKey } from "../../support/keys.js";
 import { SecretsManagerServer } from "../../support/secrets-manager-server.js";
+import { JwksServer } from "../../support/jwks-server.js";
+import { publicJwks } from "../../../src/assertion/jwks.js";
+import { generateKeyPairSync } from "node:crypto";
 import { testCa } from "../../support/tls.js";
 import { httpsRequest } from "../../../src/http/https-request.js";
 
@@ -15,13 +20,23 @@ import { httpsRequest } from "../../../src/http/https-request.js";
  */
 export const GATEWAY_RESOURCE = "https://gateway.example/mcp";
 const OBO_SECRET_ARN = "arn:aws:secretsmanager:eu-west-1:111122223333:secret:gateway-interceptor-AbCdEf";
+const POOL_SECRET_ARN = "arn:aws:secretsmanager:eu-west-1:111122223333:secret:pool-ledger-interceptor-AbCdEf";
+/** A Cognito user pool's issuer string; its token endpoint and keys are served on loopback. */
+export const POOL_ISSUER = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_LocalPool";
+const ASSERTION_SECRET_ARN = "arn:aws:secretsmanager:eu-west-1:111122223333:secret:interceptor-signing-AbCdEf";
+/** The interceptor's identifier as `iss` of its signed assertions. */
+export const INTERCEPTOR_ISSUER = "https://interceptor.gateway.example";
 const user = (email: string, org: string, groups: string[]): IdpUser => ({ email, groups, org_id: org });
 
 export interface Stack {
   acme: Idp;
   globex: Idp;
   initech: Idp;
-  targets: Record<"orders" | "crm" | "erp" | "reports" | "weather", McpTarget>;
+  /** A Cognito-style user pool answering RFC 8693 token exchange natively (for `ledger`). */
+  pool: CognitoEndpoint;
+  targets: Record<"orders" | "crm" | "erp" | "reports" | "weather" | "ledger" | "wiki", McpTarget>;
+  /** Where the interceptor's public JWKS is hosted (a static file on a loopback HTTPS server). */
+  assertionJwksUri: string;
   secretsManager: SecretsManagerServer;
   gateway: Gateway;
   lambda: LambdaHost;
@@ -34,6 +49,9 @@ export interface StackOptions {
   caFile: string;
   /** Overrides applied to the interceptor config before it is handed to the Lambda. */
   patchConfig?: (config: Record<string, unknown>) => void;
+  /** Attach the interceptor at RESPONSE too (listing filter), and let the gateway offer its search tool. */
+  responsePhase?: boolean;
+  semanticSearch?: boolean;
 }
 
 export async function startStack(options: StackOptions): Promise<Stack> {
@@ -45,6 +63,15 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const secretsManager = await new SecretsManagerServer().start();
     started.push(secretsManager);
     secretsManager.put(OBO_SECRET_ARN, exchangeClient.clientSecret);
+    // The interceptor's signing key for `assertion` targets, and its public JWKS as `npm run jwks`
+    // prints it, hosted as a static file.
+    const signingKey = generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey.export({ format: "pem", type: "pkcs8" }).toString();
+    const signingSecret = JSON.stringify({ keys: [{ kid: "interceptor-2026-11", privateKey: signingKey }] });
+    secretsManager.put(ASSERTION_SECRET_ARN, signingSecret);
+    const jwksHost = await new JwksServer().start();
+    started.push(jwksHost);
+    jwksHost.set("/.well-known/jwks.json", { kind: "ok", body: publicJwks(signingSecret) });
+    const assertionJwksUri = jwksHost.url("/.well-known/jwks.json");
     const idp = async (name: string, users: Record<string, IdpUser>, audiences: string[], exchange?: IdpOptions["exchange"]) => {
       const p = await new Idp({ name, users, resource: GATEWAY_RESOURCE, audiences, scope: "mcp/invoke", clientId: `${name}-agent`, clientSecret: `${name}-agent-secret-0123456789`, ...(exchange ? { exchange } : {}) }).start();
       started.push(p);
@@ -59,8 +86,15 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const globex = await idp("globex", { bob: user("bob@globex.example", "globex", ["sales"]) }, ["mcp-gateway"]);
     const initech = await idp("initech", { mallory: user("mallory@initech.example", "initech", ["eng"]) }, ["mcp-gateway"]);
 
-    const target = async (name: string, verify?: { audience: string; issuers: Idp[] }) => {
-      const t = await new McpTarget(name, verify ? { issuers: verify.issuers.map((i) => ({ issuer: i.issuer, jwksUri: i.jwksUri })), audience: verify.audience } : undefined).start();
+    // A Cognito user pool (Essentials plan) with the interceptor's app client allowed to exchange
+    // tokens (ALLOW_TOKEN_EXCHANGE_IMPERSONATION and _DELEGATION) for the `ledger-api` resource server.
+    const poolClient = { id: "ledger-interceptor", secret: "pool-ledger-interceptor-secret-42" };
+    const pool = await new CognitoEndpoint(POOL_ISSUER, rsaKey("local-pool-1"), poolClient).start();
+    started.push(pool);
+    secretsManager.put(POOL_SECRET_ARN, JSON.stringify({ client_secret: poolClient.secret }));
+
+    const target = async (name: string, verify?: { audience: string; issuers: { issuer: string; jwksUri: string }[] }, assertion?: AssertionCheck) => {
+      const t = await new McpTarget(name, verify ? { issuers: verify.issuers.map((i) => ({ issuer: i.issuer, jwksUri: i.jwksUri })), audience: verify.audience } : undefined, assertion).start();
       started.push(t);
       return t;
     };
@@ -70,13 +104,19 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       erp: await target("erp", { audience: "erp-api", issuers: [acme] }),
       reports: await target("reports"),
       weather: await target("weather"),
+      ledger: await target("ledger", { audience: "ledger-api", issuers: [pool] }),
+      wiki: await target("wiki", undefined, { header: "x-identity-assertion", issuer: INTERCEPTOR_ISSUER, audience: "wiki", jwksUri: assertionJwksUri }),
     };
 
     // As a deploy script would: read each IdP's OpenID discovery document over HTTPS for its exact
     // issuer string and JWKS URI.
     const discovered = await Promise.all([acme, globex].map(discover));
     const interceptorConfig: Record<string, unknown> = {
-      issuers: discovered.map((d, i) => ({ issuer: d.issuer, jwksUri: d.jwks_uri, audience: ["mcp-gateway"], clientIds: [[acme, globex][i]!.options.clientId], requireTyp: "at+jwt", requiredScopes: ["mcp/invoke"] })),
+      issuers: [
+        ...discovered.map((d, i) => ({ issuer: d.issuer, jwksUri: d.jwks_uri, audience: ["mcp-gateway"], clientIds: [[acme, globex][i]!.options.clientId], requireTyp: "at+jwt", requiredScopes: ["mcp/invoke"] })),
+        // Cognito access tokens carry no aud: the app client stands in for it.
+        { issuer: pool.issuer, jwksUri: pool.jwksUri, clientIds: ["pool-web-app"], tokenUse: "access", requiredScopes: ["mcp/invoke"] },
+      ],
       clockSkewSeconds: 0,
       resourceMetadataUrl: "https://gateway.example/.well-known/oauth-protected-resource",
       targets: {
@@ -89,7 +129,17 @@ export async function startStack(options: StackOptions): Promise<Stack> {
           obo: { grant: "token-exchange", tokenEndpoint: `${acme.issuer}/token`, clientId: exchangeClient.clientId, clientSecretArn: OBO_SECRET_ARN, audience: "erp-api", scope: "erp.read" },
         },
         reports: { mode: "none" },
+        // On behalf of the pool's users, by Cognito's native token exchange; the interceptor's own
+        // client_credentials token goes as actor_token, so the target sees it in `act`.
+        ledger: {
+          mode: "obo",
+          issuers: [pool.issuer],
+          obo: { grant: "token-exchange", idp: "cognito", tokenEndpoint: pool.url, clientId: poolClient.id, clientSecretArn: POOL_SECRET_ARN, audience: "ledger-api", scope: "ledger-api/read", actorToken: { scope: "ledger-api/read" } },
+        },
+        // A signed assertion the target verifies against the interceptor's JWKS.
+        wiki: { mode: "assertion", claims: ["email", "groups"] },
       },
+      assertion: { issuer: INTERCEPTOR_ISSUER, signingKeySecretArn: ASSERTION_SECRET_ARN, lifetimeSeconds: 60 },
       unlistedTargets: "strip",
     };
     options.patchConfig?.(interceptorConfig);
@@ -112,14 +162,22 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       { name: "crm", url: targets.crm.url, credential: { "x-api-key": "crm-static-api-key" }, allowedRequestHeaders: ["x-user-sub", "x-user-email", "x-user-groups", "x-org-id"] },
       { name: "erp", url: targets.erp.url, credential: { authorization: "Bearer static-erp-client-credential" }, allowedRequestHeaders: [] },
       { name: "reports", url: targets.reports.url, credential: { "x-api-key": "reports-static-api-key" }, allowedRequestHeaders: ["x-user-sub"] },
+      { name: "ledger", url: targets.ledger.url, credential: { authorization: "Bearer static-ledger-client-credential" }, allowedRequestHeaders: [] },
       // Not in the interceptor's policy, and it allowlists identity-looking headers: the spoofing bait.
       { name: "weather", url: targets.weather.url, credential: {}, allowedRequestHeaders: ["x-user-sub", "x-user-email", "x-remote-user"] },
+      { name: "wiki", url: targets.wiki.url, credential: {}, allowedRequestHeaders: ["x-identity-assertion"] },
     ];
-    const gateway = await new Gateway({ targets: gatewayTargets, passRequestHeaders: true, invokeInterceptor: (e) => lambda.invoke(e) }).start();
+    const gateway = await new Gateway({
+      targets: gatewayTargets,
+      passRequestHeaders: true,
+      invokeInterceptor: (e) => lambda.invoke(e),
+      responsePhase: options.responsePhase ?? false,
+      semanticSearch: options.semanticSearch ?? false,
+    }).start();
     started.push(gateway);
 
     return {
-      acme, globex, initech, targets, secretsManager, gateway, lambda, interceptorConfig,
+      acme, globex, initech, pool, targets, assertionJwksUri, secretsManager, gateway, lambda, interceptorConfig,
       stop: async () => {
         for (const part of started.reverse()) await part.stop();
       },

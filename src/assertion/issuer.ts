@@ -1,0 +1,146 @@
+import { createHash, randomUUID } from "node:crypto";
+import type { AssertionSettings, AssertionTargetConfig } from "../config/schema.js";
+import { DEFAULT_ASSERTION_HEADER } from "../config/schema.js";
+import type { VerifiedToken } from "../auth/verify.js";
+import { claimHeaders } from "../modes/claims.js";
+import { type SecretFetcher, SecretUnavailable } from "../obo/secrets.js";
+import { deny, type Reason } from "../respond/reasons.js";
+import { assertionClaims, signAssertion } from "./claims.js";
+import { currentSigningKey, KeySetInvalid, parseSigningKeys, type SigningKey } from "./keys.js";
+
+export interface AssertionResult {
+  headers: Record<string, string>;
+  cache: "hit" | "miss";
+}
+
+export interface AssertionEvents {
+  /** The signing keys could not be read or used; `why` never carries secret material. */
+  keyFailed(reason: Reason, why: string): void;
+}
+
+interface Issued {
+  value: string;
+  exp: number;
+  /** Seconds since the epoch until which the assertion is handed out again: while more than half is left. */
+  reuseUntil: number;
+  signer: SigningKey;
+}
+
+interface LoadedKeys {
+  keys: SigningKey[];
+  loadedAt: number;
+}
+
+/** Secrets Manager errors that retrying will not fix: the operator must (a missing or unreadable secret). */
+const PERSISTENT = new Set(["ResourceNotFoundException", "AccessDeniedException", "DecryptionFailure", "InvalidRequestException", "secret"]);
+
+/** The reason a failed secret read maps to: persistent faults are ours (500), the rest an outage (503). */
+export function secretFailureReason(why: string): Reason {
+  return PERSISTENT.has(why.split(" ")[0] ?? "") ? "assertion.key_unusable" : "assertion.unavailable";
+}
+
+/**
+ * Issues signed identity assertions for `assertion` targets: the I/O edge of the mode. The signing
+ * keys come from Secrets Manager (cached for `keyMaxAgeSeconds`, concurrent reads share one request,
+ * a failed read is never cached and never falls back to an older key set); assertions are reused per
+ * caller token and target while more than half of their lifetime is left, and never once the key
+ * that signed them no longer signs. Every failure is a Denial: there is no unsigned or stale header.
+ */
+export class AssertionIssuer {
+  private loaded: LoadedKeys | undefined;
+  private loading: Promise<LoadedKeys> | undefined;
+  private readonly issued = new Map<string, Issued>();
+
+  constructor(
+    private readonly settings: AssertionSettings,
+    private readonly fetcher: SecretFetcher,
+    private readonly events: AssertionEvents,
+    private readonly maxEntries = 5_000,
+  ) {}
+
+  /** Starts reading the signing keys now (cold start), so the first request rarely waits. */
+  prefetch(timeoutMs: number): void {
+    this.load(timeoutMs).catch((err: unknown) => this.report(err));
+  }
+
+  /** The headers without I/O, when the signing keys are loaded and fresh; undefined otherwise. */
+  headersNow(target: string, config: AssertionTargetConfig, id: VerifiedToken, multiIssuer: boolean): AssertionResult | undefined {
+    const now = Date.now() / 1000;
+    const keys = this.freshKeys(now);
+    return keys === undefined ? undefined : this.issue(keys, target, config, id, multiIssuer, now);
+  }
+
+  /** The headers, reading the signing keys first when they are not loaded or due for a refresh. */
+  async headers(target: string, config: AssertionTargetConfig, id: VerifiedToken, multiIssuer: boolean, remainingMs: () => number): Promise<AssertionResult> {
+    const keys = this.freshKeys(Date.now() / 1000) ?? (await this.load(remainingMs()).catch((err: unknown) => this.fail(err))).keys;
+    return this.issue(keys, target, config, id, multiIssuer, Date.now() / 1000);
+  }
+
+  private freshKeys(now: number): SigningKey[] | undefined {
+    const l = this.loaded;
+    return l !== undefined && now - l.loadedAt < this.settings.keyMaxAgeSeconds ? l.keys : undefined;
+  }
+
+  private load(timeoutMs: number): Promise<LoadedKeys> {
+    if (this.loading !== undefined) return this.loading;
+    // Once due, the old set is not used again: a key removed from the secret stops signing.
+    this.loaded = undefined;
+    const loading = this.fetcher(this.settings.signingKeySecretArn, Math.max(1, timeoutMs))
+      .then((text) => ({ keys: parseSigningKeys(text, this.settings.algorithm), loadedAt: Date.now() / 1000 }))
+      .then((l) => {
+        this.loaded = l;
+        return l;
+      })
+      .finally(() => {
+        if (this.loading === loading) this.loading = undefined;
+      });
+    this.loading = loading;
+    return loading;
+  }
+
+  private fail(err: unknown): never {
+    return deny(this.report(err));
+  }
+
+  /** Logs why the keys could not be read (never secret material) and names the denial it means. */
+  private report(err: unknown): Reason {
+    const why = err instanceof KeySetInvalid || err instanceof SecretUnavailable ? err.why : "unavailable";
+    const reason = err instanceof KeySetInvalid ? "assertion.key_unusable" : secretFailureReason(why);
+    this.events.keyFailed(reason, why);
+    return reason;
+  }
+
+  private issue(keys: SigningKey[], target: string, config: AssertionTargetConfig, id: VerifiedToken, multiIssuer: boolean, now: number): AssertionResult {
+    const signer = currentSigningKey(keys, now);
+    if (signer === undefined) {
+      this.events.keyFailed("assertion.key_unusable", "no active signing key whose notBefore has passed");
+      return deny("assertion.key_unusable");
+    }
+    const headers = config.headers === undefined ? {} : claimHeaders({ ...config, mode: "claims", headers: config.headers }, id, multiIssuer);
+    const header = config.header ?? DEFAULT_ASSERTION_HEADER;
+    // One entry per target and caller token: another token of the same user may carry other claims.
+    const key = JSON.stringify([target, id.issuer.issuer, id.sub, id.jti ?? createHash("sha256").update(id.token).digest("base64url")]);
+    const cached = this.issued.get(key);
+    if (cached !== undefined && cached.signer.kid === signer.kid && cached.signer.thumbprint === signer.thumbprint && now < cached.reuseUntil) {
+      headers[header] = cached.value;
+      return { headers, cache: "hit" };
+    }
+    const claims = assertionClaims(target, config, this.settings, id, now, randomUUID());
+    const value = signAssertion(claims, signer);
+    const iat = claims.iat as number;
+    const exp = claims.exp as number;
+    this.remember(key, { value, exp, reuseUntil: iat + (exp - iat) / 2, signer });
+    headers[header] = value;
+    return { headers, cache: "miss" };
+  }
+
+  private remember(key: string, entry: Issued): void {
+    this.issued.delete(key);
+    this.issued.set(key, entry);
+    while (this.issued.size > this.maxEntries) {
+      const oldest = this.issued.keys().next().value;
+      if (oldest === undefined) break;
+      this.issued.delete(oldest);
+    }
+  }
+}

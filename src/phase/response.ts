@@ -1,0 +1,185 @@
+import type { Logger } from "@aws-lambda-powertools/logger";
+import { bearerToken } from "../auth/bearer.js";
+import { TokenVerifier, type UnverifiedNote, type VerifiedToken } from "../auth/verify.js";
+import type { Config } from "../config/schema.js";
+import { envelopeKindOf } from "../event/envelope.js";
+import { HeaderBag, type RawHeaders } from "../event/headers.js";
+import { type McpResponseEvent, parseMcpResponse } from "../event/response-envelope.js";
+import { type AuditRecord, writeAudit } from "../log.js";
+import { filterListing, type ListingMethod, listingMethodOf } from "../policy/listing.js";
+import { denyOutput } from "../respond/output.js";
+import { Denial, type Reason } from "../respond/reasons.js";
+
+/**
+ * The RESPONSE phase (the same Lambda attached with `interceptionPoints: ["REQUEST", "RESPONSE"]`):
+ * listings (`tools/list`, the gateway's search tool, `prompts/list`) are filtered to what the caller
+ * may use; every other response passes through untouched. The caller is authenticated again from the
+ * request's `Authorization` (a warm container answers from the verified-token cache). A caller that
+ * cannot be authenticated sees empty listings, never the full ones.
+ *
+ * Output shapes (agentcore-contract.md §3; whether a RESPONSE `transformedGatewayResponse` may carry
+ * `statusCode` is unconfirmed, one field report says only `body` is accepted):
+ * - pass-through: `{"interceptorOutputVersion":"1.0","mcp":{}}`, no `transformedGatewayResponse` at
+ *   all, so the gateway keeps its own response. This is the documented pass-through of the `http`
+ *   envelope ("omitted fields keep the originals") under the `mcp` key, and what AWS's fine-grained
+ *   access control sample returns for responses it leaves alone; it carries neither a status nor
+ *   headers, so it is valid under both readings, and it never has to echo a `null` body (the
+ *   reported short-circuit case).
+ * - filtered: `transformedGatewayResponse: {statusCode: <the original status>, body}`, the shape the
+ *   AgentCore documentation shows; the status is echoed, never changed. For a streamed reply only
+ *   `body` is sent, as only the first stream event may set the status.
+ */
+export interface ResponseDeps {
+  /** Undefined when the configuration is invalid: listings then come back empty. */
+  runtime: { config: Config; verifier: TokenVerifier } | undefined;
+  logger: Logger;
+  remainingMs: () => number;
+  requestId: string | undefined;
+  /** performance.now() when the invocation started. */
+  started: number;
+}
+
+type Json = Record<string, unknown>;
+type Detail = NonNullable<AuditRecord["detail"]>;
+type JsonRpcId = string | number;
+
+export const PASS_THROUGH_MCP = Object.freeze({ interceptorOutputVersion: "1.0", mcp: Object.freeze({}) });
+export const PASS_THROUGH_HTTP = Object.freeze({ interceptorOutputVersion: "1.0", http: Object.freeze({}) });
+
+const isObject = (v: unknown): v is Json => typeof v === "object" && v !== null && !Array.isArray(v);
+const validId = (v: unknown): v is JsonRpcId => typeof v === "string" || (typeof v === "number" && Number.isFinite(v));
+
+/** Answers one RESPONSE-phase event and writes its one audit line. Never throws. */
+export async function respondToResponse(event: unknown, deps: ResponseDeps): Promise<object> {
+  const kind = envelopeKindOf(event);
+  const detail: Detail = { envelope: kind, phase: "response" };
+  const audit: AuditRecord = { decision: "allow", reason: "response.passthrough", durationMs: 0, detail };
+  if (deps.requestId !== undefined) audit.requestId = deps.requestId;
+  let output: object;
+  try {
+    output = kind === "http" ? PASS_THROUGH_HTTP : await respondMcp(event, deps, audit, detail);
+  } catch (err) {
+    // A fault while filtering never lets the unfiltered listing through.
+    const denial = err instanceof Denial ? err : new Denial("internal.error");
+    if (!(err instanceof Denial)) audit.errorClass = err instanceof Error ? err.constructor.name : typeof err;
+    audit.decision = "deny";
+    audit.reason = denial.reason;
+    output = denyOutput(kind, denial, { id: audit.jsonrpcId ?? null, requestId: deps.requestId, resourceMetadataUrl: deps.runtime?.config.resourceMetadataUrl });
+  }
+  audit.durationMs = Math.round((performance.now() - deps.started) * 1000) / 1000;
+  try {
+    writeAudit(deps.logger, audit);
+  } catch {
+    // A failing log sink must not turn a decision into a thrown invocation.
+  }
+  return output;
+}
+
+async function respondMcp(event: unknown, deps: ResponseDeps, audit: AuditRecord, detail: Detail): Promise<object> {
+  const parsed = parseMcpResponse(event);
+  if (parsed === undefined) throw new Denial("event.unsupported");
+  const { gatewayRequest: request, gatewayResponse: response } = parsed.mcp;
+  const streaming = response.isStreamingResponse === true;
+  if (streaming) detail.streaming = true;
+  const requestBody = isObject(request?.body) ? request.body : undefined;
+  const method = typeof requestBody?.method === "string" ? requestBody.method : undefined;
+  if (method !== undefined) audit.method = method;
+  if (validId(requestBody?.id)) audit.jsonrpcId = requestBody.id;
+
+  const read = readMessage(response.body);
+  // Without a readable request, a reply that carries a listing is treated as one (fail closed).
+  const listing = listingMethodOf(method, requestBody?.params) ?? (method === undefined ? listingIn(read?.message) : undefined);
+  if (listing === undefined) return PASS_THROUGH_MCP;
+  detail.listing = listing;
+  if (deps.runtime?.config.listingFilter === "off") {
+    audit.reason = "listing.filter_off";
+    return PASS_THROUGH_MCP;
+  }
+  // Nothing to reveal: no body (the reported short-circuit case), an error, or no result object.
+  if (response.body === null || response.body === undefined) return PASS_THROUGH_MCP;
+  if (read === undefined) throw new Denial("event.unsupported"); // a listing we cannot read is not passed on
+  const { message } = read;
+  if (!isObject(message.result)) return PASS_THROUGH_MCP;
+
+  const identity = await authenticate(parsed, deps, audit);
+  const filtered = filterListing(deps.runtime?.config, identity, listing, message.result);
+  detail.removed = filtered.removed;
+  if (filtered.removedTargets.length > 0) detail.removedTargets = filtered.removedTargets;
+  if (identity !== undefined) audit.reason = "listing.filtered";
+  if (filtered.removed === 0) return PASS_THROUGH_MCP;
+
+  const replaced = { ...message, result: filtered.result };
+  const body = read.text ? JSON.stringify(replaced) : replaced;
+  const statusCode = typeof response.statusCode === "number" ? response.statusCode : 200;
+  return { interceptorOutputVersion: "1.0", mcp: { transformedGatewayResponse: streaming ? { body } : { statusCode, body } } };
+}
+
+/** The JSON-RPC message of the reply: the parsed object as documented, or JSON text (kept as text). */
+function readMessage(body: unknown): { message: Json; text: boolean } | undefined {
+  if (isObject(body)) return { message: body, text: false };
+  if (typeof body !== "string") return undefined;
+  try {
+    const parsed: unknown = JSON.parse(body);
+    return isObject(parsed) ? { message: parsed, text: true } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function listingIn(message: Json | undefined): ListingMethod | undefined {
+  const result = message?.result;
+  if (!isObject(result)) return undefined;
+  if (Array.isArray(result.tools)) return "tools/list";
+  if (Array.isArray(result.prompts)) return "prompts/list";
+  return undefined;
+}
+
+/**
+ * The caller, authenticated exactly as in the REQUEST phase; undefined (and the audit line a deny with
+ * the reason) when that fails. The headers are the request's; when the gateway passed none
+ * (`passRequestHeaders` off), those of `gatewayResponse`, where AWS's fine-grained access control
+ * sample reads `Authorization` in its RESPONSE interceptor.
+ */
+async function authenticate(event: McpResponseEvent, deps: ResponseDeps, audit: AuditRecord): Promise<VerifiedToken | undefined> {
+  const note: UnverifiedNote = {};
+  try {
+    if (deps.runtime === undefined) throw new Denial("config.invalid");
+    const { config, verifier } = deps.runtime;
+    const { gatewayRequest: request, gatewayResponse: response } = event.mcp;
+    let headers = new HeaderBag(request?.headers);
+    if (headers.isEmpty && isHeaderMap(response.headers)) headers = new HeaderBag(response.headers);
+    const token = bearerToken(headers, request?.path ?? undefined, config.maxAuthorizationBytes);
+    const key = TokenVerifier.keyOf(token);
+    const identity =
+      verifier.fromCache(token, key, note) ?? verifier.verifyNow(token, key, note) ?? (await withinDeadline(verifier.verify(token, note, key), deps.remainingMs()));
+    audit.iss = identity.issuer.issuer;
+    audit.sub = identity.sub;
+    if (identity.clientId !== undefined) audit.client_id = identity.clientId;
+    audit.jwt = { kid: identity.kid, alg: identity.alg, jti: identity.jti, exp: identity.exp };
+    return identity;
+  } catch (err) {
+    const reason: Reason = err instanceof Denial ? err.reason : "internal.error";
+    if (!(err instanceof Denial)) audit.errorClass = err instanceof Error ? err.constructor.name : typeof err;
+    if (audit.iss === undefined && note.iss !== undefined) audit.iss = note.iss;
+    if (audit.jwt === undefined && (note.kid !== undefined || note.alg !== undefined)) audit.jwt = { kid: note.kid, alg: note.alg };
+    audit.decision = "deny";
+    audit.reason = reason;
+    return undefined;
+  }
+}
+
+function isHeaderMap(v: unknown): v is RawHeaders {
+  return isObject(v) && Object.values(v).every((x) => typeof x === "string" || (Array.isArray(x) && x.every((s) => typeof s === "string")));
+}
+
+async function withinDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Denial("jwks.unavailable")), Math.max(0, ms));
+  });
+  try {
+    return await Promise.race([work, expired]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,127 @@
+import type { VerifiedToken } from "../auth/verify.js";
+import type { Config } from "../config/schema.js";
+import { routeTool, SEARCH_TOOL } from "../event/target.js";
+import { claimHeaders } from "../modes/claims.js";
+import { forwardHeaders } from "../modes/forward.js";
+import { Denial } from "../respond/reasons.js";
+import { decide } from "./decide.js";
+
+/**
+ * The listing filter (RESPONSE phase): a caller sees exactly the tools and prompts it may use. Pure:
+ * (policy, identity, method, JSON-RPC result) → the result with the entries it may not use removed.
+ *
+ * "May use" is answered by the REQUEST path's own code, never by a copy: `decide` (issuers, onDenied,
+ * requiredScopes, requireUser, unlistedTargets) and, for the modes whose outcome depends only on the
+ * verified token, the same header builders (`forward`: the token must be issued for the target;
+ * `claims`: required claims present, values sendable). An `obo` target is listed when the policy
+ * allows it: whether the IdP will exchange the token is only known by asking it.
+ */
+export type ListingMethod = "tools/list" | "prompts/list" | "search";
+
+export interface Filtered {
+  /** The result with only permitted entries; every other field as it was. */
+  result: Record<string, unknown>;
+  removed: number;
+  /** Target names whose entries were removed (never the entries' own names). */
+  removedTargets: string[];
+}
+
+type Json = Record<string, unknown>;
+const isObject = (v: unknown): v is Json => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/** Which listing a request asks for, if any: `tools/list`, `prompts/list`, or the gateway's search tool. */
+export function listingMethodOf(method: string | undefined, params: unknown): ListingMethod | undefined {
+  if (method === "tools/list" || method === "prompts/list") return method;
+  if (method === "tools/call" && isObject(params) && params.name === SEARCH_TOOL) return "search";
+  return undefined;
+}
+
+/**
+ * Would `tools/call` (or `prompts/get`) on this target be allowed for this caller? The same decisions
+ * as the REQUEST path, caught as values. No identity (not authenticated) permits nothing.
+ */
+export function permitsTarget(config: Config, target: string, identity: VerifiedToken | undefined): boolean {
+  if (identity === undefined) return false;
+  try {
+    const plan = decide(config, target, identity);
+    if (plan.kind !== "target") return true;
+    const policy = plan.config;
+    if (policy.mode === "forward") forwardHeaders(policy, identity);
+    else if (policy.mode === "claims") claimHeaders(policy, identity, config.issuers.length > 1);
+    return true;
+  } catch (err) {
+    if (err instanceof Denial) return false;
+    throw err;
+  }
+}
+
+/**
+ * Filters one listing result. Entries are kept when their name routes to no target (the gateway's own
+ * tools, e.g. the search tool) or to a target the caller may use; an entry without a usable name is
+ * removed, as the REQUEST path would refuse to call it. Without an identity (or a valid config)
+ * everything is removed (fail closed: an empty list, never the full one).
+ */
+export function filterListing(config: Config | undefined, identity: VerifiedToken | undefined, method: ListingMethod, result: Json): Filtered {
+  const verdicts = new Map<string, boolean>();
+  const removedTargets = new Set<string>();
+  let removed = 0;
+  const keep = (entry: unknown): boolean => {
+    let ok = false;
+    let target: string | undefined;
+    if (config !== undefined && identity !== undefined && isObject(entry) && typeof entry.name === "string") {
+      const route = routeTool(entry.name);
+      if (route.kind === "no-target") ok = true;
+      else if (route.kind === "target") {
+        target = route.target;
+        let verdict = verdicts.get(target);
+        if (verdict === undefined) verdicts.set(target, (verdict = permitsTarget(config, target, identity)));
+        ok = verdict;
+      }
+    }
+    if (!ok) {
+      removed++;
+      if (target !== undefined) removedTargets.add(target);
+    }
+    return ok;
+  };
+  const filterList = (list: unknown): unknown => (Array.isArray(list) ? list.filter(keep) : list);
+
+  let out: Json;
+  if (method === "tools/list") out = "tools" in result ? { ...result, tools: filterList(result.tools) } : result;
+  else if (method === "prompts/list") out = "prompts" in result ? { ...result, prompts: filterList(result.prompts) } : result;
+  else out = filterSearchResult(result, filterList);
+  return { result: out, removed, removedTargets: [...removedTargets].sort() };
+}
+
+/**
+ * The search tool's `tools/call` result. Its shape is not documented; AWS's fine-grained access
+ * control sample reads the tools from `result.structuredContent.tools`, else `result.tools`, and
+ * also rewrites every `content[]` text item that is JSON with a `tools` list
+ * (https://github.com/awslabs/amazon-bedrock-agentcore-samples, 01-tutorials/02-AgentCore-gateway/
+ * 09-fine-grained-access-control/01-fine-grained-access-control-using-custom-scopes.ipynb). All three
+ * places are filtered; a text item that is a JSON array of tools is filtered too.
+ */
+function filterSearchResult(result: Json, filterList: (list: unknown) => unknown): Json {
+  const out: Json = { ...result };
+  if (Array.isArray(result.tools)) out.tools = filterList(result.tools);
+  if (isObject(result.structuredContent) && "tools" in result.structuredContent) {
+    out.structuredContent = { ...result.structuredContent, tools: filterList(result.structuredContent.tools) };
+  }
+  if (Array.isArray(result.content)) {
+    out.content = result.content.map((item: unknown) => {
+      if (!isObject(item) || item.type !== "text" || typeof item.text !== "string") return item;
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(item.text); // linear in the text's length
+      } catch {
+        return item; // prose: no tool list to filter
+      }
+      if (Array.isArray(parsed) && parsed.every((t) => isObject(t) && typeof t.name === "string")) {
+        return { ...item, text: JSON.stringify(filterList(parsed)) };
+      }
+      if (isObject(parsed) && Array.isArray(parsed.tools)) return { ...item, text: JSON.stringify({ ...parsed, tools: filterList(parsed.tools) }) };
+      return item;
+    });
+  }
+  return out;
+}
