@@ -3,6 +3,8 @@ import { bearerToken } from "../../src/auth/bearer.js";
 import { HeaderBag } from "../../src/event/headers.js";
 import { parseStrictJson, StrictJsonError } from "../../src/event/strict-json.js";
 import { Denial } from "../../src/respond/reasons.js";
+import { createLogger } from "../../src/log.js";
+import { logMark, logRecordsSince } from "../support/log-capture.js";
 
 /**
  * The hot path was rewritten for speed (issue #15): index scans instead of regular expressions over
@@ -134,5 +136,29 @@ describe("strict JSON: own-property duplicate detection", () => {
     expect(Object.hasOwn(parsed, "__proto__")).toBe(true);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     expect(parsed.constructor).toBe("c");
+  });
+});
+
+describe("audit line timestamp: TZ read once, Powertools' rule kept", () => {
+  const line = (tz: string | undefined) => {
+    const saved = process.env.TZ;
+    if (tz === undefined) delete process.env.TZ;
+    else process.env.TZ = tz;
+    try {
+      const mark = logMark();
+      createLogger().info("audit", { decision: "allow", reason: "mode.none" });
+      return String(logRecordsSince(mark)[0]?.timestamp);
+    } finally {
+      if (saved === undefined) delete process.env.TZ;
+      else process.env.TZ = saved;
+    }
+  };
+
+  it.each([undefined, "", "UTC", ":UTC"])("TZ %j → an ISO timestamp in UTC (Z)", (tz) => {
+    expect(line(tz)).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+  });
+
+  it("a non-UTC TZ → the local time with its offset, as Powertools writes it", () => {
+    expect(line("Asia/Tokyo")).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+09:00$/);
   });
 });
