@@ -2,6 +2,8 @@ import { describe, expect, it } from "vitest";
 import { bearerToken } from "../../src/auth/bearer.js";
 import { HeaderBag } from "../../src/event/headers.js";
 import { parseStrictJson, StrictJsonError } from "../../src/event/strict-json.js";
+import { readdirSync, readFileSync } from "node:fs";
+import { envelopeKindOf, isPlainMcpRequest, McpEnvelope, parseEnvelope } from "../../src/event/envelope.js";
 import { Denial } from "../../src/respond/reasons.js";
 import { createLogger } from "../../src/log.js";
 import { logMark, logRecordsSince } from "../support/log-capture.js";
@@ -160,5 +162,80 @@ describe("audit line timestamp: TZ read once, Powertools' rule kept", () => {
 
   it("a non-UTC TZ → the local time with its offset, as Powertools writes it", () => {
     expect(line("Asia/Tokyo")).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+09:00$/);
+  });
+});
+
+describe("event validation: the hand-written check accepts only what zod accepts, with an equal value", () => {
+  const base = () => ({
+    interceptorInputVersion: "1.0",
+    mcp: {
+      rawGatewayRequest: { body: '{"jsonrpc":"2.0","id":1,"method":"tools/list"}' },
+      gatewayRequest: { path: "/mcp", httpMethod: "POST", headers: { authorization: "Bearer x", "Mcp-Session-Id": "s" }, body: { jsonrpc: "2.0", id: 1, method: "tools/list" }, context: null },
+      gatewayResponse: null,
+    },
+  });
+  const protoMember = () => JSON.parse('{"__proto__":{"a":"b"},"x":"y"}') as unknown;
+  const withSymbol = () => ({ a: "b", [Symbol("s")]: "c" });
+  const pool: Array<() => unknown> = [
+    () => undefined, () => null, () => "x", () => "1.0", () => "", () => 1, () => 0, () => true, () => [], () => ["a"], () => ["a", 1],
+    () => [, "a"], () => ({}), () => ({ a: "b" }), () => ({ a: ["b", "c"] }), () => ({ a: 1 }), () => ({ a: null }), () => ({ a: ["b", null] }),
+    protoMember, withSymbol, () => Object.create(null) as unknown, () => new Date(0), () => Object.assign(Object.create({ inherited: 1 }) as object, { a: "b" }),
+    () => ({ authorization: "Bearer x", __proto__: null }), () => new Map(),
+  ];
+  const paths = [
+    [], ["interceptorInputVersion"], ["mcp"], ["mcp", "gatewayRequest"], ["mcp", "rawGatewayRequest"], ["mcp", "rawGatewayRequest", "body"], ["mcp", "gatewayResponse"],
+    ["mcp", "gatewayRequest", "path"], ["mcp", "gatewayRequest", "httpMethod"], ["mcp", "gatewayRequest", "headers"], ["mcp", "gatewayRequest", "headers", "authorization"],
+    ["mcp", "gatewayRequest", "headers", "x-extra"], ["mcp", "gatewayRequest", "body"], ["mcp", "gatewayRequest", "context"], ["mcp", "extra"], ["http"], ["extra"],
+  ];
+  const set = (root: Record<string, unknown>, path: string[], value: unknown, remove: boolean): unknown => {
+    if (path.length === 0) return value;
+    let at: Record<string, unknown> = root;
+    for (const p of path.slice(0, -1)) {
+      const next = at[p];
+      if (typeof next !== "object" || next === null) return root;
+      at = next as Record<string, unknown>;
+    }
+    if (remove) delete at[path[path.length - 1]!];
+    else at[path[path.length - 1]!] = value;
+    return root;
+  };
+  const random = rng(1515);
+  const events: unknown[] = [base()];
+  for (const path of paths) for (const make of pool) events.push(set(base(), path, make(), false), set(base(), path, undefined, true));
+  for (let i = 0; i < 3_000; i++) {
+    let e: unknown = base();
+    for (let k = 0; k < 1 + Math.floor(random() * 3); k++) {
+      const path = paths[Math.floor(random() * paths.length)]!;
+      if (typeof e === "object" && e !== null) e = set(e as Record<string, unknown>, path, pool[Math.floor(random() * pool.length)]!(), random() < 0.15);
+    }
+    events.push(e);
+  }
+
+  it(`${events.length} generated events: the fast path never accepts what zod refuses, and zod's copy equals the event`, () => {
+    let fast = 0;
+    for (const e of events) {
+      const zod = McpEnvelope.safeParse(e);
+      if (isPlainMcpRequest(e)) {
+        fast++;
+        expect(zod.success).toBe(true);
+        expect(zod.data).toStrictEqual(e);
+      }
+      // What the handler sees is the same either way.
+      const parsed = parseEnvelope(e);
+      if (envelopeKindOf(e) === "mcp") expect(parsed === undefined ? undefined : parsed.event).toStrictEqual(zod.success ? zod.data : undefined);
+    }
+    expect(fast).toBeGreaterThan(500); // the common shapes do take the fast path
+  });
+
+  it("every recorded gateway event decides the same way on both paths", () => {
+    const dir = new URL("../../events/", import.meta.url);
+    const files = readdirSync(dir).filter((f) => f.endsWith(".json") && !f.endsWith(".expected.json") && !f.startsWith("_"));
+    expect(files.length).toBeGreaterThan(10);
+    for (const f of files) {
+      const e = JSON.parse(readFileSync(new URL(f, dir), "utf8").replace(/\{\{token:[^}]+\}\}/g, "x")) as unknown;
+      const zod = McpEnvelope.safeParse(e);
+      if (isPlainMcpRequest(e)) expect(zod.success, f).toBe(true);
+      if (isPlainMcpRequest(e)) expect(zod.data, f).toStrictEqual(e);
+    }
   });
 });
