@@ -178,7 +178,7 @@ describe("event validation: the hand-written check accepts only what zod accepts
   const withSymbol = () => ({ a: "b", [Symbol("s")]: "c" });
   const pool: Array<() => unknown> = [
     () => undefined, () => null, () => "x", () => "1.0", () => "", () => 1, () => 0, () => true, () => [], () => ["a"], () => ["a", 1],
-    () => [, "a"], () => ({}), () => ({ a: "b" }), () => ({ a: ["b", "c"] }), () => ({ a: 1 }), () => ({ a: null }), () => ({ a: ["b", null] }),
+    () => Object.assign(new Array<unknown>(2), { 1: "a" }), () => ({}), () => ({ a: "b" }), () => ({ a: ["b", "c"] }), () => ({ a: 1 }), () => ({ a: null }), () => ({ a: ["b", null] }),
     protoMember, withSymbol, () => Object.create(null) as unknown, () => new Date(0), () => Object.assign(Object.create({ inherited: 1 }) as object, { a: "b" }),
     () => ({ authorization: "Bearer x", __proto__: null }), () => new Map(),
   ];
