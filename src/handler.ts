@@ -173,7 +173,7 @@ async function headersFor(plan: Plan, id: VerifiedToken, runtime: Runtime, remai
     case "forward":
       return forwardHeaders(plan.config, id);
     case "claims":
-      return claimHeaders(plan.config, id, runtime.config.issuers.length > 1);
+      return claimHeaders(plan.config, id);
     case "none":
       return {};
     case "obo": {
@@ -188,11 +188,10 @@ async function headersFor(plan: Plan, id: VerifiedToken, runtime: Runtime, remai
     case "assertion": {
       const { target, config } = plan;
       const issuer = (await runtime.assertions) ?? deny("config.invalid");
-      const multi = runtime.config.issuers.length > 1;
       // Signing keys loaded and fresh: no promise, no timer. Otherwise read them inside the deadline.
       const result =
-        issuer.headersNow(target, config, id, multi) ??
-        (await withDeadline(issuer.headers(target, config, id, multi, remainingMs), remainingMs(), "assertion.unavailable"));
+        issuer.headersNow(target, config, id) ??
+        (await withDeadline(issuer.headers(target, config, id, remainingMs), remainingMs(), "assertion.unavailable"));
       audit.detail!.assertionCache = result.cache;
       return result.headers;
     }

@@ -64,16 +64,16 @@ export class AssertionIssuer {
   }
 
   /** The headers without I/O, when the signing keys are loaded and fresh; undefined otherwise. */
-  headersNow(target: string, config: AssertionTargetConfig, id: VerifiedToken, multiIssuer: boolean): AssertionResult | undefined {
+  headersNow(target: string, config: AssertionTargetConfig, id: VerifiedToken): AssertionResult | undefined {
     const now = Date.now() / 1000;
     const keys = this.freshKeys(now);
-    return keys === undefined ? undefined : this.issue(keys, target, config, id, multiIssuer, now);
+    return keys === undefined ? undefined : this.issue(keys, target, config, id, now);
   }
 
   /** The headers, reading the signing keys first when they are not loaded or due for a refresh. */
-  async headers(target: string, config: AssertionTargetConfig, id: VerifiedToken, multiIssuer: boolean, remainingMs: () => number): Promise<AssertionResult> {
+  async headers(target: string, config: AssertionTargetConfig, id: VerifiedToken, remainingMs: () => number): Promise<AssertionResult> {
     const keys = this.freshKeys(Date.now() / 1000) ?? (await this.load(remainingMs()).catch((err: unknown) => this.fail(err))).keys;
-    return this.issue(keys, target, config, id, multiIssuer, Date.now() / 1000);
+    return this.issue(keys, target, config, id, Date.now() / 1000);
   }
 
   private freshKeys(now: number): SigningKey[] | undefined {
@@ -110,13 +110,13 @@ export class AssertionIssuer {
     return reason;
   }
 
-  private issue(keys: SigningKey[], target: string, config: AssertionTargetConfig, id: VerifiedToken, multiIssuer: boolean, now: number): AssertionResult {
+  private issue(keys: SigningKey[], target: string, config: AssertionTargetConfig, id: VerifiedToken, now: number): AssertionResult {
     const signer = currentSigningKey(keys, now);
     if (signer === undefined) {
       this.events.keyFailed("assertion.key_unusable", "no active signing key whose notBefore has passed");
       return deny("assertion.key_unusable");
     }
-    const headers = config.headers === undefined ? {} : claimHeaders({ ...config, mode: "claims", headers: config.headers }, id, multiIssuer);
+    const headers = config.headers === undefined ? {} : claimHeaders({ ...config, mode: "claims", headers: config.headers }, id);
     const header = config.header ?? DEFAULT_ASSERTION_HEADER;
     // One entry per target and caller token: another token of the same user may carry other claims.
     const key = JSON.stringify([target, id.issuer.issuer, id.sub, id.jti ?? createHash("sha256").update(id.token).digest("base64url")]);

@@ -1,6 +1,7 @@
 import type { IssuerConfig } from "../config/schema.js";
 import { deny } from "../respond/reasons.js";
 import { normaliseMediaType } from "./jws.js";
+import { isMachineToken } from "./machine.js";
 
 /**
  * The checks aws-jwt-verify does not make (security.md §2 L10–L16, §3 groups D–F), as a pure
@@ -13,6 +14,8 @@ export interface TokenFacts {
   scopes: ReadonlySet<string>;
   jti: string | undefined;
   exp: number;
+  /** A client acting for itself (client credentials), by the issuer's conventions: `requireUser` refuses it. */
+  machine: boolean;
 }
 
 /** JWT types that are never access tokens (RFC 8725 §3.12 explicit typing). */
@@ -26,9 +29,12 @@ export function checkClaimTypes(payload: Record<string, unknown>): void {
   for (const name of ["exp", "nbf", "iat"] as const) {
     if (name in payload && !isFiniteNumber(payload[name])) deny("token.malformed");
   }
-  for (const name of ["sub", "jti", "scope"] as const) {
+  for (const name of ["sub", "jti"] as const) {
     if (name in payload && typeof payload[name] !== "string") deny("token.malformed");
   }
+  // `scope` is a string (RFC 8693 §4.2) or, at Duende, PingFederate and Spring, an array of strings.
+  const { scope } = payload;
+  if (scope !== undefined && typeof scope !== "string" && !isStringArray(scope)) deny("token.malformed");
   const { aud } = payload;
   if (aud !== undefined && typeof aud !== "string" && !(Array.isArray(aud) && aud.every((a) => typeof a === "string"))) {
     deny("token.malformed");
@@ -47,8 +53,8 @@ export function checkTokenKind(header: Record<string, unknown>, payload: Record<
   } else if (typ !== undefined && !ACCEPTED_UNTYPED.has(typ)) {
     deny("token.kind_invalid");
   }
-  // ID tokens: OIDC markers, Cognito token_use, Keycloak payload typ.
-  if ("nonce" in payload || "at_hash" in payload || payload.token_use === "id") deny("token.kind_invalid");
+  // ID tokens: OIDC markers, Cognito token_use, Keycloak payload typ; unless the issuer opts in.
+  if (issuer.acceptIdTokens !== true && ("nonce" in payload || "at_hash" in payload || payload.token_use === "id")) deny("token.kind_invalid");
   if (issuer.tokenUse !== undefined && payload.token_use !== issuer.tokenUse) deny("token.kind_invalid");
   if (issuer.requirePayloadTyp !== undefined && payload.typ !== issuer.requirePayloadTyp) deny("token.kind_invalid");
 }
@@ -64,23 +70,62 @@ export function checkTime(payload: Record<string, unknown>, leeway: number, maxA
   return exp;
 }
 
-export function claimAt(claims: Record<string, unknown>, path: string): unknown {
+/** The claim at a dotted path (`org.id`) or at a list of member names taken literally. */
+export function claimAt(claims: Record<string, unknown>, path: string | readonly string[]): unknown {
   let v: unknown = claims;
-  for (const segment of path.split(".")) {
+  for (const segment of typeof path === "string" ? path.split(".") : path) {
     if (typeof v !== "object" || v === null || !Object.hasOwn(v, segment)) return undefined;
     v = (v as Record<string, unknown>)[segment];
   }
   return v;
 }
 
+const isStringArray = (v: unknown): v is string[] => Array.isArray(v) && v.every((s) => typeof s === "string");
 
-function scopesOf(payload: Record<string, unknown>, claim: "scope" | "scp"): Set<string> {
+type ScopeClaim = IssuerConfig["scopeClaim"];
+
+/** The scopes of one claim, added to `into`: a space-separated string or an array of strings. */
+function addScopes(payload: Record<string, unknown>, claim: string, into: Set<string>): void {
   const raw = payload[claim];
-  if (raw === undefined) return new Set();
+  if (raw === undefined) return;
   // Only SP separates scope tokens (RFC 6749 §3.3); TAB and others stay part of a token.
-  if (typeof raw === "string") return new Set(raw.split(" ").filter((s) => s !== ""));
-  if (Array.isArray(raw) && raw.every((s) => typeof s === "string")) return new Set(raw as string[]);
-  return deny("token.claim_type");
+  if (typeof raw === "string") {
+    for (const s of raw.split(" ")) if (s !== "") into.add(s);
+  } else if (isStringArray(raw)) {
+    for (const s of raw) into.add(s);
+  } else {
+    deny("token.claim_type");
+  }
+}
+
+function scopesOf(payload: Record<string, unknown>, claim: ScopeClaim): Set<string> {
+  const scopes = new Set<string>();
+  if (typeof claim === "string") addScopes(payload, claim, scopes);
+  else for (const c of claim) addScopes(payload, c, scopes);
+  return scopes;
+}
+
+/** The calling app: the issuer's `clientIdClaim`, else `client_id`, else `azp`. */
+function clientIdOf(payload: Record<string, unknown>, issuer: IssuerConfig): string | undefined {
+  if (issuer.clientIdClaim !== undefined) {
+    const v = payload[issuer.clientIdClaim];
+    if (v !== undefined && typeof v !== "string") deny("token.claim_type");
+    return v;
+  }
+  const { client_id: clientIdClaim, azp } = payload;
+  if (clientIdClaim !== undefined && typeof clientIdClaim !== "string") deny("token.claim_type");
+  if (azp !== undefined && typeof azp !== "string") deny("token.claim_type");
+  return clientIdClaim ?? azp;
+}
+
+/** RFC 8693 §4.1: only the current actor counts (nested prior actors are informational); `sub` is not required. */
+function actorOf(act: unknown): string | undefined {
+  if (act === undefined) return undefined;
+  if (typeof act !== "object" || act === null || Array.isArray(act)) return deny("token.claim_type");
+  const { sub, client_id: clientId } = act as Record<string, unknown>;
+  if (sub !== undefined && (typeof sub !== "string" || sub === "")) deny("token.claim_type");
+  if (clientId !== undefined && (typeof clientId !== "string" || clientId === "")) deny("token.claim_type");
+  return sub ?? clientId ?? deny("token.claim_type");
 }
 
 export function missingScopes(have: ReadonlySet<string>, required: readonly string[] | undefined): string[] {
@@ -89,11 +134,11 @@ export function missingScopes(have: ReadonlySet<string>, required: readonly stri
 
 /** Subject, client, audience, tenant, actor and issuer scopes: everything identity and policy read. */
 export function checkIdentity(payload: Record<string, unknown>, issuer: IssuerConfig): TokenFacts {
-  const { sub, client_id: clientIdClaim, azp, act, jti, aud } = payload;
+  const { client_id: clientIdClaim, act, jti, aud } = payload;
+  const clientId = clientIdOf(payload, issuer);
+  // `sub` is required; an issuer may let client-credentials tokens without one use the client id.
+  const sub = payload.sub === undefined && issuer.subjectFallback === "clientId" ? clientId : payload.sub;
   if (typeof sub !== "string" || sub === "") return deny("token.subject_invalid");
-  if (clientIdClaim !== undefined && typeof clientIdClaim !== "string") deny("token.claim_type");
-  if (azp !== undefined && typeof azp !== "string") deny("token.claim_type");
-  const clientId = (clientIdClaim ?? azp) as string | undefined;
 
   if (issuer.requireTyp !== undefined && normaliseMediaType(issuer.requireTyp) === "at+jwt") {
     // RFC 9068 §2.2 required claims.
@@ -114,17 +159,11 @@ export function checkIdentity(payload: Record<string, unknown>, issuer: IssuerCo
     deny("token.audience_mismatch");
   }
 
-  let actor: string | undefined;
-  if (act !== undefined) {
-    // RFC 8693 §4.1: only the current actor counts; nested prior actors are informational.
-    if (typeof act !== "object" || act === null || Array.isArray(act)) return deny("token.claim_type");
-    const actSub = (act as Record<string, unknown>).sub;
-    if (typeof actSub !== "string" || actSub === "") return deny("token.claim_type");
-    actor = actSub;
-  }
+  const actor = actorOf(act);
 
   const scopes = scopesOf(payload, issuer.scopeClaim);
   const missing = missingScopes(scopes, issuer.requiredScopes);
   if (missing.length > 0) deny("scope.insufficient", { scope: issuer.requiredScopes ?? [] });
-  return { sub, clientId, actor, scopes, jti: typeof jti === "string" ? jti : undefined, exp: payload.exp as number };
+  const machine = isMachineToken(payload, sub, clientId, issuer);
+  return { sub, clientId, actor, scopes, jti: typeof jti === "string" ? jti : undefined, exp: payload.exp as number, machine };
 }

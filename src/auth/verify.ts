@@ -1,19 +1,13 @@
 import { createHash } from "node:crypto";
-import {
-  JwtBaseError,
-  JwtExpiredError,
-  JwtInvalidIssuerError,
-  JwtInvalidSignatureAlgorithmError,
-  JwtNotBeforeError,
-  JwtParseError,
-} from "aws-jwt-verify/error";
-import type { Jwk } from "aws-jwt-verify/jwk";
-import { verifyJwtSync } from "aws-jwt-verify/jwt-verifier";
+import { JwtBaseError, JwtExpiredError, JwtInvalidIssuerError, JwtNotBeforeError, JwtParseError } from "aws-jwt-verify/error";
+import { validateJwtFields } from "aws-jwt-verify/jwt";
+import type { JwtPayload } from "aws-jwt-verify/jwt-model";
 import type { Config, IssuerConfig } from "../config/schema.js";
 import { Denial, deny, type Reason } from "../respond/reasons.js";
 import { decodeJws } from "./jws.js";
 import type { JwksCache } from "./jwks-cache.js";
 import { algorithmFitsKey, MIN_RSA_BITS, type VerificationKey } from "./keys.js";
+import { verifySignature } from "./signature.js";
 import { checkClaimTypes, checkIdentity, checkTime, checkTokenKind, rejectForeignType, type TokenFacts } from "./token-rules.js";
 
 export interface VerifiedToken extends TokenFacts {
@@ -56,9 +50,11 @@ const VERIFIED_MAX_ENTRIES = 2_048;
 const VERIFIED_MAX_AGE_MS = 300_000;
 
 /**
- * Verifies a bearer token against the trusted issuers: strict decoding and header rules first, key
- * selection only in the JWKS configured for the token's exact `iss`, the signature and registered
- * claims through aws-jwt-verify, then every check the library does not make.
+ * Verifies a bearer token against the trusted issuers, on one path for every algorithm and claim
+ * shape: our strict decoding (the only decode) and header rules first, key selection only in the JWKS
+ * configured for the token's exact `iss` (keys validated and converted by aws-jwt-verify at load), the
+ * signature on node:crypto (`signature.ts`), the registered claims through aws-jwt-verify's
+ * `validateJwtFields` on the payload we decoded, then every check the library does not make.
  */
 export class TokenVerifier {
   private readonly issuers: ReadonlyMap<string, IssuerConfig>;
@@ -135,7 +131,7 @@ export class TokenVerifier {
     checkTime(payload, this.config.clockSkewSeconds, issuer.maxTokenAgeSeconds, Date.now() / 1000);
     const f = checkIdentity(payload, issuer);
     // Built field by field: an object spread here cost more than all the checks above together.
-    return { sub: f.sub, clientId: f.clientId, actor: f.actor, scopes: f.scopes, jti: f.jti, exp: f.exp, token, issuer, claims: payload, kid: v.kid, alg: v.alg };
+    return { sub: f.sub, clientId: f.clientId, actor: f.actor, scopes: f.scopes, jti: f.jti, exp: f.exp, machine: f.machine, token, issuer, claims: payload, kid: v.kid, alg: v.alg };
   }
 
   /** Strict decoding and every check that needs no key: issuer, algorithm allowlist, kid, claim types. */
@@ -155,18 +151,21 @@ export class TokenVerifier {
     return { header, payload, issuer, kid, alg };
   }
 
-  /** The key rules, the signature (aws-jwt-verify), every claim rule; a success is remembered. */
+  /** The key rules, the signature, the registered claims (aws-jwt-verify), every claim rule; a success is remembered. */
   private finish(token: string, cacheKey: string, d: Decoded, key: VerificationKey): VerifiedToken {
     const { issuer, kid, alg } = d;
-    if (key.key === undefined) deny("token.signature_invalid");
+    if (key.key === undefined) return deny("token.signature_invalid");
     if (!algorithmFitsKey(alg, key)) deny("token.alg_key_mismatch");
     if (key.rsaBits !== undefined && key.rsaBits < MIN_RSA_BITS) {
       this.events.weakKey(issuer.issuer, kid, key.rsaBits);
       deny("token.key_too_weak");
     }
     const jwksVersion = this.jwks.version(issuer.jwksUri);
+    // decodeJws checked the three segments as canonical base64url, so these are the bytes it decoded.
+    const dot = token.lastIndexOf(".");
+    if (!verifySignature(alg, key.key, token.slice(0, dot), Buffer.from(token.slice(dot + 1), "base64url"))) deny("token.signature_invalid");
     try {
-      verifyJwtSync(token, key.jwk as Jwk, { issuer: issuer.issuer, audience: null, graceSeconds: this.config.clockSkewSeconds }, () => key.key!);
+      validateJwtFields(registeredClaims(d.payload), { issuer: issuer.issuer, audience: null, graceSeconds: this.config.clockSkewSeconds });
     } catch (err) {
       deny(libraryReason(err));
     }
@@ -178,15 +177,25 @@ export class TokenVerifier {
   }
 }
 
+/**
+ * The registered claims aws-jwt-verify checks (`exp`, `nbf`, `iss`), typed as it expects: the
+ * payload itself may hold what the library's payload type does not allow (an array `scope`).
+ */
+function registeredClaims(p: Record<string, unknown>): JwtPayload {
+  const view: JwtPayload = {};
+  if (typeof p.exp === "number") view.exp = p.exp;
+  if (typeof p.nbf === "number") view.nbf = p.nbf;
+  if (typeof p.iss === "string") view.iss = p.iss;
+  return view;
+}
+
 /** Library errors mapped by class, never by message (their messages echo attacker text). */
 function libraryReason(err: unknown): Reason {
   if (err instanceof Denial) return err.reason;
   if (err instanceof JwtExpiredError) return "token.expired";
   if (err instanceof JwtNotBeforeError) return "token.not_yet_valid";
   if (err instanceof JwtInvalidIssuerError) return "token.issuer_untrusted";
-  if (err instanceof JwtInvalidSignatureAlgorithmError) return "token.alg_key_mismatch";
   if (err instanceof JwtParseError) return "token.malformed";
   if (err instanceof JwtBaseError) return "token.signature_invalid";
-  // node:crypto refuses some malformed signatures by throwing rather than returning false.
-  return "token.signature_invalid";
+  return "internal.error";
 }

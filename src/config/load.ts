@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import * as z from "zod/mini";
 import { en } from "zod/locales";
+import { issuerBindingProblems } from "./issuer-binding.js";
 import { type Config, ConfigSchema } from "./schema.js";
 
 z.config(en());
@@ -36,6 +37,7 @@ export function parseConfig(input: unknown): LoadedConfig {
       if (!known.has(iss)) problems.push(`targets.${name}.issuers[${i}]: "${iss}" is not one of the configured issuers`);
     });
   }
+  problems.push(...issuerBindingProblems(config));
   return problems.length > 0 ? { ok: false, problems } : { ok: true, config };
 }
 

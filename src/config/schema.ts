@@ -1,11 +1,12 @@
 import * as z from "zod/mini";
+import { dottedPathProblem, segmentProblem } from "./claim-paths.js";
 import { canonicalHeaderName, headerNameProblem, MAX_HEADERS_PER_TARGET } from "./header-rules.js";
 
 /**
  * The configuration schema: the single source of truth for the config types (design.md
  * "Configuration"). Field names are part of the public contract.
  */
-export const ALGORITHMS = ["RS256", "RS384", "RS512", "ES256", "ES384", "ES512", "EdDSA"] as const;
+export const ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"] as const;
 export type Algorithm = (typeof ALGORITHMS)[number];
 
 /** AgentCore target names (agentcore-contract.md §5): no underscores, so `___` splits unambiguously. */
@@ -16,12 +17,38 @@ const text = () => z.string().check(z.minLength(1), z.maxLength(2048), z.regex(N
 const httpsUrl = () => z.url({ protocol: /^https$/, error: "must be an https:// URL" });
 const nonEmptyList = <T extends z.core.SomeType>(item: T) => z.array(item).check(z.minLength(1));
 
-const unsafeSegment = (segment: string) =>
-  segment === "" || segment === "__proto__" || segment === "prototype" || segment in Object.prototype;
-/** A claim name or dotted path into nested claims (`org.id`). Prototype names are refused. */
+/** A claim name or dotted path into nested claims (`org.id`). Prototype names and paths that can never resolve are refused. */
 const claimPath = () =>
   text().check(
-    z.refine((p) => !p.split(".").some(unsafeSegment), "must be a claim name or dotted path without empty or prototype segments"),
+    z.refine((p) => dottedPathProblem(p) === undefined, {
+      error: (issue) => dottedPathProblem(String(issue.input)) ?? "invalid claim path",
+    }),
+  );
+/** Member names taken literally, outermost first: claim names that contain dots (`https://acme.example/email`). */
+const literalClaimPath = () =>
+  nonEmptyList(text().check(z.refine((s) => segmentProblem(s) === undefined, "must not be empty or a prototype member name"))).check(
+    z.maxLength(32),
+  );
+/** A top-level claim name, taken literally. */
+const claimName = () => text().check(z.refine((s) => segmentProblem(s) === undefined, "must not be empty or a prototype member name"));
+
+/** Claims that carry scopes or permissions: `scope` (RFC 8693/9068), `scp` (Entra, Okta), `roles` (Entra app roles). */
+export const SCOPE_CLAIMS = ["scope", "scp", "roles"] as const;
+
+/** One extra marker of a machine (client-credentials) token, beside the built-in conventions. */
+const MachineMarker = z
+  .strictObject({
+    /** A top-level claim name, taken literally. */
+    claim: claimName(),
+    equals: z.optional(text()),
+    prefix: z.optional(text()),
+    absent: z.optional(z.literal(true)),
+  })
+  .check(
+    z.refine((m) => [m.equals, m.prefix, m.absent].filter((v) => v !== undefined).length === 1, {
+      error: 'exactly one of "equals", "prefix" or "absent" is required',
+      path: ["claim"],
+    }),
   );
 
 const headerName = () =>
@@ -41,8 +68,19 @@ const Issuer = z
     requireTyp: z.optional(text()),
     requiredScopes: z.optional(z.array(text())),
     algorithms: z._default(nonEmptyList(z.enum(ALGORITHMS)), ["RS256"]),
-    /** Where scopes live: `scope` (space-separated string) or `scp` (string or array: Entra, Okta). */
-    scopeClaim: z._default(z.enum(["scope", "scp"]), "scope"),
+    /**
+     * Where scopes live: `scope`, `scp` (Entra, Okta) or `roles` (Entra app roles), or a list whose
+     * values are pooled (`["scp", "roles"]`). Each is a space-separated string or an array of strings.
+     */
+    scopeClaim: z._default(z.union([z.enum(SCOPE_CLAIMS), nonEmptyList(z.enum(SCOPE_CLAIMS))]), "scope"),
+    /** The claim naming the calling app: default `client_id`, else `azp`; `cid` (Okta), `appid` (Entra v1). */
+    clientIdClaim: z.optional(claimName()),
+    /** Tokens without `sub` (client-credentials at PingOne, Duende) take the client id as subject. Off by default. */
+    subjectFallback: z.optional(z.literal("clientId")),
+    /** Accept OpenID Connect ID tokens from this issuer as well (Google has no JWT access tokens). Off by default. */
+    acceptIdTokens: z.optional(z.boolean()),
+    /** Extra markers of machine tokens for `requireUser`, beside the built-in conventions. */
+    machineTokens: z.optional(nonEmptyList(MachineMarker)),
     /** Reject tokens issued longer ago than this (`now - iat`). */
     maxTokenAgeSeconds: z.optional(z.int().check(z.gte(1))),
     /** Payload `typ` claim a token must carry (Keycloak marks access tokens `"Bearer"`, ID tokens `"ID"`). */
@@ -62,7 +100,7 @@ const targetCommon = {
   issuers: z.optional(nonEmptyList(text())),
   /** All of these scopes are required for this target. */
   requiredScopes: z.optional(z.array(text())),
-  /** Refuse machine tokens (`sub` equal to the client id) on this target. */
+  /** Refuse machine (client-credentials) tokens on this target: see the issuer's `machineTokens`. */
   requireUser: z.optional(z.boolean()),
   /** What to do with a caller this target's `issuers` excludes: deny (default) or strip identity. */
   onDenied: z._default(z.enum(["deny", "strip"]), "deny"),
@@ -70,12 +108,24 @@ const targetCommon = {
 
 const ClaimSpec = z.union([
   claimPath(),
-  z.strictObject({
-    claim: claimPath(),
-    required: z._default(z.boolean(), false),
-    /** `mcp-base64` (default) sends non-ASCII as `=?base64?…?=`; `reject` denies such values. */
-    encode: z._default(z.enum(["mcp-base64", "reject"]), "mcp-base64"),
-  }),
+  z
+    .strictObject({
+      /** A claim name or dotted path (`org.id`) ... */
+      claim: z.optional(claimPath()),
+      /** ... or member names taken literally (`["https://acme.example/email"]`): exactly one of the two. */
+      claimPath: z.optional(literalClaimPath()),
+      required: z._default(z.boolean(), false),
+      /** `mcp-base64` (default) sends non-ASCII as `=?base64?…?=`; `reject` denies such values. */
+      encode: z._default(z.enum(["mcp-base64", "reject"]), "mcp-base64"),
+      /** Send `<iss>|<value>` (each item of a list): the value is bound to its issuer. */
+      qualify: z._default(z.boolean(), false),
+    })
+    .check(
+      z.refine((m) => (m.claim === undefined) !== (m.claimPath === undefined), {
+        error: 'exactly one of "claim" or "claimPath" is required',
+        path: ["claim"],
+      }),
+    ),
 ]);
 
 const ForwardTarget = z
@@ -222,7 +272,7 @@ const AssertionTarget = z
     claims: z.optional(
       z.array(
         text().check(
-          z.refine((c) => !unsafeSegment(c), "must not be a prototype name"),
+          z.refine((c) => segmentProblem(c) === undefined, "must not be a prototype name"),
           z.refine((c) => !(ASSERTION_RESERVED_CLAIMS as readonly string[]).includes(c), `is set by the assertion itself (${ASSERTION_RESERVED_CLAIMS.join(", ")})`),
         ),
       ).check(z.maxLength(50)),

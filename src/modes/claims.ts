@@ -38,19 +38,33 @@ export function renderClaim(value: unknown, encode: "mcp-base64" | "reject"): st
   return rendered;
 }
 
-const specOf = (m: ClaimMapping) =>
-  typeof m === "string" ? { claim: m, required: false, encode: "mcp-base64" as const } : m;
+/** Where a mapping reads its claim: a dotted path or member names taken literally. */
+export const pathOf = (m: ClaimMapping): string | readonly string[] =>
+  typeof m === "string" ? m : (m.claimPath ?? m.claim ?? "");
+
+const isSubject = (path: string | readonly string[]) => (typeof path === "string" ? path === "sub" : path.length === 1 && path[0] === "sub");
+
+/** `<iss>|<value>`, for each item of a list: the value is bound to the issuer that vouched for it. */
+function qualified(iss: string, value: unknown): unknown {
+  if (Array.isArray(value)) return value.map((v) => `${iss}|${asText(v)}`);
+  return `${iss}|${asText(value)}`;
+}
 
 /**
- * `claims`: headers built only from verified claims. `sub` is issuer-qualified (`<iss>|<sub>`) when
- * several issuers are trusted, because a subject is only unique per issuer (RFC 7519 §4.1.2).
+ * `claims`: headers built only from verified claims. `sub` is the verified subject (the issuer's
+ * `subjectFallback` included). A mapping with `qualify` sends `<iss>|<value>`: a subject is only
+ * unique per issuer (RFC 7519 §4.1.2); config load makes sure a target that accepts several issuers
+ * gets only issuer-bound identities.
  */
-export function claimHeaders(target: ClaimsTargetConfig, id: VerifiedToken, multiIssuer: boolean): Record<string, string> {
+export function claimHeaders(target: ClaimsTargetConfig, id: VerifiedToken): Record<string, string> {
   const headers: Record<string, string> = {};
   let total = 0;
   for (const [name, mapping] of Object.entries(target.headers)) {
-    const { claim, required, encode } = specOf(mapping);
-    const value = claim === "sub" && multiIssuer ? `${id.issuer.issuer}|${id.sub}` : claimAt(id.claims, claim);
+    const path = pathOf(mapping);
+    const required = typeof mapping === "string" ? false : mapping.required;
+    const encode = typeof mapping === "string" ? "mcp-base64" : mapping.encode;
+    const raw = isSubject(path) ? id.sub : claimAt(id.claims, path);
+    const value = raw !== undefined && typeof mapping !== "string" && mapping.qualify ? qualified(id.issuer.issuer, raw) : raw;
     if (value === undefined) {
       if (required) deny("claims.missing_required");
       continue;

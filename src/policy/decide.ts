@@ -23,7 +23,8 @@ export function decide(config: Config, target: string | undefined, id: VerifiedT
     if (policy.onDenied === "strip") return { kind: "no-identity", why: "issuer-stripped", target };
     deny("policy.target_denied");
   }
-  if (policy.requireUser === true && id.clientId !== undefined && id.sub === id.clientId) deny("policy.target_denied");
+  // Machine tokens by the issuer's conventions and markers (token-rules: `machine`).
+  if (policy.requireUser === true && id.machine) deny("policy.target_denied");
   if (missingScopes(id.scopes, policy.requiredScopes).length > 0) {
     const all = new Set([...(id.issuer.requiredScopes ?? []), ...(policy.requiredScopes ?? [])]);
     deny("scope.insufficient", { scope: [...all] });

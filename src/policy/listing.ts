@@ -47,7 +47,7 @@ export function permitsTarget(config: Config, target: string, identity: Verified
     if (plan.kind !== "target") return true;
     const policy = plan.config;
     if (policy.mode === "forward") forwardHeaders(policy, identity);
-    else if (policy.mode === "claims") claimHeaders(policy, identity, config.issuers.length > 1);
+    else if (policy.mode === "claims") claimHeaders(policy, identity);
     return true;
   } catch (err) {
     if (err instanceof Denial) return false;

@@ -57,12 +57,13 @@ describe("identity at each target", () => {
     await client.close();
   });
 
-  it("claims: crm receives exactly the issuer-qualified subject and the mapped claims, beside its API key", async () => {
+  it("claims: crm receives exactly the issuer, the subject and the mapped claims, beside its API key", async () => {
     const client = await connect(s.gateway.url, await tokenFor(s.acme, "alice"));
     expect(await whoami(client, "crm")).toEqual({
       headers: {
         "x-api-key": "crm-static-api-key",
-        "x-user-sub": `${s.acme.issuer}|alice`,
+        "x-user-iss": s.acme.issuer,
+        "x-user-sub": "alice",
         "x-user-email": "alice@acme.example",
         "x-user-groups": "eng,ops",
         "x-org-id": "acme",
@@ -71,9 +72,9 @@ describe("identity at each target", () => {
     await client.close();
   });
 
-  it("claims for a second organisation: bob's identity is qualified by his own issuer", async () => {
+  it("claims for a second organisation: bob's identity comes with his own issuer", async () => {
     const client = await connect(s.gateway.url, await tokenFor(s.globex, "bob"));
-    expect(await whoami(client, "crm")).toMatchObject({ headers: { "x-user-sub": `${s.globex.issuer}|bob`, "x-org-id": "globex" } });
+    expect(await whoami(client, "crm")).toMatchObject({ headers: { "x-user-iss": s.globex.issuer, "x-user-sub": "bob", "x-org-id": "globex" } });
     await client.close();
   });
 
@@ -147,10 +148,10 @@ describe("identity at each target", () => {
 });
 
 describe("prompts/get addresses one target and gets exactly its decision", () => {
-  it("claims: crm's prompt is rendered with alice's issuer-qualified claims, as its tool is", async () => {
+  it("claims: crm's prompt is rendered with alice's issuer-bound claims, as its tool is", async () => {
     const client = await connect(s.gateway.url, await tokenFor(s.acme, "alice"));
     expect(await whoamiPrompt(client, "crm")).toEqual(await whoami(client, "crm"));
-    expect(await whoamiPrompt(client, "crm")).toMatchObject({ headers: { "x-user-sub": `${s.acme.issuer}|alice`, "x-org-id": "acme" } });
+    expect(await whoamiPrompt(client, "crm")).toMatchObject({ headers: { "x-user-iss": s.acme.issuer, "x-user-sub": "alice", "x-org-id": "acme" } });
     await client.close();
   });
 
@@ -228,12 +229,12 @@ describe("denials at the client", () => {
     const aliceToken = await tokenFor(s.acme, "alice");
     await s.globex.stop();
     const warm = await connect(s.gateway.url, bobToken);
-    expect(await whoami(warm, "crm")).toMatchObject({ headers: { "x-user-sub": `${s.globex.issuer}|bob` } });
+    expect(await whoami(warm, "crm")).toMatchObject({ headers: { "x-user-iss": s.globex.issuer, "x-user-sub": "bob" } });
     await warm.close();
     await s.lambda.restart();
     expect(await denialOf(connect(s.gateway.url, bobToken))).toBe("jwks.unavailable");
     const alice = await connect(s.gateway.url, aliceToken);
-    expect(await whoami(alice, "crm")).toMatchObject({ headers: { "x-user-sub": `${s.acme.issuer}|alice` } });
+    expect(await whoami(alice, "crm")).toMatchObject({ headers: { "x-user-iss": s.acme.issuer, "x-user-sub": "alice" } });
     await alice.close();
   });
 

@@ -30,6 +30,8 @@ interface TokenSpec {
   claims: Record<string, unknown>;
   expiresIn?: number;
   forge?: "payload";
+  /** Signature algorithm, default RS256 (the issuer's RSA key). */
+  alg?: "RS256" | "PS256";
 }
 
 const ISSUERS = { acme: "https://login.acme.example", globex: "https://id.globex.example/oauth2", initech: "https://login.initech.example" };
@@ -44,7 +46,7 @@ let handler: InterceptorHandler;
 function mint(spec: TokenSpec): string {
   const now = Math.floor(Date.now() / 1000);
   const payload = { iss: ISSUERS[spec.issuer], iat: now - 5, exp: now + (spec.expiresIn ?? 600), jti: `ev-${Math.random().toString(36).slice(2)}`, ...spec.claims };
-  const token = buildToken({ header: { alg: "RS256", typ: "at+jwt", kid: keys[spec.issuer].kid }, payload, key: keys[spec.issuer] });
+  const token = buildToken({ header: { alg: spec.alg ?? "RS256", typ: "at+jwt", kid: keys[spec.issuer].kid }, payload, key: keys[spec.issuer] });
   if (spec.forge !== "payload") return token;
   const [h, , s] = token.split(".");
   const forged = `${h}.${b64url(JSON.stringify({ ...payload, sub: "admin" }))}.${s}`;

@@ -67,7 +67,8 @@ export function baseConfig(server: JwksServer, patch: (c: Json) => void = () => 
     ],
     resourceMetadataUrl: PRM,
     targets: {
-      orders: { mode: "claims", headers: { "X-User-Sub": "sub", "X-User-Groups": "groups" } },
+      // Two issuers reach `orders`: every header is issuer-bound (`qualify`); `crm` accepts A only.
+      orders: { mode: "claims", headers: { "X-User-Sub": { claim: "sub", qualify: true }, "X-User-Groups": { claim: "groups", qualify: true } } },
       crm: { mode: "claims", headers: { "x-user-email": "email", "x-org-id": "org.id", "x-tenant-no": "tenant_no" } },
       legacy: { mode: "forward", audience: "legacy-resource" },
       passthru: { mode: "forward", allowPassthrough: true },
@@ -75,6 +76,10 @@ export function baseConfig(server: JwksServer, patch: (c: Json) => void = () => 
     },
   };
   patch(config);
+  // `crm` accepts the first issuer only (whatever a test renamed it to), so its headers need no qualifier.
+  const crm = (config.targets as Record<string, Json> | undefined)?.crm;
+  const first = (config.issuers as Json[] | undefined)?.[0]?.issuer;
+  if (crm?.mode === "claims" && crm.issuers === undefined && typeof first === "string") crm.issuers = [first];
   return config;
 }
 

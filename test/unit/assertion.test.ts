@@ -53,7 +53,7 @@ const assertionConfig = (extra: Json = {}) => (c: Json) => {
   c.assertion = { issuer: INTERCEPTOR, signingKeySecretArn: ARN, ...extra };
   Object.assign(c.targets as Json, {
     ledger: { mode: "assertion", claims: ["email", "groups", "client_id"] },
-    vault: { mode: "assertion", audience: "urn:vault", header: "x-vault-identity", headers: { "x-user-email": "email" } },
+    vault: { mode: "assertion", issuers: [ISSUER_A], audience: "urn:vault", header: "x-vault-identity", headers: { "x-user-email": "email" } },
   });
 };
 const handler = (extra?: Json) => h.handler(assertionConfig(extra), { secretFetcher: fetcher });

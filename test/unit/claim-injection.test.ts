@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/config/load.js";
-import { expectAllow, expectDeny, Harness, type Json, mcpEvent, run, tokenA } from "../support/harness.js";
+import { expectAllow, expectDeny, Harness, ISSUER_A, type Json, mcpEvent, run, tokenA } from "../support/harness.js";
 
 /**
  * security.md §3 group K: claim-to-header injection. Target `strict` maps with `encode: "reject"`,
@@ -12,6 +12,7 @@ afterAll(() => h.stop());
 
 const mapping = (encode: "reject" | "mcp-base64") => ({
   mode: "claims",
+  issuers: [ISSUER_A],
   headers: {
     "X-User-Email": { claim: "email", encode },
     "X-User-Groups": { claim: "groups", encode },
@@ -79,7 +80,7 @@ describe("K. Claim-to-header injection (HI)", () => {
 
   it("HI-11 mapped claim absent: required → DENY(403, claims.missing_required); optional → header omitted", async () => {
     const required = (c: Json) => {
-      (c.targets as Json).need = { mode: "claims", headers: { "X-User-Email": { claim: "email", required: true }, "X-Org": "org" } };
+      (c.targets as Json).need = { mode: "claims", issuers: [ISSUER_A], headers: { "X-User-Email": { claim: "email", required: true }, "X-Org": "org" } };
     };
     expectDeny(await run(h.handler(required), mcpEvent({ name: "need___x" })), 403, "claims.missing_required");
     expectAllow(await call("people", { name: "ann" }), { "X-User-Name": "ann" });
@@ -113,7 +114,7 @@ describe("K. Claim-to-header injection (HI)", () => {
 
   it("HI-16 identity headers totalling more than 8 192 bytes → DENY(403, claims.unsafe_value)", async () => {
     const headers = Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`X-Big-${i}`, "big"]));
-    const patch = (c: Json) => ((c.targets as Json).big = { mode: "claims", headers });
+    const patch = (c: Json) => ((c.targets as Json).big = { mode: "claims", issuers: [ISSUER_A], headers });
     const o = await run(h.handler(patch), mcpEvent({ name: "big___x", token: tokenA({ big: "b".repeat(900) }) }));
     expectDeny(o, 403, "claims.unsafe_value");
   });

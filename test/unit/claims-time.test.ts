@@ -105,8 +105,10 @@ describe("D. Claims and time (CL)", () => {
     expectDeny(await call(tokenA({ client_id: clientId })), 401, "token.claim_type");
   });
 
-  it("CL-18 scope given as an array → DENY(401, token.malformed)", async () => {
-    expectDeny(await call(tokenA({ scope: ["mcp:invoke"] })), 401, "token.malformed");
+  it("CL-18 scope given as an array (Duende, PingFederate, Spring) → ALLOW; an array with a non-string → DENY(401, token.malformed)", async () => {
+    expectAllow(await call(tokenA({ scope: ["openid", "mcp:invoke"] })), ALLOWED);
+    expectDeny(await call(tokenA({ scope: ["mcp:invoke", 1] })), 401, "token.malformed");
+    expectDeny(await call(tokenA({ scope: { mcp: true } })), 401, "token.malformed");
   });
 
   it("CL-19 Okta-style scp array with scopeClaim scp → ALLOW", async () => {

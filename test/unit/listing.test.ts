@@ -25,7 +25,7 @@ function config(patch: Record<string, unknown> = {}): Config {
       scoped: { mode: "none", requiredScopes: ["payroll/read"] },
       humans: { mode: "none", requireUser: true },
       bound: { mode: "forward", audience: "bound-api" },
-      needsgroups: { mode: "claims", headers: { "x-groups": { claim: "groups", required: true } } },
+      needsgroups: { mode: "claims", headers: { "x-groups": { claim: "groups", required: true, qualify: true } } },
       exch: {
         mode: "obo",
         obo: { grant: "token-exchange", tokenEndpoint: "https://idp-a.example/token", clientId: "ic", clientSecretArn: "arn:aws:secretsmanager:eu-west-1:111122223333:secret:s-AbCdEf", audience: "exch-api" },
@@ -41,7 +41,7 @@ const policy = config();
 
 function caller(iss: string, o: Partial<VerifiedToken> = {}): VerifiedToken {
   const issuer = policy.issuers.find((i) => i.issuer === iss)!;
-  return { token: "opaque", issuer, claims: { aud: ["gw"] }, kid: "k1", alg: "RS256", sub: "alice", clientId: "agent", actor: undefined, scopes: new Set(), jti: undefined, exp: 0, ...o };
+  return { token: "opaque", issuer, claims: { aud: ["gw"] }, kid: "k1", alg: "RS256", sub: "alice", clientId: "agent", actor: undefined, scopes: new Set(), jti: undefined, exp: 0, machine: false, ...o };
 }
 
 const TARGETS = ["open", "acmeonly", "stripped", "scoped", "humans", "bound", "needsgroups", "exch", "unlisted"];
@@ -66,7 +66,7 @@ describe("listing filter: which targets a caller may use", () => {
   });
 
   it("requiredScopes, requireUser, forward audience and required claims each remove exactly their target", () => {
-    const machine = caller(A, { sub: "agent", clientId: "agent" }); // sub == client id: a machine token
+    const machine = caller(A, { sub: "agent", clientId: "agent", machine: true }); // sub == client id: detected as a machine token at verification
     const out = filterListing(policy, machine, "tools/list", { tools: allTools() });
     expect(out.removedTargets).toEqual(["bound", "humans", "needsgroups", "scoped"]);
     expect(out.removed).toBe(8);

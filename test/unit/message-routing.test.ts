@@ -14,12 +14,12 @@ const h = new Harness();
 beforeAll(() => h.start());
 afterAll(() => h.stop());
 
-/** payroll accepts issuer B's users only; ledger needs a scope; hr refuses machine tokens. */
+/** payroll accepts issuer B's users only (so its sub needs no issuer); ledger needs a scope; hr refuses machine tokens. */
 const policy = (c: Json) => {
   const targets = c.targets as Json;
   targets.payroll = { mode: "claims", issuers: [ISSUER_B], onDenied: "deny", headers: { "x-user-sub": "sub" } };
-  targets.ledger = { mode: "claims", requiredScopes: ["ledger:read"], headers: { "x-user-sub": "sub" } };
-  targets.hr = { mode: "claims", requireUser: true, headers: { "x-user-sub": "sub" } };
+  targets.ledger = { mode: "claims", requiredScopes: ["ledger:read"], headers: { "x-user-sub": { claim: "sub", qualify: true } } };
+  targets.hr = { mode: "claims", requireUser: true, headers: { "x-user-sub": { claim: "sub", qualify: true } } };
 };
 const handler = (extra?: (c: Json) => void) =>
   h.handler((c) => {
@@ -113,7 +113,7 @@ describe("a message that addresses a target gets exactly that target's decision"
     expect(errorOf(denied).id).toBe("q-1");
     expect(denied.audit).toMatchObject({ target: "payroll" });
     const allowed = await run(handler(), mcpEvent({ ...message("payroll___monthly_summary"), token: tokenB() }));
-    expectAllow(allowed, { "x-user-sub": qualified(ISSUER_B, "u-1") });
+    expectAllow(allowed, { "x-user-sub": "u-1" });
     expect(allowed.audit).toMatchObject({ target: "payroll", mode: "claims", reason: "mode.claims" });
   });
 
@@ -195,7 +195,7 @@ describe("a message that addresses a target gets exactly that target's decision"
     expectDeny(await run(handler(), mcpEvent({ ...promptGet("payroll___x"), headers: headers({ "mcp-name": "orders___summary" }) })), 400, "request.header_mismatch");
     expectDeny(await run(handler(), mcpEvent({ ...completion("payroll___x"), token: tokenB(), headers: withAuth(tokenB(), { "mcp-name": "orders___x" }) })), 400, "request.header_mismatch");
     expectAllow(await run(handler(), mcpEvent({ ...completion("payroll___x"), token: tokenB(), headers: withAuth(tokenB(), { "mcp-name": "payroll___x" }) })), {
-      "x-user-sub": qualified(ISSUER_B, "u-1"),
+      "x-user-sub": "u-1",
     });
     const read = { method: "resources/read", params: { uri: "file:///reports/2026-11.md" } };
     expectAllow(await run(handler(), mcpEvent({ ...read, headers: headers({ "Mcp-Method": "resources/read", "Mcp-Name": "file:///reports/2026-11.md" }) })), {});
@@ -265,7 +265,7 @@ describe("the http envelope: the target is the first segment of a canonical path
     expect(httpOf(denied).transformedGatewayResponse?.statusCode).toBe(403);
     expect(denied.audit).toMatchObject({ reason: "policy.target_denied", target: "payroll" });
     const allowed = await run(handler(), httpEvent("/payroll/invocations", tokenB()));
-    expect(httpOf(allowed).transformedGatewayRequest?.headers).toEqual({ "x-user-sub": qualified(ISSUER_B, "u-1") });
+    expect(httpOf(allowed).transformedGatewayRequest?.headers).toEqual({ "x-user-sub": "u-1" });
   });
 
   it.each(["//payroll/invocations", "/ledger/../wiki/invocations", "/%6Cedger/invocations", "/payroll\\..\\wiki", "/", null])(

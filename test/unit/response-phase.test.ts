@@ -78,14 +78,14 @@ describe("RESPONSE phase: listings", () => {
     expect(o.audit).toMatchObject({ decision: "allow", reason: "listing.filtered", detail: { removed: 0 } });
   });
 
-  it("policy rules apply per caller: issuer B loses the issuer-A-only target, a scope-guarded target needs its scope", async () => {
+  it("policy rules apply per caller: issuer B loses the issuer-A-only targets (crm and orders), a scope-guarded target needs its scope", async () => {
     const handler = h.handler((c) => {
       const targets = c.targets as Json;
       targets.orders = { mode: "none", issuers: ["https://idp-a.example"] };
       targets.reports = { mode: "none", requiredScopes: ["reports:read"] };
     });
     const b = await run(handler, responseEvent({ token: tokenB() }));
-    expect(b.audit).toMatchObject({ detail: { removedTargets: ["legacy", "orders", "reports"] } });
+    expect(b.audit).toMatchObject({ detail: { removedTargets: ["crm", "legacy", "orders", "reports"] } });
     const a = await run(handler, responseEvent({ token: tokenA({ scope: "mcp:invoke reports:read" }) }));
     expect(a.audit).toMatchObject({ detail: { removedTargets: ["legacy"] } });
   });

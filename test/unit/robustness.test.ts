@@ -87,7 +87,7 @@ describe("N. Robustness, isolation and configuration (RB)", () => {
     outputs.forEach((out, i) => {
       expect((out as { mcp: Json }).mcp).toEqual({
         transformedGatewayRequest: {
-          headers: { "X-User-Sub": qualified(ISSUER_A, users[i]!), "X-User-Groups": users[i] },
+          headers: { "X-User-Sub": qualified(ISSUER_A, users[i]!), "X-User-Groups": qualified(ISSUER_A, users[i]!) },
           body: expect.anything(),
         },
       });

@@ -58,7 +58,7 @@ describe("I. Target resolution and tool-name impersonation (TG)", () => {
 
   it("TG-12 no prefix or suffix matching: policy pay vs payments___x, policy payments vs x-payments___y → ALLOW-NOID", async () => {
     const policy = (name: string) => (c: Json) => {
-      c.targets = { [name]: { mode: "claims", headers: { "X-User-Sub": "sub" } } };
+      c.targets = { [name]: { mode: "claims", headers: { "X-User-Sub": { claim: "sub", qualify: true } } } };
     };
     expectAllow(await callTool("payments___x", policy("pay")), {});
     expectAllow(await callTool("x-payments___y", policy("payments")), {});
@@ -83,7 +83,7 @@ describe("I. Target resolution and tool-name impersonation (TG)", () => {
 
   it("TG-18 policy keys are exact: Orders does not match orders; keys outside the target pattern are config.invalid", async () => {
     const upper = (c: Json) => {
-      c.targets = { Orders: { mode: "claims", headers: { "X-User-Sub": "sub" } } };
+      c.targets = { Orders: { mode: "claims", headers: { "X-User-Sub": { claim: "sub", qualify: true } } } };
     };
     expectAllow(await callTool("orders___get_order", upper), {});
     const bad = parseConfig(h.config((c) => ((c.targets as Json).orders_v2 = { mode: "none" })));

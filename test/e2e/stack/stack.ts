@@ -121,7 +121,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       resourceMetadataUrl: "https://gateway.example/.well-known/oauth-protected-resource",
       targets: {
         orders: { mode: "forward", audience: "orders-api" },
-        crm: { mode: "claims", headers: { "x-user-sub": "sub", "x-user-email": "email", "x-user-groups": "groups", "x-org-id": "org_id" } },
+        // Two issuers reach crm: the issuer header binds every identity header to its issuer.
+        crm: { mode: "claims", headers: { "x-user-iss": "iss", "x-user-sub": "sub", "x-user-email": "email", "x-user-groups": "groups", "x-org-id": "org_id" } },
         // On behalf of Acme users only: the exchange happens at Acme's IdP.
         erp: {
           mode: "obo",
@@ -159,7 +160,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     // Each target's own outbound credential and allowlist, as configured on the gateway (§4, §9).
     const gatewayTargets: GatewayTarget[] = [
       { name: "orders", url: targets.orders.url, credential: { authorization: "Bearer static-orders-client-credential" }, allowedRequestHeaders: [] },
-      { name: "crm", url: targets.crm.url, credential: { "x-api-key": "crm-static-api-key" }, allowedRequestHeaders: ["x-user-sub", "x-user-email", "x-user-groups", "x-org-id"] },
+      { name: "crm", url: targets.crm.url, credential: { "x-api-key": "crm-static-api-key" }, allowedRequestHeaders: ["x-user-iss", "x-user-sub", "x-user-email", "x-user-groups", "x-org-id"] },
       { name: "erp", url: targets.erp.url, credential: { authorization: "Bearer static-erp-client-credential" }, allowedRequestHeaders: [] },
       { name: "reports", url: targets.reports.url, credential: { "x-api-key": "reports-static-api-key" }, allowedRequestHeaders: ["x-user-sub"] },
       { name: "ledger", url: targets.ledger.url, credential: { authorization: "Bearer static-ledger-client-credential" }, allowedRequestHeaders: [] },
