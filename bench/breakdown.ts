@@ -27,6 +27,7 @@ import { TokenVerifier, type VerifiedToken } from "../src/auth/verify.js";
 import { JwksCache } from "../src/auth/jwks-cache.js";
 import { httpsJwksFetcher } from "../src/auth/jwks-fetch.js";
 import { decodeJws } from "../src/auth/jws.js";
+import { verifySignature } from "../src/auth/signature.js";
 import { ManagedHeaders } from "../src/policy/managed-headers.js";
 import { decide } from "../src/policy/decide.js";
 import { claimHeaders } from "../src/modes/claims.js";
@@ -183,7 +184,7 @@ async function buildStages() {
   const freshVerifier = verifiers();
   warmVerifier.verifyNow(session, repeated.keys[0]!, {});
   const ids = { fresh: fresh.tokens.map((t, i) => verifiers().verifyNow(t, fresh.keys[i]!, {})!), repeated: repeated.tokens.map((t, i) => warmVerifier.fromCache(t, repeated.keys[i]!, {})!) };
-  const headers = { fresh: ids.fresh.map((id) => claimHeaders(target, id, false)), repeated: ids.repeated.map((id) => claimHeaders(target, id, false)) };
+  const headers = { fresh: ids.fresh.map((id) => claimHeaders(target, id)), repeated: ids.repeated.map((id) => claimHeaders(target, id)) };
   const auditOf = (view: RequestView, id: VerifiedToken, set: Record<string, string>): AuditRecord => ({
     decision: "allow",
     reason: "mode.claims",
@@ -205,6 +206,7 @@ async function buildStages() {
   const capture = createLogger();
   (capture as unknown as { console: Console }).console = new Console({ stdout: new Writable({ write: (c: Buffer, _e, cb) => ((line = c.toString()), cb()) }), stderr: process.stderr });
   writeAudit(capture, auditOf(fresh.views[0]!, ids.fresh[0]!, headers.fresh[0]!));
+  const sigInputs = fresh.tokens.map((t) => t.slice(0, t.lastIndexOf(".")));
   const sigParts = fresh.tokens.map((t) => ({ input: Buffer.from(t.slice(0, t.lastIndexOf("."))), sig: Buffer.from(t.slice(t.lastIndexOf(".") + 1), "base64url") }));
 
   type Set = typeof fresh;
@@ -217,13 +219,14 @@ async function buildStages() {
     { stage: "token hash (SHA-256, the cache key)", ...both((s, i) => TokenVerifier.keyOf(s.tokens[i]!)) },
     { stage: "verification (`verifyNow` fresh / `fromCache` repeated)", fresh: (i) => freshVerifier.verifyNow(fresh.tokens[i]!, fresh.keys[i]!, {}), repeated: (i) => warmVerifier.fromCache(session, repeated.keys[i]!, {}) },
     { stage: "  of which: strict decode (`decodeJws`)", fresh: (i) => decodeJws(fresh.tokens[i]!) },
-    { stage: "  of which: RS256 signature (`crypto.verify`, the floor)", fresh: (i) => verify("sha256", sigParts[i]!.input, publicKey, sigParts[i]!.sig) },
+    { stage: "  of which: signature (`verifySignature`, RS256 on node:crypto)", fresh: (i) => verifySignature("RS256", publicKey, sigInputs[i]!, sigParts[i]!.sig) },
+    { stage: "  (the floor: one `crypto.verify` on prepared buffers)", fresh: (i) => verify("sha256", sigParts[i]!.input, publicKey, sigParts[i]!.sig) },
     {
       stage: "policy and claim headers (`firstConflict`, `decide`, `claimHeaders`)",
       ...both((s, i, k) => {
         managed.firstConflict(s.views[i]!.headers);
         decide(config, s.views[i]!.target, ids[k][i]!);
-        return claimHeaders(target, ids[k][i]!, false);
+        return claimHeaders(target, ids[k][i]!);
       }),
     },
     { stage: "output build (`allowOutput`)", ...both((s, i, k) => allowOutput("mcp", headers[k][i]!, s.views[i]!.body)) },
