@@ -47,9 +47,13 @@ interface StageRow {
   stage: string;
   fresh: number | undefined;
   repeated: number | undefined;
+  /** The same stage inside one request, run in the handler's order (`inSequence`). */
+  freshInSequence?: number | undefined;
+  repeatedInSequence?: number | undefined;
 }
 interface StagesResult {
   rows: StageRow[];
+  sequenceTotal: { fresh: number; repeated: number };
   whole: { fresh: number; repeated: number };
   gc: { fresh: number; repeated: number };
   lineBytes: number;
@@ -83,19 +87,18 @@ async function parent(): Promise<void> {
   const a = await child<AllocationResult>("allocation", ["--min-semi-space-size=256", "--max-semi-space-size=256"]);
   const us = (v: number | undefined) => (v === undefined ? "–" : r(v));
   const kib = (v: number | undefined) => (v === undefined ? "–" : r(v / 1024, 1));
-  console.log(`\nmedian µs of ${N} calls per stage, each stage alone (one event-loop turn before each call); KiB allocated per call\n`);
-  console.log("| stage | fresh µs | repeated µs | fresh KiB | repeated KiB |\n|---|---:|---:|---:|---:|");
+  console.log(`\nmedian µs over ${N} requests: each stage alone (many times in a row, one event-loop turn before each call) and in sequence (once per request, in the handler's order); KiB allocated per call\n`);
+  console.log("| stage | fresh alone | fresh in sequence | repeated alone | repeated in sequence | KiB fresh | KiB repeated |\n|---|---:|---:|---:|---:|---:|---:|");
   for (const row of s.rows) {
     const b = a.stages[row.stage] ?? {};
-    console.log(`| ${row.stage} | ${us(row.fresh)} | ${us(row.repeated)} | ${kib(b.fresh)} | ${kib(b.repeated)} |`);
+    console.log(`| ${row.stage} | ${us(row.fresh)} | ${us(row.freshInSequence)} | ${us(row.repeated)} | ${us(row.repeatedInSequence)} | ${kib(b.fresh)} | ${kib(b.repeated)} |`);
   }
   const top = s.rows.filter((x) => !x.stage.startsWith("  ") && !x.stage.startsWith("harness"));
   const sum = (k: "fresh" | "repeated") => top.reduce((n, x) => n + (x[k] ?? 0), 0);
   const sumBytes = (k: "fresh" | "repeated") => top.reduce((n, x) => n + (a.stages[x.stage]?.[k] ?? 0), 0);
-  console.log(`| **sum of the stages** | ${r(sum("fresh"))} | ${r(sum("repeated"))} | ${kib(sumBytes("fresh"))} | ${kib(sumBytes("repeated"))} |`);
-  console.log(`| **whole handler** | ${r(s.whole.fresh)} | ${r(s.whole.repeated)} | ${kib(a.fresh)} | ${kib(a.repeated)} |`);
-  console.log(`| whole − sum of the stages | ${r(s.whole.fresh - sum("fresh"))} | ${r(s.whole.repeated - sum("repeated"))} | | |`);
-  console.log(`| garbage collection while the whole handler runs, mean per request | ${r(s.gc.fresh)} | ${r(s.gc.repeated)} | | |`);
+  console.log(`| **sum of the stages** (in sequence: median of the per-request sums) | ${r(sum("fresh"))} | ${r(s.sequenceTotal.fresh)} | ${r(sum("repeated"))} | ${r(s.sequenceTotal.repeated)} | ${kib(sumBytes("fresh"))} | ${kib(sumBytes("repeated"))} |`);
+  console.log(`| **whole handler** | ${r(s.whole.fresh)} | | ${r(s.whole.repeated)} | | ${kib(a.fresh)} | ${kib(a.repeated)} |`);
+  console.log(`| garbage collection while the whole handler runs, mean per request | ${r(s.gc.fresh)} | | ${r(s.gc.repeated)} | | | |`);
   console.log(`\naudit line: ${s.lineBytes} bytes`);
 }
 
@@ -153,6 +156,8 @@ interface Stage {
   repeated?: (i: number) => unknown;
   /** Run with a 1 ms pause before each sample instead of one event-loop turn. */
   paused?: boolean;
+  /** Its index among the durations `inSequence` returns. */
+  seq?: number;
 }
 
 /** Every stage of one request, each callable alone on request i's prepared inputs. */
@@ -213,26 +218,61 @@ async function buildStages() {
   const both = (f: (s: Set, i: number, kind: "fresh" | "repeated") => unknown) => ({ fresh: (i: number) => f(fresh, i, "fresh"), repeated: (i: number) => f(repeated, i, "repeated") });
   const list: Stage[] = [
     { stage: "harness: an empty stage", ...both(() => undefined) },
-    { stage: "event validation (zod `parseEnvelope`)", ...both((s, i) => parseEnvelope(s.events[i])) },
-    { stage: "request checks (`readRequest`: headers, raw-body duplicates, `Mcp-*`, routing)", ...both((s, i) => readRequest(s.parsed[i]! as ParsedEvent)) },
-    { stage: "`Authorization` parse", ...both((s, i) => bearerToken(s.views[i]!.headers, s.views[i]!.path, config.maxAuthorizationBytes)) },
-    { stage: "token hash (SHA-256, the cache key)", ...both((s, i) => TokenVerifier.keyOf(s.tokens[i]!)) },
-    { stage: "verification (`verifyNow` fresh / `fromCache` repeated)", fresh: (i) => freshVerifier.verifyNow(fresh.tokens[i]!, fresh.keys[i]!, {}), repeated: (i) => warmVerifier.fromCache(session, repeated.keys[i]!, {}) },
+    { stage: "event validation (`parseEnvelope`)", seq: 0, ...both((s, i) => parseEnvelope(s.events[i])) },
+    { stage: "request checks (`readRequest`: headers, raw-body duplicates, `Mcp-*`, routing)", seq: 1, ...both((s, i) => readRequest(s.parsed[i]! as ParsedEvent)) },
+    { stage: "`Authorization` parse", seq: 2, ...both((s, i) => bearerToken(s.views[i]!.headers, s.views[i]!.path, config.maxAuthorizationBytes)) },
+    { stage: "token hash (SHA-256, the cache key)", seq: 3, ...both((s, i) => TokenVerifier.keyOf(s.tokens[i]!)) },
+    { stage: "verification (`verifyNow` fresh / `fromCache` repeated)", seq: 4, fresh: (i) => freshVerifier.verifyNow(fresh.tokens[i]!, fresh.keys[i]!, {}), repeated: (i) => warmVerifier.fromCache(session, repeated.keys[i]!, {}) },
     { stage: "  of which: strict decode (`decodeJws`)", fresh: (i) => decodeJws(fresh.tokens[i]!) },
     { stage: "  of which: signature (`verifySignature`, RS256 on node:crypto)", fresh: (i) => verifySignature("RS256", publicKey, sigInputs[i]!, sigParts[i]!.sig) },
     { stage: "  (the floor: one `crypto.verify` on prepared buffers)", fresh: (i) => verify("sha256", sigParts[i]!.input, publicKey, sigParts[i]!.sig) },
     {
       stage: "policy and claim headers (`firstConflict`, `decide`, `claimHeaders`)",
+      seq: 5,
       ...both((s, i, k) => {
         managed.firstConflict(s.views[i]!.headers);
         decide(config, s.views[i]!.target, ids[k][i]!);
         return claimHeaders(target, ids[k][i]!);
       }),
     },
-    { stage: "output build (`allowOutput`)", ...both((s, i, k) => allowOutput("mcp", headers[k][i]!, s.views[i]!.body)) },
-    { stage: "audit record and Powertools formatting (line written nowhere)", ...both((s, i, k) => writeAudit(nowhere, auditOf(s.views[i]!, ids[k][i]!, headers[k][i]!))) },
-    { stage: "audit line write to the pipe (`process.stdout.write`, 1 ms after the last)", ...both(() => process.stdout.write(line)), paused: true },
+    { stage: "output build (`allowOutput`)", seq: 6, ...both((s, i, k) => allowOutput("mcp", headers[k][i]!, s.views[i]!.body)) },
+    { stage: "audit record and Powertools formatting (line written nowhere)", seq: 7, ...both((s, i, k) => writeAudit(nowhere, auditOf(s.views[i]!, ids[k][i]!, headers[k][i]!))) },
+    { stage: "audit line write to the pipe (`process.stdout.write`; alone: 1 ms after the last)", seq: 8, ...both(() => process.stdout.write(line)), paused: true },
   ];
+  // One request's stages in the handler's order, each timed: what each costs when it runs once per
+  // request after the others, rather than many times in a row. Its own verifier: the tokens are new to it.
+  const seqVerifier = verifiers();
+  const inSequence = (s: Set, i: number): number[] => {
+    const t: bigint[] = [process.hrtime.bigint()];
+    const mark = () => t.push(process.hrtime.bigint());
+    const parsed = parseEnvelope(s.events[i])!;
+    mark();
+    const view = readRequest(parsed);
+    mark();
+    const token = bearerToken(view.headers, view.path, config.maxAuthorizationBytes);
+    mark();
+    const k = TokenVerifier.keyOf(token);
+    mark();
+    const id = seqVerifier.fromCache(token, k, {}) ?? seqVerifier.verifyNow(token, k, {})!;
+    mark();
+    managed.firstConflict(view.headers);
+    decide(config, view.target, id);
+    const set = claimHeaders(target, id);
+    mark();
+    allowOutput("mcp", set, view.body);
+    mark();
+    writeAudit(nowhere, auditOf(view, id, set));
+    mark();
+    process.stdout.write(line);
+    mark();
+    return t.slice(1).map((x, j) => Number(x - t[j]!) / 1_000);
+  };
+  const sequence = { fresh: (i: number) => inSequence(fresh, i), repeated: (i: number) => inSequence(repeated, i) };
+  const warmSet = prepare(freshTokens.slice(N, N + 500));
+  for (let i = 0; i < 500; i++) {
+    inSequence(warmSet, i);
+    inSequence(repeated, i);
+  }
   // The whole handler on the same kind of inputs; it has its own verifier, so the fresh tokens are new to it.
   const handler = createHandler({ config: loaded, ca: testCa, logger: createLogger() });
   for (const t of freshTokens.slice(N)) {
@@ -247,15 +287,30 @@ async function buildStages() {
     verifiers().verifyNow(warmTokens[i]!, TokenVerifier.keyOf(warmTokens[i]!), {});
     for (const st of list) if (!st.stage.includes("verification") && !st.paused) for (const f of [st.fresh, st.repeated]) f?.(i);
   }
-  return { list, whole, server, lineBytes: Buffer.byteLength(line) };
+  return { list, whole, sequence, server, lineBytes: Buffer.byteLength(line) };
 }
 
 async function stages(): Promise<StagesResult> {
-  const { list, whole, server, lineBytes } = await buildStages();
+  const { list, whole, sequence, server, lineBytes } = await buildStages();
   const rows: StageRow[] = [];
   for (const st of list) {
     const gap = st.paused === true ? pause : nextTurn;
     rows.push({ stage: st.stage, fresh: st.fresh && (await timeEach(N, st.fresh, gap)), repeated: st.repeated && (await timeEach(N, st.repeated, gap)) });
+  }
+  const sequenceTotal = { fresh: 0, repeated: 0 };
+  for (const kind of ["fresh", "repeated"] as const) {
+    const runs: number[][] = [];
+    for (let i = 0; i < N; i++) {
+      await nextTurn();
+      runs.push(sequence[kind](i));
+    }
+    sequenceTotal[kind] = median(runs.map((d) => d.reduce((a, b) => a + b, 0)));
+    list.forEach((st, r) => {
+      if (st.seq === undefined) return;
+      const value = median(runs.map((d) => d[st.seq!]!));
+      if (kind === "fresh") rows[r]!.freshInSequence = value;
+      else rows[r]!.repeatedInSequence = value;
+    });
   }
   // The collector's time while the whole handler runs (PerformanceObserver `gc` entries).
   const withGc = async (run: () => Promise<number>) => {
@@ -272,7 +327,7 @@ async function stages(): Promise<StagesResult> {
   const wholeFresh = await withGc(() => timeEach(N, whole.fresh));
   const wholeRepeated = await withGc(() => timeEach(N, whole.repeated));
   await server.stop();
-  return { rows, whole: { fresh: wholeFresh.med, repeated: wholeRepeated.med }, gc: { fresh: wholeFresh.gcUs, repeated: wholeRepeated.gcUs }, lineBytes };
+  return { rows, sequenceTotal, whole: { fresh: wholeFresh.med, repeated: wholeRepeated.med }, gc: { fresh: wholeFresh.gcUs, repeated: wholeRepeated.gcUs }, lineBytes };
 }
 
 /** Bytes allocated per call of each stage and of the whole handler: heap growth with no collection in between. */
