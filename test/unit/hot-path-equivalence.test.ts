@@ -2,7 +2,9 @@ import { describe, expect, it } from "vitest";
 import { bearerToken } from "../../src/auth/bearer.js";
 import { HeaderBag } from "../../src/event/headers.js";
 import { parseStrictJson, StrictJsonError } from "../../src/event/strict-json.js";
+import { createHash } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
+import { TokenVerifier } from "../../src/auth/verify.js";
 import { envelopeKindOf, isPlainMcpRequest, McpEnvelope, parseEnvelope } from "../../src/event/envelope.js";
 import { Denial } from "../../src/respond/reasons.js";
 import { createLogger } from "../../src/log.js";
@@ -237,5 +239,11 @@ describe("event validation: the hand-written check accepts only what zod accepts
       if (isPlainMcpRequest(e)) expect(zod.success, f).toBe(true);
       if (isPlainMcpRequest(e)) expect(zod.data, f).toStrictEqual(e);
     }
+  });
+});
+
+describe("verified-token cache key: one-shot SHA-256", () => {
+  it.each(["", "a.b.c", "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ1In0.c2ln", "é😀\u0000", "x".repeat(10_000)])("keyOf(%#) equals the Hash object's base64url digest of the UTF-8 bytes", (token) => {
+    expect(TokenVerifier.keyOf(token)).toBe(createHash("sha256").update(Buffer.from(token, "utf8")).digest("base64url"));
   });
 });
