@@ -146,6 +146,10 @@ const scenarios: Scenario[] = [
   { name: "ours.assertion.repeated", prepare: () => ourCall(event(sessionToken, "tools/call", "ledger___post")) },
   { name: "ours.tools-list.repeated", prepare: () => ourCall(event(sessionToken, "tools/list")) },
 ];
+// Not a handler: the bare write of one audit-sized line (515 bytes) to the same pipe, to show what the
+// write itself costs next to the floor.
+const LINE = `${JSON.stringify({ level: "INFO", message: "audit", timestamp: new Date(0).toISOString(), service: "agentcore-identity-interceptor", sampling_rate: 0, decision: "allow", reason: "mode.claims", padding: "x".repeat(325) })}\n`;
+scenarios.push({ name: "write.audit-line-to-pipe", prepare: () => () => (auditLines++, process.stdout.write(LINE)) });
 if (hasResponsePhase) scenarios.push({ name: "ours.response-tools-list.repeated", prepare: () => ourCall(responseEvent(sessionToken)) });
 
 const now = () => process.hrtime.bigint();
