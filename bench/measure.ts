@@ -129,6 +129,8 @@ for (const t of warmTokens) {
 interface Scenario {
   name: string;
   prepare: () => () => unknown;
+  /** Run before each sample, outside the timer. */
+  before?: () => void;
 }
 let ourFresh = 0;
 let theirFresh = 0;
@@ -149,17 +151,24 @@ const scenarios: Scenario[] = [
 // Not a handler: the bare write of one audit-sized line (515 bytes) to the same pipe, to show what the
 // write itself costs next to the floor.
 const LINE = `${JSON.stringify({ level: "INFO", message: "audit", timestamp: new Date(0).toISOString(), service: "agentcore-identity-interceptor", sampling_rate: 0, decision: "allow", reason: "mode.claims", padding: "x".repeat(325) })}\n`;
-scenarios.push({ name: "write.audit-line-to-pipe", prepare: () => () => (auditLines++, process.stdout.write(LINE)) });
+// 100 µs apart, as a handler's lines are: the reading process has gone back to waiting and must be woken
+// (back to back, while it is still reading, a write costs a few µs).
+const spin = (us: number) => {
+  const until = process.hrtime.bigint() + BigInt(us * 1_000);
+  while (process.hrtime.bigint() < until);
+};
+scenarios.push({ name: "write.audit-line-to-pipe", prepare: () => () => (auditLines++, process.stdout.write(LINE)), before: () => spin(100) });
 if (hasResponsePhase) scenarios.push({ name: "ours.response-tools-list.repeated", prepare: () => ourCall(responseEvent(sessionToken)) });
 
 const now = () => process.hrtime.bigint();
 const micros = (t: bigint) => Number(now() - t) / 1_000;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-async function timeBatch(work: Array<() => unknown>): Promise<number[]> {
+async function timeBatch(work: Array<() => unknown>, before?: () => void): Promise<number[]> {
   const times = new Array<number>(work.length);
   for (let i = 0; i < work.length; i++) {
     await nextTurn();
+    before?.();
     const t = now();
     await work[i]!();
     times[i] = micros(t);
@@ -182,7 +191,7 @@ for (let round = 0; round < ROUNDS; round++) {
       return () => floorOnce(i);
     }));
     const work = Array.from({ length: BATCH }, () => s.prepare());
-    const batch = await timeBatch(work);
+    const batch = await timeBatch(work, s.before);
     const r = results[s.name]!;
     r.samples.push(...batch);
     r.floorSamples.push(...floorBatch);
