@@ -4,7 +4,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["dist/", "coverage/", "node_modules/", "bench/results.json", "bench/profiles/", "**/*.d.mts"] },
+  { ignores: ["dist/", "cdk.out/", "coverage/", "node_modules/", "bench/results.json", "bench/profiles/", "**/*.d.mts"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -1,8 +1,33 @@
 // Zips dist/ into function.zip for upload (`aws lambda update-function-code --zip-file fileb://function.zip`).
 // Plain Node (zlib deflate + crc32), so packaging needs no zip binary on the machine.
+//   --config FILE   validate FILE (as the Lambda's cold start does) and add it as interceptor.config.json,
+//                   the file the bundle reads beside index.mjs (Lambda environment variables stop at 4 KB)
+//   --out FILE      where to write the zip (default function.zip)
+// Run through the repo's TypeScript hooks (`npm run package`), which the config check needs.
 import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
+import { parseArgs } from "node:util";
 import { crc32, deflateRawSync } from "node:zlib";
+
+const { values: args } = parseArgs({ options: { config: { type: "string" }, out: { type: "string", default: "function.zip" } } });
+let configText;
+if (args.config !== undefined) {
+  const { parseConfig } = await import("../src/config/load.js");
+  configText = readFileSync(args.config, "utf8");
+  let json;
+  try {
+    json = JSON.parse(configText);
+  } catch {
+    console.error(`${args.config}: not valid JSON`);
+    process.exit(1);
+  }
+  const loaded = parseConfig(json);
+  if (!loaded.ok) {
+    console.error(`${args.config}: ${loaded.problems.length} problem(s); nothing packaged`);
+    for (const p of loaded.problems) console.error(`  ${p}`);
+    process.exit(1);
+  }
+}
 
 const root = "dist";
 const files = [];
@@ -19,9 +44,11 @@ if (!files.some((f) => f.endsWith("index.mjs"))) throw new Error("dist/index.mjs
 const locals = [];
 const centrals = [];
 let offset = 0;
-for (const path of files) {
-  const name = Buffer.from(relative(root, path).split("\\").join("/"));
-  const data = readFileSync(path);
+const entries = files.filter((f) => relative(root, f) !== "interceptor.config.json").map((path) => ({ name: relative(root, path).split("\\").join("/"), data: readFileSync(path) }));
+if (configText !== undefined) entries.push({ name: "interceptor.config.json", data: Buffer.from(configText) });
+for (const entry of entries) {
+  const name = Buffer.from(entry.name);
+  const data = entry.data;
   const packed = deflateRawSync(data, { level: 9 });
   const crc = crc32(data);
   const local = Buffer.alloc(30);
@@ -52,9 +79,9 @@ for (const path of files) {
 const directory = Buffer.concat(centrals);
 const end = Buffer.alloc(22);
 end.writeUInt32LE(0x06054b50, 0);
-end.writeUInt16LE(files.length, 8);
-end.writeUInt16LE(files.length, 10);
+end.writeUInt16LE(entries.length, 8);
+end.writeUInt16LE(entries.length, 10);
 end.writeUInt32LE(directory.length, 12);
 end.writeUInt32LE(offset, 16);
-writeFileSync("function.zip", Buffer.concat([...locals, directory, end]));
-console.log(`function.zip: ${files.length} files (${files.map((f) => relative(root, f)).join(", ")})`);
+writeFileSync(args.out, Buffer.concat([...locals, directory, end]));
+console.log(`${args.out}: ${entries.length} files (${entries.map((e) => e.name).join(", ")})`);

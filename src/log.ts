@@ -44,7 +44,13 @@ export interface AuditRecord {
 }
 
 const SENSITIVE_KEYS = new Set(["authorization", "access_token", "subject_token", "actor_token", "client_secret", "refresh_token", "id_token", "token", "secret", "password", "private_key"]);
-const JWT_LIKE = /eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*/g;
+/**
+ * A whole run of base64url segments joined by at least two dots, starting where such a run starts
+ * (the lookbehind), redacted when it holds `eyJ`. Matching from the run's start only keeps this linear:
+ * `eyJ[A-Za-z0-9_-]*\.` tried from every `eyJ` of a dotless run rescans it each time.
+ */
+const DOTTED_RUN = /(?<![A-Za-z0-9_.-])[A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]*){2,}/g;
+const redactJwtLike = (run: string) => (run.includes("eyJ") ? "[REDACTED]" : run);
 const BEARER = /\b(Bearer|Basic|DPoP)\s+\S+/gi;
 // Controls, line separators, invisible and bidi characters: a log record must stay one honest line.
 const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g;
@@ -63,7 +69,7 @@ export function redact(key: string, value: unknown): unknown {
   if (SENSITIVE_KEYS.has(key.toLowerCase())) return "[REDACTED]";
   // Cheap guards first: this runs for every key of every log line.
   if (typeof value === "string" && value.length > 8 && (value.includes("eyJ") || value.includes(" "))) {
-    return value.replace(JWT_LIKE, "[REDACTED]").replace(BEARER, "$1 [REDACTED]");
+    return value.replace(DOTTED_RUN, redactJwtLike).replace(BEARER, "$1 [REDACTED]");
   }
   return value;
 }

@@ -3,7 +3,6 @@ import { deny } from "../respond/reasons.js";
 
 const SCHEME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+/;
 const SP = 0x20;
-const isOws = (c: number) => c === SP || c === 0x09;
 
 /**
  * The bearer token from the `Authorization` header (RFC 6750 §2.1, RFC 9110 §11): exactly one header
@@ -18,13 +17,7 @@ export function bearerToken(headers: HeaderBag, path: string | undefined, maxByt
   // A UTF-16 unit is at most 3 UTF-8 bytes: the byte count is needed only when that could exceed the cap.
   if (value.length > maxBytes || (value.length * 3 > maxBytes && Buffer.byteLength(value, "utf8") > maxBytes)) deny("token.too_large");
 
-  // Optional whitespace (SP / HTAB) around the field value, then `<scheme> 1*SP <token>`: scanned by
-  // index rather than by regular expressions over the whole token (the hot path of every request).
-  let start = 0;
-  let end = value.length;
-  while (start < end && isOws(value.charCodeAt(start))) start++;
-  while (end > start && isOws(value.charCodeAt(end - 1))) end--;
-  const field = value.slice(start, end);
+  const field = trimBlanks(value);
   const scheme = SCHEME.exec(field)?.[0];
   if (scheme === undefined) return deny("auth.malformed");
   if (scheme.toLowerCase() !== "bearer") deny("auth.unsupported_scheme");
@@ -37,6 +30,20 @@ export function bearerToken(headers: HeaderBag, path: string | undefined, maxByt
   if (token.includes(" ")) deny("auth.malformed");
   if (path !== undefined && hasQueryToken(path)) deny("auth.multiple_credentials");
   return token;
+}
+
+const isBlank = (c: number) => c === 0x20 || c === 0x09;
+
+/**
+ * SP and HTAB trimmed from both ends by index (RFC 9110 §5.5 OWS). A regex `[ \t]+$` rescans the
+ * rest of the value from every blank: quadratic, about 220 ms for 16 KiB of spaces before any check.
+ */
+function trimBlanks(value: string): string {
+  let start = 0;
+  let end = value.length;
+  while (start < end && isBlank(value.charCodeAt(start))) start++;
+  while (end > start && isBlank(value.charCodeAt(end - 1))) end--;
+  return value.slice(start, end);
 }
 
 function hasQueryToken(path: string): boolean {

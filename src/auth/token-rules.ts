@@ -57,6 +57,17 @@ export function checkTokenKind(header: Record<string, unknown>, payload: Record<
   if (issuer.acceptIdTokens !== true && ("nonce" in payload || "at_hash" in payload || payload.token_use === "id")) deny("token.kind_invalid");
   if (issuer.tokenUse !== undefined && payload.token_use !== issuer.tokenUse) deny("token.kind_invalid");
   if (issuer.requirePayloadTyp !== undefined && payload.typ !== issuer.requirePayloadTyp) deny("token.kind_invalid");
+  rejectSenderConstrained(payload);
+}
+
+/**
+ * A token with a confirmation claim (RFC 7800 §3.1) is bound to a key its presenter must prove, by a
+ * DPoP proof (`cnf.jkt`, RFC 9449 §6.1) or the TLS client certificate (`cnf.x5t#S256`, RFC 8705 §3.1).
+ * The interceptor sees neither, so it cannot check the binding: such a token is refused, never used
+ * (or forwarded) as a plain bearer token.
+ */
+export function rejectSenderConstrained(payload: Record<string, unknown>): void {
+  if (payload.cnf !== undefined) deny("token.sender_constrained");
 }
 
 export function checkTime(payload: Record<string, unknown>, leeway: number, maxAge: number | undefined, nowSeconds: number): number {
@@ -67,6 +78,8 @@ export function checkTime(payload: Record<string, unknown>, leeway: number, maxA
   if (nbf !== undefined && nbf - leeway > nowSeconds) deny("token.not_yet_valid");
   if (iat !== undefined && iat - leeway > nowSeconds) deny("token.iat_in_future");
   if (maxAge !== undefined && iat !== undefined && nowSeconds - iat > maxAge) deny("token.too_old");
+  // Without iat the age cannot be known: fail closed.
+  if (maxAge !== undefined && iat === undefined) deny("token.claim_type");
   return exp;
 }
 

@@ -316,6 +316,8 @@ const JwksSettings = z.strictObject({
 });
 
 export const ConfigSchema = z.strictObject({
+  /** Editors' JSON Schema reference (schema/interceptor.config.schema.json); ignored by the interceptor. */
+  $schema: z.optional(z.string()),
   issuers: nonEmptyList(Issuer),
   clockSkewSeconds: z._default(z.int().check(z.gte(0), z.lte(300)), 60),
   targets: z._default(

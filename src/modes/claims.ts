@@ -9,6 +9,11 @@ export const MAX_IDENTITY_BYTES = 8_192;
 
 /** C0, DEL, C1 and the Unicode line separators are never legitimate in an identity claim. */
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+/**
+ * A UTF-16 surrogate without its partner: UTF-8 cannot carry it, and encoding would turn it into
+ * U+FFFD, so `"ada\ud800"` and `"ada\ufffd"` would become the same header value.
+ */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 /** Printable ASCII without leading or trailing space: safe to send as it is. */
 const PLAIN = /^(?:[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?)?$/;
 /** Values that already look encoded are encoded again, so a claim cannot forge a decoded value. */
@@ -30,7 +35,7 @@ function asText(v: unknown): string {
 export function renderClaim(value: unknown, encode: "mcp-base64" | "reject"): string {
   const isList = Array.isArray(value);
   const items = isList ? (value as unknown[]).map(asText) : [asText(value)];
-  if (items.some((s) => CONTROL.test(s))) deny("claims.unsafe_value");
+  if (items.some((s) => CONTROL.test(s) || LONE_SURROGATE.test(s))) deny("claims.unsafe_value");
   const plain = items.every((s) => PLAIN.test(s) && !SENTINEL.test(s) && !(isList && s.includes(",")));
   if (!plain && encode === "reject") deny("claims.unsafe_value");
   const rendered = (plain ? items : items.map(sentinel)).join(",");

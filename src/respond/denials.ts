@@ -65,6 +65,7 @@ export const DENIALS: Readonly<Record<Reason, DenialSpec>> = {
   "token.exp_missing": TOKEN_INVALID,
   "token.claim_type": TOKEN_INVALID,
   "token.subject_invalid": TOKEN_INVALID,
+  "token.sender_constrained": TOKEN_INVALID,
   "obo.subject_rejected": TOKEN_INVALID,
   "scope.insufficient": { status: 403, code: -31003, message: "Insufficient scope", challenge: "insufficient_scope" },
   "token.client_not_allowed": FORBIDDEN,

@@ -31,6 +31,7 @@ export const REASONS = [
   "token.exp_missing",
   "token.claim_type",
   "token.subject_invalid",
+  "token.sender_constrained",
   "scope.insufficient",
   "policy.target_denied",
   "policy.client_header_conflict",

@@ -56,6 +56,7 @@ const setup = (c: Json) => {
   (c.issuers as Json[]).push({ issuer: POOL, jwksUri: h.server.url("/pool/jwks"), clientIds: ["web-app", "mobile-app"], tokenUse: "access" });
   (c.targets as Json).ledger = {
     mode: "obo",
+    issuers: [POOL],
     obo: { grant: "cognito-client-metadata", tokenEndpoint: cognito.url, clientId: interceptorClient.id, clientSecretArn: SECRET_ARN, scope: "ledger/read", clientMetadata: { callerApp: "agentcore-gateway" } },
   };
 };

@@ -28,6 +28,7 @@ function config(patch: Record<string, unknown> = {}): Config {
       needsgroups: { mode: "claims", headers: { "x-groups": { claim: "groups", required: true, qualify: true } } },
       exch: {
         mode: "obo",
+        issuers: [A],
         obo: { grant: "token-exchange", tokenEndpoint: "https://idp-a.example/token", clientId: "ic", clientSecretArn: "arn:aws:secretsmanager:eu-west-1:111122223333:secret:s-AbCdEf", audience: "exch-api" },
       },
     },
@@ -58,10 +59,10 @@ describe("listing filter: which targets a caller may use", () => {
     expect(out).toMatchObject({ removed: 0, removedTargets: [] });
   });
 
-  it("issuers: a caller of issuer B loses the A-only target; onDenied strip keeps it listed (callable without identity)", () => {
+  it("issuers: a caller of issuer B loses the A-only targets (acmeonly, and exch: an obo target names its one issuer); onDenied strip keeps it listed (callable without identity)", () => {
     const out = filterListing(policy, caller(B, { scopes: new Set(["payroll/read"]), claims: { aud: ["gw", "bound-api"], groups: ["x"] } }), "tools/list", { tools: allTools() });
-    expect(out.removedTargets).toEqual(["acmeonly"]);
-    expect(out.removed).toBe(2);
+    expect(out.removedTargets).toEqual(["acmeonly", "exch"]);
+    expect(out.removed).toBe(4);
     expect(targetsKept(out.result.tools)).toContain("stripped");
   });
 

@@ -5,7 +5,7 @@ import { logMark, logRecordsSince } from "../support/log-capture.js";
 import { SecretsManagerServer } from "../support/secrets-manager-server.js";
 import { publicKeyOf, StsServer } from "../support/sts-server.js";
 import { untrustedCert } from "../support/tls.js";
-import { expectAllow, expectDeny, Harness, type Json, lambdaContext, mcpEvent, mcpOf, run, tokenA } from "../support/harness.js";
+import { expectAllow, expectDeny, Harness, ISSUER_A, type Json, lambdaContext, mcpEvent, mcpOf, run, tokenA } from "../support/harness.js";
 
 /** security.md §3 group L: on-behalf-of token exchange, target `payments`, against loopback STS and Secrets Manager. */
 const h = new Harness();
@@ -28,6 +28,8 @@ beforeEach(() => {
 
 const obo = (audience: string, extra: Json = {}) => ({
   mode: "obo",
+  // The token endpoint is issuer A's: only A's users may be exchanged there (issue #9, defect 2).
+  issuers: [ISSUER_A],
   obo: { grant: "token-exchange", tokenEndpoint: sts.url, clientId: "gateway-interceptor", clientSecretArn: SECRET_ARN, audience, scope: "payments.read", ...extra },
 });
 const withObo = (extra: Json = {}, more: (c: Json) => void = () => undefined) => (c: Json) => {

@@ -1,0 +1,243 @@
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Annotations, AspectPriority, Aspects, Duration, type IAspect, Stack, Token } from "aws-cdk-lib";
+import {
+  CfnGatewayTarget,
+  Gateway,
+  GatewayAuthorizer,
+  GatewayTarget,
+  type IGatewayAuthorizerConfig,
+  LambdaInterceptor,
+} from "aws-cdk-lib/aws-bedrockagentcore";
+import type * as ec2 from "aws-cdk-lib/aws-ec2";
+import * as iam from "aws-cdk-lib/aws-iam";
+import type * as kms from "aws-cdk-lib/aws-kms";
+import * as lambda from "aws-cdk-lib/aws-lambda";
+import * as logs from "aws-cdk-lib/aws-logs";
+import { Construct, type IConstruct } from "constructs";
+import { allowlistNeeds, planAllowlist, secretArnsOf } from "../src/config/deployment.js";
+import { parseConfig } from "../src/config/load.js";
+import type { Config } from "../src/config/schema.js";
+
+/**
+ * `IdentityInterceptor`: the interceptor Lambda built from this repo's bundle (dist/, `npm run build`)
+ * with its config bundled as `interceptor.config.json` (validated at synth), least-privilege IAM, and the
+ * gateway wiring: `LambdaInterceptor.forRequest(fn, { passRequestHeaders: true })` (and RESPONSE for the
+ * listing filter), plus each target's `MetadataConfiguration.AllowedRequestHeaders` from the policy.
+ * Tooling only: nothing here enters the Lambda bundle.
+ */
+export interface IdentityInterceptorProps {
+  /** Path of the interceptor config (JSON). One of `configFile` and `config` is required. */
+  readonly configFile?: string;
+  /** The interceptor config itself (parsed JSON). */
+  readonly config?: unknown;
+  /** A gateway of this app to attach to; default: a new gateway. */
+  readonly gateway?: Gateway;
+  /** Name of the new gateway (when `gateway` is not given). */
+  readonly gatewayName?: string;
+  /**
+   * Inbound authorizer of the new gateway. Default: with one issuer, CUSTOM_JWT on its OpenID discovery
+   * document; with several, NONE (one discovery URL cannot trust them all; the interceptor then
+   * authenticates every message).
+   */
+  readonly authorizer?: IGatewayAuthorizerConfig;
+  /** Also attach the RESPONSE phase (the listing filter). Default false. */
+  readonly responsePhase?: boolean;
+  /** The built bundle; default: this repo's dist/. */
+  readonly bundleDir?: string;
+  readonly functionName?: string;
+  /** Default 512 MB (signature checks are CPU-bound and Lambda CPU grows with memory). */
+  readonly memorySize?: number;
+  /** Default 10 s: above the interceptor's 5 s request deadline, so it always answers with a denial. */
+  readonly timeout?: Duration;
+  /** Reserved concurrency; default none (the gateway's rate is bounded by its own quotas). */
+  readonly reservedConcurrentExecutions?: number;
+  /** Default one month. */
+  readonly logRetention?: logs.RetentionDays;
+  /** The KMS key that encrypts the on-behalf-of secrets (when not the AWS managed key). */
+  readonly secretsKey?: kms.IKey;
+  /** Run in a VPC: it must still reach the JWKS and token endpoints and Secrets Manager (NAT or endpoints). */
+  readonly vpc?: ec2.IVpc;
+  readonly vpcSubnets?: ec2.SubnetSelection;
+  readonly securityGroups?: ec2.ISecurityGroup[];
+}
+
+const DEFAULT_BUNDLE = fileURLToPath(new URL("../dist/", import.meta.url));
+/** Files of dist/ that are not part of the function (source maps, esbuild metafiles). */
+const notShipped = (name: string) => name.endsWith(".map") || name.endsWith("meta.json");
+
+/** Reads and validates the config; throws (failing synth) with every problem and its field path. */
+export function loadInterceptorConfig(props: Pick<IdentityInterceptorProps, "configFile" | "config">): { config: Config; text: string } {
+  let json: unknown;
+  let text: string;
+  let source: string;
+  if (props.configFile !== undefined) {
+    source = props.configFile;
+    text = readFileSync(props.configFile, "utf8");
+    try {
+      json = JSON.parse(text);
+    } catch {
+      throw new Error(`IdentityInterceptor: ${source} is not valid JSON`);
+    }
+  } else if (props.config !== undefined) {
+    source = "config";
+    json = props.config;
+    text = `${JSON.stringify(props.config, null, 2)}\n`;
+  } else {
+    throw new Error("IdentityInterceptor: configFile or config is required");
+  }
+  const loaded = parseConfig(json);
+  if (!loaded.ok) throw new Error(`IdentityInterceptor: invalid interceptor config (${source}):\n  ${loaded.problems.join("\n  ")}`);
+  return { config: loaded.config, text };
+}
+
+/** dist/ plus interceptor.config.json in one content-addressed directory: the function's asset. */
+function stageBundle(bundleDir: string, configText: string): string {
+  if (!existsSync(join(bundleDir, "index.mjs"))) throw new Error(`IdentityInterceptor: ${join(bundleDir, "index.mjs")} is missing: run npm run build first`);
+  const files: string[] = [];
+  const walk = (dir: string) => {
+    for (const name of readdirSync(dir).sort()) {
+      const path = join(dir, name);
+      if (statSync(path).isDirectory()) walk(path);
+      else if (!notShipped(name) && name !== "interceptor.config.json") files.push(relative(bundleDir, path));
+    }
+  };
+  walk(bundleDir);
+  const hash = createHash("sha256");
+  const contents = files.map((f) => [f, readFileSync(join(bundleDir, f))] as const);
+  for (const [f, data] of contents) hash.update(f).update("\0").update(data).update("\0");
+  hash.update("interceptor.config.json\0").update(configText);
+  const dir = join(tmpdir(), `agentcore-interceptor-asset-${hash.digest("hex").slice(0, 32)}`);
+  if (!existsSync(join(dir, "interceptor.config.json"))) {
+    for (const [f, data] of contents) {
+      mkdirSync(join(dir, f, ".."), { recursive: true });
+      writeFileSync(join(dir, f), data);
+    }
+    writeFileSync(join(dir, "interceptor.config.json"), configText);
+  }
+  return dir;
+}
+
+/** The default inbound authorizer for a new gateway (see `IdentityInterceptorProps.authorizer`). */
+export function defaultAuthorizer(config: Config): IGatewayAuthorizerConfig {
+  const [only, ...more] = config.issuers;
+  if (only === undefined || more.length > 0) return GatewayAuthorizer.withNoAuth();
+  return GatewayAuthorizer.usingCustomJwt({
+    discoveryUrl: `${only.issuer.replace(/\/$/, "")}/.well-known/openid-configuration`,
+    ...(only.audience !== undefined ? { allowedAudience: only.audience } : {}),
+    ...(only.clientIds !== undefined ? { allowedClients: only.clientIds } : {}),
+  });
+}
+
+export class IdentityInterceptor extends Construct {
+  readonly config: Config;
+  readonly function: lambda.Function;
+  readonly role: iam.Role;
+  readonly logGroup: logs.LogGroup;
+  readonly gateway: Gateway;
+  /** Gateway target name -> the allowlist set on it (filled while the app synthesises). */
+  readonly allowlists = new Map<string, string[]>();
+
+  constructor(scope: Construct, id: string, props: IdentityInterceptorProps) {
+    super(scope, id);
+    const { config, text } = loadInterceptorConfig(props);
+    this.config = config;
+
+    this.logGroup = new logs.LogGroup(this, "Logs", { retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH });
+    this.role = new iam.Role(this, "Role", {
+      assumedBy: new iam.ServicePrincipal("lambda.amazonaws.com"),
+      description: "AgentCore identity interceptor: its log group, its on-behalf-of secrets, nothing else",
+    });
+    this.logGroup.grantWrite(this.role);
+    const secrets = secretArnsOf(config);
+    if (secrets.length > 0) {
+      this.role.addToPolicy(new iam.PolicyStatement({ sid: "ReadOboSecrets", actions: ["secretsmanager:GetSecretValue"], resources: secrets }));
+      if (props.secretsKey !== undefined) {
+        this.role.addToPolicy(new iam.PolicyStatement({
+          sid: "DecryptOboSecrets",
+          actions: ["kms:Decrypt"],
+          resources: [props.secretsKey.keyArn],
+          conditions: { StringEquals: { "kms:ViaService": `secretsmanager.${Stack.of(this).region}.amazonaws.com` } },
+        }));
+      }
+    }
+    if (props.vpc !== undefined) {
+      this.role.addManagedPolicy(iam.ManagedPolicy.fromAwsManagedPolicyName("service-role/AWSLambdaVPCAccessExecutionRole"));
+    }
+
+    this.function = new lambda.Function(this, "Function", {
+      description: "AgentCore Gateway REQUEST interceptor: verifies the caller's JWT and propagates identity per target",
+      runtime: lambda.Runtime.NODEJS_22_X,
+      architecture: lambda.Architecture.ARM_64,
+      handler: "index.handler",
+      code: lambda.Code.fromAsset(stageBundle(props.bundleDir ?? DEFAULT_BUNDLE, text)),
+      role: this.role,
+      logGroup: this.logGroup,
+      memorySize: props.memorySize ?? 512,
+      timeout: props.timeout ?? Duration.seconds(10),
+      ...(props.functionName !== undefined ? { functionName: props.functionName } : {}),
+      ...(props.reservedConcurrentExecutions !== undefined ? { reservedConcurrentExecutions: props.reservedConcurrentExecutions } : {}),
+      ...(props.vpc !== undefined ? { vpc: props.vpc } : {}),
+      ...(props.vpcSubnets !== undefined ? { vpcSubnets: props.vpcSubnets } : {}),
+      ...(props.securityGroups !== undefined ? { securityGroups: props.securityGroups } : {}),
+    });
+
+    this.gateway = props.gateway ?? new Gateway(this, "Gateway", {
+      authorizerConfiguration: props.authorizer ?? defaultAuthorizer(config),
+      ...(props.gatewayName !== undefined ? { gatewayName: props.gatewayName } : {}),
+    });
+    this.gateway.addInterceptor(LambdaInterceptor.forRequest(this.function, { passRequestHeaders: true }));
+    if (props.responsePhase === true) this.gateway.addInterceptor(LambdaInterceptor.forResponse(this.function, { passRequestHeaders: true }));
+    if (config.issuers.length > 1 && this.gateway.authorizerConfiguration.authorizerType === "CUSTOM_JWT") {
+      Annotations.of(this).addWarningV2(
+        "agentcore-interceptor:several-issuers",
+        `the config trusts ${config.issuers.length} issuers but the gateway's CUSTOM_JWT authorizer accepts one discovery URL: use GatewayAuthorizer.withNoAuth()`,
+      );
+    }
+
+    Aspects.of(Stack.of(this)).add(new TargetAllowlists(this), { priority: AspectPriority.MUTATING });
+    this.node.addValidation({
+      validate: () => {
+        for (const name of allowlistNeeds(config).keys()) {
+          if (!this.allowlists.has(name)) {
+            Annotations.of(this).addWarningV2(
+              `agentcore-interceptor:target-${name}`,
+              `policy target "${name}" needs an allowlist but no GatewayTarget of this gateway is named "${name}" in this app: run agentcore-interceptor sync-targets for it`,
+            );
+          }
+        }
+        return [];
+      },
+    });
+  }
+}
+
+/**
+ * Sets `MetadataConfiguration.AllowedRequestHeaders` on every gateway target of this gateway that the
+ * policy sends headers to. The L2 MCP-target construct has no prop for it, so this uses the documented
+ * escape hatch (https://docs.aws.amazon.com/cdk/v2/guide/cfn-layer.html): the L1 `CfnGatewayTarget` and
+ * `addPropertyOverride`. Entries already on the target are kept; more than 10 fails synth.
+ */
+class TargetAllowlists implements IAspect {
+  constructor(private readonly owner: IdentityInterceptor) {}
+
+  visit(node: IConstruct): void {
+    if (!(node instanceof GatewayTarget) || node.gateway !== this.owner.gateway) return;
+    const name = node.gatewayTargetName;
+    if (Token.isUnresolved(name)) return;
+    const needed = allowlistNeeds(this.owner.config).get(name);
+    const cfn = node.node.defaultChild;
+    if (needed === undefined || !(cfn instanceof CfnGatewayTarget)) return;
+    const existing = cfn.metadataConfiguration;
+    const current = existing !== undefined && !Token.isUnresolved(existing) && "allowedRequestHeaders" in existing ? (existing.allowedRequestHeaders ?? []) : [];
+    const plan = planAllowlist(needed, current);
+    if (plan.problems.length > 0) {
+      throw new Error(`IdentityInterceptor: gateway target "${name}": ${plan.problems.join("; ")}`);
+    }
+    cfn.addPropertyOverride("MetadataConfiguration.AllowedRequestHeaders", plan.headers);
+    this.owner.allowlists.set(name, plan.headers);
+  }
+}

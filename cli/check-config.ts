@@ -1,0 +1,97 @@
+import { allowlistNeeds, secretArnsOf } from "../src/config/deployment.js";
+import { parseConfig } from "../src/config/load.js";
+import { type ClaimMapping, type Config, DEFAULT_ASSERTION_HEADER, type TargetConfig } from "../src/config/schema.js";
+
+export interface CheckResult {
+  ok: boolean;
+  /** What to print: every problem with its field path, or what each target would receive. */
+  lines: string[];
+  config?: Config;
+}
+
+/** Validates a config file's text offline (the same checks as the Lambda's cold start). */
+export function checkConfigText(text: string, source: string): CheckResult {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    return { ok: false, lines: [`${source}: not valid JSON (${err instanceof SyntaxError ? err.message : "parse error"})`] };
+  }
+  const loaded = parseConfig(json);
+  if (!loaded.ok) {
+    return { ok: false, lines: [`${source}: ${loaded.problems.length} problem(s)`, ...loaded.problems.map((p) => `  ${p}`)] };
+  }
+  return { ok: true, lines: [`${source}: valid`, ...describeConfig(loaded.config)], config: loaded.config };
+}
+
+const claimOf = (m: ClaimMapping) => (typeof m === "string" ? m : (m.claim ?? JSON.stringify(m.claimPath)));
+
+/** `name: <claim …>` for each claim header; `qualify` shows as `<iss>|…` (issuer binding is never implied). */
+function claimHeaderLines(headers: Record<string, ClaimMapping>): string[] {
+  return Object.entries(headers).map(([name, m]) => {
+    const claim = claimOf(m);
+    const value = typeof m !== "string" && m.qualify ? `<iss>|<claim ${claim}>` : `<claim ${claim}>`;
+    const required = typeof m !== "string" && m.required ? " (required)" : "";
+    return `${name}: ${value}${required}`;
+  });
+}
+
+/** One line per target: what the target receives on a `tools/call` the policy allows. */
+export function receives(target: TargetConfig, assertionHeader: string): string {
+  switch (target.mode) {
+    case "forward": {
+      const header = target.header ?? "Authorization";
+      const when = target.audience !== undefined ? `when its aud contains "${target.audience}" (else 403 forward.audience_not_bound)` : "whatever its audience (allowPassthrough)";
+      return `${header}: Bearer <the caller's token>, ${when}`;
+    }
+    case "claims":
+      return claimHeaderLines(target.headers).join("; ");
+    case "assertion": {
+      const header = target.header ?? assertionHeader;
+      const claims = target.claims !== undefined && target.claims.length > 0 ? ` with ${target.claims.join(", ")}` : "";
+      const signed = `${header}: <JWS signed by the interceptor, aud ${target.audience ?? "<target name>"}, sub <iss>|<sub>${claims}>`;
+      return [signed, ...claimHeaderLines(target.headers ?? {})].join("; ");
+    }
+    case "obo": {
+      const o = target.obo;
+      const forWhom = [o.audience && `audience ${o.audience}`, o.resource && `resource ${o.resource}`, o.scope && `scope "${o.scope}"`].filter(Boolean).join(", ");
+      return `${target.header ?? "Authorization"}: Bearer <on-behalf-of token from ${o.tokenEndpoint} (${o.grant}${forWhom ? `, ${forWhom}` : ""})>`;
+    }
+    case "none":
+      return "no identity (its own gateway credential only)";
+  }
+}
+
+function conditions(target: TargetConfig): string[] {
+  const out: string[] = [];
+  if (target.issuers) out.push(`only callers of ${target.issuers.join(", ")} (others: ${target.onDenied === "strip" ? "no identity" : "403 policy.target_denied"})`);
+  if (target.requiredScopes && target.requiredScopes.length > 0) out.push(`scopes required: ${target.requiredScopes.join(" ")}`);
+  if (target.requireUser) out.push("user tokens only (no machine tokens)");
+  return out;
+}
+
+/** A readable summary of a valid config: issuers, each target, the allowlists and secrets it needs. */
+export function describeConfig(config: Config): string[] {
+  const lines = ["issuers:"];
+  for (const i of config.issuers) {
+    const who = [i.audience && `aud ∈ {${i.audience.join(", ")}}`, i.clientIds && `client_id ∈ {${i.clientIds.join(", ")}}`].filter(Boolean).join(", ");
+    const scopes = i.requiredScopes && i.requiredScopes.length > 0 ? `; scopes ${i.requiredScopes.join(" ")}` : "";
+    lines.push(`  ${i.issuer}: ${who}; ${i.algorithms.join("/")}${scopes}`);
+  }
+  lines.push("targets (what each receives on an allowed tools/call):");
+  for (const [name, target] of Object.entries(config.targets)) {
+    lines.push(`  ${name} [${target.mode}]: ${receives(target, DEFAULT_ASSERTION_HEADER)}`);
+    for (const c of conditions(target)) lines.push(`      ${c}`);
+  }
+  lines.push(
+    `  any other target: ${config.unlistedTargets === "deny" ? "403 policy.target_denied" : "no identity (unlistedTargets: strip)"}`,
+  );
+  const needs = allowlistNeeds(config);
+  lines.push("gateway target allowlists (metadataConfiguration.allowedRequestHeaders):");
+  if (needs.size === 0) lines.push("  none needed");
+  for (const [name, headers] of needs) lines.push(`  ${name}: ${headers.join(", ")}`);
+  const secrets = secretArnsOf(config);
+  if (secrets.length > 0) lines.push("secrets the function reads (secretsmanager:GetSecretValue):", ...secrets.map((s) => `  ${s}`));
+  if (config.issuers.length > 1) lines.push("several issuers: the gateway needs authorizerType NONE (one CUSTOM_JWT discovery URL cannot trust them all)");
+  return lines;
+}

@@ -1,0 +1,128 @@
+import { readFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import type { BedrockAgentCoreControlClient } from "@aws-sdk/client-bedrock-agentcore-control";
+import { attach, type Io } from "./attach.js";
+import { checkConfigText } from "./check-config.js";
+import { syncTargets } from "./sync-targets.js";
+import type { Config } from "../src/config/schema.js";
+
+export const USAGE = `usage: agentcore-interceptor <command>
+
+  check-config FILE
+      validate an interceptor config offline; print each problem with its field path, or what each target receives
+  attach --gateway ID --function-arn ARN [--config FILE] [--response] [--dry-run] [--force]
+      GetGateway, then UpdateGateway re-sending every field read plus this interceptor
+      (REQUEST, and RESPONSE with --response; passRequestHeaders on)
+  sync-targets --gateway ID --config FILE [--prune] [--dry-run]
+      set each target's allowedRequestHeaders to the headers the policy sends it (UpdateGatewayTarget)
+
+  AWS settings come from the SDK's standard chain (AWS_REGION or --region, AWS_PROFILE, credentials,
+  AWS_ENDPOINT_URL_BEDROCK_AGENTCORE_CONTROL).`;
+
+export interface MainDeps extends Io {
+  /** The control-plane client (tests point one at a loopback endpoint); default: the SDK's standard chain. */
+  client?: (region: string | undefined) => Promise<BedrockAgentCoreControlClient>;
+}
+
+const defaultClient = async (region: string | undefined) => {
+  const { BedrockAgentCoreControlClient } = await import("@aws-sdk/client-bedrock-agentcore-control");
+  return new BedrockAgentCoreControlClient(region !== undefined ? { region } : {});
+};
+
+/** Reads and validates a config file; prints its problems and returns undefined when it is not valid. */
+function readConfig(file: string, io: Io): Config | undefined {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (err) {
+    io.err(`${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? "error"})`);
+    return undefined;
+  }
+  const result = checkConfigText(text, file);
+  if (!result.ok) for (const line of result.lines) io.err(line);
+  return result.config;
+}
+
+/** Runs one command; returns the process exit code (0 done, 1 refused, invalid or failed, 2 usage). */
+export async function main(argv: readonly string[], deps: MainDeps): Promise<number> {
+  try {
+    return await run(argv, deps);
+  } catch (err) {
+    // An AWS error (access denied, not found, throttled) or a network failure: its name and message only.
+    const e = err instanceof Error ? err : new Error(String(err));
+    deps.err(`error: ${e.name}: ${e.message}`);
+    return 1;
+  }
+}
+
+async function run(argv: readonly string[], deps: MainDeps): Promise<number> {
+  const [command, ...rest] = argv;
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...rest],
+      allowPositionals: true,
+      strict: true,
+      options: {
+        gateway: { type: "string" },
+        "function-arn": { type: "string" },
+        config: { type: "string" },
+        region: { type: "string" },
+        response: { type: "boolean", default: false },
+        "dry-run": { type: "boolean", default: false },
+        force: { type: "boolean", default: false },
+        prune: { type: "boolean", default: false },
+      },
+    });
+  } catch (err) {
+    deps.err(err instanceof Error ? err.message : String(err));
+    deps.err(USAGE);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  const client = () => (deps.client ?? defaultClient)(values.region);
+  const usage = (problem: string) => {
+    deps.err(problem);
+    deps.err(USAGE);
+    return 2;
+  };
+
+  switch (command) {
+    case "check-config": {
+      const file = positionals[0] ?? values.config;
+      if (file === undefined) return usage("check-config: which FILE?");
+      let text: string;
+      try {
+        text = readFileSync(file, "utf8");
+      } catch (err) {
+        deps.err(`${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? "error"})`);
+        return 1;
+      }
+      const result = checkConfigText(text, file);
+      for (const line of result.lines) (result.ok ? deps.out : deps.err)(line);
+      return result.ok ? 0 : 1;
+    }
+    case "attach": {
+      const gatewayId = values.gateway;
+      const functionArn = values["function-arn"];
+      if (gatewayId === undefined || functionArn === undefined) return usage("attach: --gateway and --function-arn are required");
+      const config = values.config !== undefined ? readConfig(values.config, deps) : undefined;
+      if (values.config !== undefined && config === undefined) return 1;
+      return attach(await client(), { gatewayId, functionArn, response: values.response, force: values.force, dryRun: values["dry-run"], config }, deps);
+    }
+    case "sync-targets": {
+      const gatewayId = values.gateway;
+      if (gatewayId === undefined || values.config === undefined) return usage("sync-targets: --gateway and --config are required");
+      const config = readConfig(values.config, deps);
+      if (config === undefined) return 1;
+      return syncTargets(await client(), { gatewayId, config, dryRun: values["dry-run"], prune: values.prune }, deps);
+    }
+    case undefined:
+    case "help":
+    case "--help":
+      deps.out(USAGE);
+      return command === undefined ? 2 : 0;
+    default:
+      return usage(`unknown command: ${command}`);
+  }
+}

@@ -1,0 +1,202 @@
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { App, Stack } from "aws-cdk-lib";
+import { Annotations, Match, Template } from "aws-cdk-lib/assertions";
+import { CfnGatewayTarget, Gateway, GatewayAuthorizer, GatewayCredentialProvider, GatewayTarget } from "aws-cdk-lib/aws-bedrockagentcore";
+import * as kms from "aws-cdk-lib/aws-kms";
+import { beforeAll, describe, expect, it } from "vitest";
+import { IdentityInterceptor } from "../../cdk/identity-interceptor.js";
+
+/**
+ * The CDK construct, synthesised offline (Template.fromStack needs no AWS account). The Lambda asset is
+ * this repo's dist/ (built by the suite's global setup) plus the config.
+ * CDK names: https://docs.aws.amazon.com/cdk/api/v2/docs/aws-cdk-lib.aws_bedrockagentcore-readme.html
+ */
+// CDK's built-in CloudFormation schema validation (a wasm module) costs ~20 s here on a loaded machine;
+// `npm run cdk:synth` keeps it on for the example app.
+process.env.CDK_VALIDATION = "false";
+
+const SECRET = "arn:aws:secretsmanager:eu-west-1:111122223333:secret:interceptor-obo-AbCdEf";
+const acme = { issuer: "https://login.acme.example", jwksUri: "https://login.acme.example/jwks.json", audience: ["mcp-gateway"], clientIds: ["acme-agent"] };
+const globex = { issuer: "https://id.globex.example", jwksUri: "https://id.globex.example/keys", audience: ["gw"] };
+const policy = {
+  issuers: [acme],
+  targets: {
+    crm: { mode: "claims", headers: { "x-user-sub": { claim: "sub", qualify: true }, "x-user-email": { claim: "email", qualify: true } } },
+    iam: { mode: "forward", audience: "iam-api", header: "X-Upstream-Authorization" },
+    orders: { mode: "forward", audience: "orders-api" },
+    erp: {
+      mode: "obo",
+      issuers: ["https://login.acme.example"],
+      obo: { grant: "token-exchange", tokenEndpoint: "https://login.acme.example/oauth2/token", clientId: "gw", clientSecretArn: SECRET, audience: "erp-api" },
+    },
+    hr: { mode: "claims", headers: { "x-user-sub": { claim: "sub", qualify: true } } },
+  },
+};
+const env = { account: "111122223333", region: "eu-west-1" };
+const oauth = GatewayCredentialProvider.fromOauthIdentityArn({
+  providerArn: "arn:aws:bedrock-agentcore:eu-west-1:111122223333:token-vault/default/oauth2credentialprovider/x",
+  secretArn: "arn:aws:secretsmanager:eu-west-1:111122223333:secret:x-AbCdEf",
+  scopes: ["x"],
+});
+
+describe("a new gateway with the interceptor at REQUEST and RESPONSE", () => {
+  let template: Template;
+  let stack: Stack;
+  let assemblyDir: string;
+  let fnId: string;
+  beforeAll(() => {
+    const app = new App();
+    stack = new Stack(app, "New", { env });
+    const key = new kms.Key(stack, "SecretsKey");
+    const interceptor = new IdentityInterceptor(stack, "Identity", { config: policy, gatewayName: "gw", responsePhase: true, secretsKey: key });
+    interceptor.gateway.addMcpServerTarget("Crm", { gatewayTargetName: "crm", endpoint: "https://crm.example.com/mcp", credentialProviderConfigurations: [oauth] });
+    interceptor.gateway.addMcpServerTarget("Orders", { gatewayTargetName: "orders", endpoint: "https://orders.example.com/mcp", credentialProviderConfigurations: [oauth] });
+    // A target made elsewhere in the app, for the same gateway.
+    GatewayTarget.forMcpServer(stack, "Iam", { gateway: interceptor.gateway, gatewayTargetName: "iam", endpoint: "https://iam.example.com/mcp", credentialProviderConfigurations: [oauth] });
+    template = Template.fromStack(stack);
+    assemblyDir = app.synth().directory;
+    fnId = stack.getLogicalId(interceptor.function.node.defaultChild as never);
+  });
+
+  it("attaches the function with passRequestHeaders at both interception points", () => {
+    template.hasResourceProperties("AWS::BedrockAgentCore::Gateway", {
+      Name: "gw",
+      AuthorizerType: "CUSTOM_JWT",
+      AuthorizerConfiguration: {
+        CustomJWTAuthorizer: {
+          DiscoveryUrl: "https://login.acme.example/.well-known/openid-configuration",
+          AllowedAudience: ["mcp-gateway"],
+          AllowedClients: ["acme-agent"],
+        },
+      },
+      InterceptorConfigurations: [
+        { InterceptionPoints: ["REQUEST"], Interceptor: { Lambda: { Arn: { "Fn::GetAtt": [fnId, "Arn"] } } }, InputConfiguration: { PassRequestHeaders: true } },
+        { InterceptionPoints: ["RESPONSE"], Interceptor: { Lambda: { Arn: { "Fn::GetAtt": [fnId, "Arn"] } } }, InputConfiguration: { PassRequestHeaders: true } },
+      ],
+    });
+  });
+
+  it("builds the function on nodejs22.x arm64 with its own log group, and bundles the validated config", () => {
+    template.hasResourceProperties("AWS::Lambda::Function", {
+      Runtime: "nodejs22.x",
+      Architectures: ["arm64"],
+      Handler: "index.handler",
+      MemorySize: 512,
+      Timeout: 10,
+      LoggingConfig: { LogGroup: { Ref: Match.stringLikeRegexp("IdentityLogs") } },
+      Environment: Match.absent(),
+    });
+    template.hasResourceProperties("AWS::Logs::LogGroup", { RetentionInDays: 30 });
+    const fn = template.findResources("AWS::Lambda::Function")[fnId] as { Properties: { Code: { S3Key: string } } };
+    const asset = join(assemblyDir, `asset.${fn.Properties.Code.S3Key.replace(/\.zip$/, "")}`);
+    expect(JSON.parse(readFileSync(join(asset, "interceptor.config.json"), "utf8"))).toEqual(policy);
+    expect(existsSync(join(asset, "index.mjs"))).toBe(true);
+    expect(readdirSync(asset).filter((f) => f.endsWith(".map") || f.endsWith("meta.json"))).toEqual([]);
+  });
+
+  it("sets each target's AllowedRequestHeaders from the policy, and nothing on targets that need none", () => {
+    const targets = Object.values(template.findResources("AWS::BedrockAgentCore::GatewayTarget")) as { Properties: Record<string, unknown> }[];
+    const allowlists = Object.fromEntries(targets.map((t) => [t.Properties.Name, t.Properties.MetadataConfiguration]));
+    expect(allowlists).toEqual({
+      crm: { AllowedRequestHeaders: ["x-user-sub", "x-user-email"] },
+      iam: { AllowedRequestHeaders: ["X-Upstream-Authorization"] },
+      orders: undefined,
+    });
+    // hr needs an allowlist but is not in this app: a synth warning points at sync-targets.
+    Annotations.fromStack(stack).hasWarning("*", Match.stringLikeRegexp('policy target "hr" needs an allowlist'));
+  });
+
+  it("grants the function exactly its log group, the obo secrets and decrypt through Secrets Manager", () => {
+    const fnRole = (template.findResources("AWS::Lambda::Function")[fnId] as { Properties: { Role: { "Fn::GetAtt": [string, string] } } }).Properties.Role["Fn::GetAtt"][0];
+    const policies = Object.values(template.findResources("AWS::IAM::Policy")) as { Properties: { Roles: { Ref: string }[]; PolicyDocument: { Statement: unknown[] } } }[];
+    const mine = policies.filter((p) => p.Properties.Roles.some((r) => r.Ref === fnRole));
+    expect(mine).toHaveLength(1);
+    expect(mine[0]?.Properties.PolicyDocument.Statement).toEqual([
+      { Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Effect: "Allow", Resource: { "Fn::GetAtt": [expect.stringMatching(/^IdentityLogs/), "Arn"] } },
+      { Sid: "ReadOboSecrets", Action: "secretsmanager:GetSecretValue", Effect: "Allow", Resource: SECRET },
+      {
+        Sid: "DecryptOboSecrets",
+        Action: "kms:Decrypt",
+        Effect: "Allow",
+        Resource: { "Fn::GetAtt": [expect.stringMatching(/^SecretsKey/), "Arn"] },
+        Condition: { StringEquals: { "kms:ViaService": "secretsmanager.eu-west-1.amazonaws.com" } },
+      },
+    ]);
+    const role = template.findResources("AWS::IAM::Role")[fnRole] as { Properties: Record<string, unknown> };
+    expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+    // The gateway's role may invoke this function (LambdaInterceptor binding), and only it.
+    template.hasResourceProperties("AWS::IAM::Policy", {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          { Action: "lambda:InvokeFunction", Effect: "Allow", Resource: [{ "Fn::GetAtt": [fnId, "Arn"] }, { "Fn::Join": ["", [{ "Fn::GetAtt": [fnId, "Arn"] }, ":*"]] }] },
+        ]),
+      },
+    });
+  });
+});
+
+describe("an existing gateway of the app", () => {
+  it("gets the REQUEST interceptor only, keeps the entries already allowlisted, and warns about one discovery URL for two issuers", () => {
+    const stack = new Stack(new App(), "Existing", { env });
+    const gateway = new Gateway(stack, "Gw", {
+      gatewayName: "existing",
+      authorizerConfiguration: GatewayAuthorizer.usingCustomJwt({ discoveryUrl: "https://login.acme.example/.well-known/openid-configuration", allowedAudience: ["mcp-gateway"] }),
+    });
+    const crm = gateway.addMcpServerTarget("Crm", { gatewayTargetName: "crm", endpoint: "https://crm.example.com/mcp", credentialProviderConfigurations: [oauth] });
+    (crm.node.defaultChild as CfnGatewayTarget).metadataConfiguration = { allowedRequestHeaders: ["x-trace-id"], allowedResponseHeaders: ["x-rate"] };
+    const interceptor = new IdentityInterceptor(stack, "Identity", { config: { ...policy, issuers: [acme, globex] }, gateway });
+    const template = Template.fromStack(stack);
+    const fnId = stack.getLogicalId(interceptor.function.node.defaultChild as never);
+    template.hasResourceProperties("AWS::BedrockAgentCore::Gateway", {
+      Name: "existing",
+      InterceptorConfigurations: [{ InterceptionPoints: ["REQUEST"], Interceptor: { Lambda: { Arn: { "Fn::GetAtt": [fnId, "Arn"] } } }, InputConfiguration: { PassRequestHeaders: true } }],
+    });
+    template.hasResourceProperties("AWS::BedrockAgentCore::GatewayTarget", {
+      Name: "crm",
+      MetadataConfiguration: { AllowedRequestHeaders: ["x-user-sub", "x-user-email", "x-trace-id"], AllowedResponseHeaders: ["x-rate"] },
+    });
+    Annotations.fromStack(stack).hasWarning("*", Match.stringLikeRegexp("trusts 2 issuers but the gateway's CUSTOM_JWT authorizer"));
+  });
+
+  it("a new gateway for several issuers runs without its own authorizer (NONE)", () => {
+    const stack = new Stack(new App(), "Multi", { env });
+    new IdentityInterceptor(stack, "Identity", { config: { issuers: [acme, globex], targets: {} } });
+    Template.fromStack(stack).hasResourceProperties("AWS::BedrockAgentCore::Gateway", { AuthorizerType: "NONE", AuthorizerConfiguration: Match.absent() });
+  });
+});
+
+describe("the example app (npm run cdk:synth)", () => {
+  it("synthesises offline with the claims target's allowlist", async () => {
+    const outdir = mkdtempSync(join(tmpdir(), "cdk-example-"));
+    process.env.CDK_OUTDIR = outdir;
+    await import("../../cdk/example/app.js");
+    const template = JSON.parse(readFileSync(join(outdir, "AgentCoreIdentityInterceptorExample.template.json"), "utf8")) as { Resources: Record<string, { Type: string; Properties: Record<string, unknown> }> };
+    const crm = Object.values(template.Resources).find((r) => r.Type === "AWS::BedrockAgentCore::GatewayTarget" && r.Properties.Name === "crm");
+    expect(crm?.Properties.MetadataConfiguration).toEqual({ AllowedRequestHeaders: ["x-user-sub", "x-user-name", "x-user-groups"] });
+  });
+});
+
+describe("synth fails", () => {
+  it("on an invalid policy, naming every bad field", () => {
+    const stack = new Stack(new App(), "Bad", { env });
+    const bad = { issuers: [{ issuer: "https://a.example", jwksUri: "http://a.example/jwks", audience: ["x"] }], targets: { crm: { mode: "claims", headers: { Cookie: "sub" } } } };
+    expect(() => new IdentityInterceptor(stack, "Identity", { config: bad })).toThrow(
+      /issuers\[0\]\.jwksUri: must be an https:\/\/ URL\n {2}targets\.crm\.headers\.Cookie: "Cookie" is a restricted header/,
+    );
+  });
+
+  it("when a target would need more than 10 allowed headers", () => {
+    const stack = new Stack(new App(), "TooMany", { env });
+    const interceptor = new IdentityInterceptor(stack, "Identity", { config: policy });
+    const crm = interceptor.gateway.addMcpServerTarget("Crm", { gatewayTargetName: "crm", endpoint: "https://crm.example.com/mcp", credentialProviderConfigurations: [oauth] });
+    (crm.node.defaultChild as CfnGatewayTarget).metadataConfiguration = { allowedRequestHeaders: Array.from({ length: 9 }, (_, i) => `x-other-${i}`) };
+    expect(() => Template.fromStack(stack)).toThrow(/gateway target "crm": needs 11 allowed request headers .* at most 10 per target/);
+  });
+
+  it("when the bundle was not built", () => {
+    const stack = new Stack(new App(), "NoBundle", { env });
+    expect(() => new IdentityInterceptor(stack, "Identity", { config: policy, bundleDir: "/nonexistent" })).toThrow(/index\.mjs is missing: run npm run build first/);
+  });
+});

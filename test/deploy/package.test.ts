@@ -1,0 +1,101 @@
+import { execFile } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { promisify } from "node:util";
+import { inflateRawSync } from "node:zlib";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { baseConfig, Harness, mcpEvent, tokenA } from "../support/harness.js";
+
+/**
+ * `npm run package -- --config FILE`: the config is validated and shipped in the zip as
+ * interceptor.config.json, the source the bundle reads beside index.mjs when no environment variable is
+ * set (Lambda environment variables are limited to 4 KB in total:
+ * https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html).
+ */
+const run = promisify(execFile);
+const repo = new URL("../../", import.meta.url).pathname;
+const caFile = new URL("../support/tls/ca.pem", import.meta.url).pathname;
+const h = new Harness();
+beforeAll(() => h.start());
+afterAll(() => h.stop());
+
+const packageZip = (...args: string[]) =>
+  run(process.execPath, ["--import", "./scripts/register-ts.mjs", "scripts/package.mjs", ...args], { cwd: repo, timeout: 30_000 });
+
+/** Reads a zip's central directory and inflates every entry. */
+function unzip(zip: Buffer): Map<string, Buffer> {
+  const end = zip.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
+  const count = zip.readUInt16LE(end + 10);
+  let at = zip.readUInt32LE(end + 16);
+  const files = new Map<string, Buffer>();
+  for (let i = 0; i < count; i++) {
+    const size = zip.readUInt32LE(at + 20);
+    const nameLength = zip.readUInt16LE(at + 28);
+    const extra = zip.readUInt16LE(at + 30) + zip.readUInt16LE(at + 32);
+    const local = zip.readUInt32LE(at + 42);
+    const name = zip.subarray(at + 46, at + 46 + nameLength).toString();
+    const dataAt = local + 30 + zip.readUInt16LE(local + 26) + zip.readUInt16LE(local + 28);
+    files.set(name, inflateRawSync(zip.subarray(dataAt, dataAt + size)));
+    at += 46 + nameLength + extra;
+  }
+  return files;
+}
+
+describe("npm run package -- --config FILE", () => {
+  it("ships the validated config as interceptor.config.json, and the bundle answers from it with no environment", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "package-"));
+    const configText = `${JSON.stringify(baseConfig(h.server), null, 2)}\n`;
+    writeFileSync(join(dir, "config.json"), configText);
+    const { stdout } = await packageZip("--config", join(dir, "config.json"), "--out", join(dir, "function.zip"));
+    expect(stdout).toContain("interceptor.config.json");
+
+    const files = unzip(readFileSync(join(dir, "function.zip")));
+    expect(files.get("interceptor.config.json")?.toString()).toBe(configText);
+    expect(files.has("index.mjs")).toBe(true);
+    expect([...files.keys()].filter((f) => f.endsWith(".map") || f.endsWith("meta.json"))).toEqual([]);
+
+    const fn = join(dir, "function");
+    for (const [name, data] of files) {
+      mkdirSync(dirname(join(fn, name)), { recursive: true });
+      writeFileSync(join(fn, name), data);
+    }
+    const script = `const { handler } = await import(${JSON.stringify(join(fn, "index.mjs"))});
+const out = await handler(JSON.parse(process.env.EVENT), { awsRequestId: "zip-test", getRemainingTimeInMillis: () => 30000 });
+process.stdout.write("OUTPUT " + JSON.stringify(out) + "\\n");`;
+    const child = await run(process.execPath, ["--input-type=module", "-e", script], {
+      env: { PATH: process.env.PATH ?? "", NODE_EXTRA_CA_CERTS: caFile, EVENT: JSON.stringify(mcpEvent({ token: tokenA() })) },
+      timeout: 15_000,
+    });
+    const line = child.stdout.split("\n").find((l) => l.startsWith("OUTPUT ")) ?? "OUTPUT null";
+    expect(JSON.parse(line.slice(7))).toMatchObject({
+      mcp: { transformedGatewayRequest: { headers: { "X-User-Sub": "https://idp-a.example|u-1" } } },
+    });
+  });
+
+  it("refuses an invalid config with every problem and writes no zip", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "package-"));
+    writeFileSync(join(dir, "bad.json"), JSON.stringify({ issuers: [{ issuer: "https://a.example", jwksUri: "http://a.example/k", audience: ["x"] }], targets: { crm: { mode: "claims", headers: { Host: "sub" } } } }));
+    const failed = await packageZip("--config", join(dir, "bad.json"), "--out", join(dir, "function.zip")).then(
+      () => undefined,
+      (err: { code: number; stderr: string }) => err,
+    );
+    expect(failed?.code).toBe(1);
+    expect(failed?.stderr).toContain("issuers[0].jwksUri: must be an https:// URL");
+    expect(failed?.stderr).toContain('targets.crm.headers.Host: "Host" is a restricted header');
+    expect(existsSync(join(dir, "function.zip"))).toBe(false);
+  });
+});
+
+describe("the deployment tooling stays out of the Lambda bundle", () => {
+  it("dist/ contains no CDK, control-plane SDK, command-line or deployment-planning code", () => {
+    for (const meta of ["dist/meta.json", "dist/cognito-pre-token.meta.json"]) {
+      const { inputs } = JSON.parse(readFileSync(join(repo, meta), "utf8")) as { inputs: Record<string, unknown> };
+      const tooling = Object.keys(inputs).filter((i) =>
+        /aws-cdk-lib|constructs|client-bedrock-agentcore-control|^cli\/|^cdk\/|src\/config\/deployment\.ts/.test(i),
+      );
+      expect(tooling).toEqual([]);
+      expect(Object.keys(inputs)).toContain(meta.includes("cognito") ? "src/cognito-pre-token.ts" : "src/index.ts");
+    }
+  });
+});
