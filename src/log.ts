@@ -86,6 +86,14 @@ export function redact(key: string, value: unknown): unknown {
  * Every attribute we pass is already a flat, cleaned value or a one-level object built here.
  */
 class AuditLogFormatter extends LogFormatter {
+  /** `TZ` is fixed for the life of a Lambda environment (`:UTC`): read once, not once per line as Powertools does. */
+  private readonly utc = ((tz) => tz === "" || tz.includes("UTC"))(process.env.TZ?.trim() ?? "");
+
+  /** Powertools' rule (an ISO timestamp unless a non-UTC `TZ` is set), with `TZ` read once. */
+  override formatTimestamp(now: Date): string {
+    return this.utc ? now.toISOString() : super.formatTimestamp(now);
+  }
+
   override formatAttributes(attributes: UnformattedAttributes, additional: LogAttributes): LogItem {
     const context = attributes.lambdaContext;
     return new LogItem({

@@ -14,7 +14,7 @@ const gatewayRequestFields = {
   context: z.optional(z.unknown()),
 };
 
-const McpEnvelope = z.looseObject({
+export const McpEnvelope = z.looseObject({
   interceptorInputVersion: z.literal("1.0"),
   mcp: z.looseObject({
     gatewayRequest: z.looseObject({ ...gatewayRequestFields, body: z.optional(z.unknown()) }),
@@ -44,6 +44,7 @@ export function envelopeKindOf(event: unknown): EnvelopeKind {
 }
 
 export function parseEnvelope(event: unknown): ParsedEvent | undefined {
+  if (isPlainMcpRequest(event)) return { kind: "mcp", event };
   if (envelopeKindOf(event) === "http") {
     const r = HttpEnvelope.safeParse(event);
     return r.success ? { kind: "http", event: r.data } : undefined;
@@ -51,3 +52,38 @@ export function parseEnvelope(event: unknown): ParsedEvent | undefined {
   const r = McpEnvelope.safeParse(event);
   return r.success ? { kind: "mcp", event: r.data } : undefined;
 }
+
+/**
+ * The common case, checked by hand before zod (the hot path of every request): a REQUEST-phase `mcp`
+ * envelope made of plain JSON objects, as the Lambda runtime parses it. It accepts only events that
+ * `McpEnvelope` accepts and would copy to an equal value; anything else, accepted or refused, is left
+ * to zod, which stays the one definition of the shape (test/unit/hot-path-equivalence.test.ts
+ * compares the two on generated events). Objects with an own `__proto__` member or a symbol key go to
+ * zod, which drops those from its copy (neither can come out of JSON).
+ */
+export function isPlainMcpRequest(event: unknown): event is McpEvent {
+  if (!isPlainRecord(event) || event.interceptorInputVersion !== "1.0") return false;
+  const mcp = event.mcp;
+  if (!isPlainRecord(mcp) || (mcp.gatewayResponse !== undefined && mcp.gatewayResponse !== null)) return false;
+  const raw = mcp.rawGatewayRequest;
+  if (raw !== undefined && raw !== null && !isPlainRecord(raw)) return false;
+  const request = mcp.gatewayRequest;
+  if (!isPlainRecord(request) || !isOptionalText(request.path) || !isOptionalText(request.httpMethod)) return false;
+  const headers = request.headers;
+  if (headers === undefined || headers === null) return true;
+  if (!isPlainRecord(headers)) return false;
+  for (const name in headers) {
+    const value = headers[name];
+    if (typeof value === "string") continue;
+    if (!Array.isArray(value) || Object.getPrototypeOf(value) !== Array.prototype) return false;
+    for (let i = 0; i < value.length; i++) if (typeof value[i] !== "string") return false;
+  }
+  return true;
+}
+
+/** A plain JSON object: Object.prototype as its prototype, no own `__proto__` member, no symbol key. */
+function isPlainRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && Object.getPrototypeOf(v) === Object.prototype && !Object.hasOwn(v, "__proto__") && Object.getOwnPropertySymbols(v).length === 0;
+}
+
+const isOptionalText = (v: unknown) => v === undefined || v === null || typeof v === "string";

@@ -124,22 +124,26 @@ function checkRawBody(raw: string, body: Record<string, unknown>): void {
     deny("request.invalid_jsonrpc", { jsonRpcCode: -32700 });
   }
   if (!isPlainObject(parsed)) deny("request.duplicate_member");
-  const mine = routingFields(parsed);
-  const theirs = routingFields(body);
-  if (mine.some((v, i) => v !== theirs[i])) deny("request.duplicate_member");
+  if (!sameRouting(parsed, body)) deny("request.duplicate_member");
 }
 
 /**
  * Every member a routing or policy decision reads: the raw text and the parsed body must agree on all
  * of them (key order and whitespace may differ: the gateway may reorder keys and clients pretty-print).
+ * Compared member by member, without building lists (this runs on every request).
  */
-function routingFields(msg: Record<string, unknown>): unknown[] {
-  const params = isPlainObject(msg.params) ? msg.params : undefined;
-  const ref = isPlainObject(params?.ref) ? params.ref : undefined;
-  const fields = [msg.jsonrpc, msg.method, msg.id, "result" in msg, "error" in msg, params?.name, params?.uri, ref?.type, ref?.name, ref?.uri];
-  // Compared by kind, not identity, where a member is not a scalar (a malformed name is refused later).
-  return fields.map((v) => (typeof v === "object" && v !== null ? "(object)" : v));
+function sameRouting(a: Record<string, unknown>, b: Record<string, unknown>): boolean {
+  if (!same(a.jsonrpc, b.jsonrpc) || !same(a.method, b.method) || !same(a.id, b.id) || "result" in a !== "result" in b || "error" in a !== "error" in b) return false;
+  const pa = isPlainObject(a.params) ? a.params : undefined;
+  const pb = isPlainObject(b.params) ? b.params : undefined;
+  if (!same(pa?.name, pb?.name) || !same(pa?.uri, pb?.uri)) return false;
+  const ra = isPlainObject(pa?.ref) ? pa.ref : undefined;
+  const rb = isPlainObject(pb?.ref) ? pb.ref : undefined;
+  return same(ra?.type, rb?.type) && same(ra?.name, rb?.name) && same(ra?.uri, rb?.uri);
 }
+
+/** Compared by kind, not identity, where a member is not a scalar (a malformed name is refused later). */
+const same = (x: unknown, y: unknown) => (typeof x === "object" && x !== null ? "(object)" : x) === (typeof y === "object" && y !== null ? "(object)" : y);
 
 function checkMetadataHeaders(headers: HeaderBag, method: string, params: unknown): void {
   const mcpMethod = headers.single("mcp-method");

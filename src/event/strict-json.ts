@@ -56,7 +56,6 @@ export function parseStrictJson(text: string, maxDepth: number): unknown {
       if (depth >= maxDepth) fail("depth");
       i++;
       const obj: Record<string, unknown> = {};
-      const seen = new Set<string>();
       ws();
       if (text[i] === "}") {
         i++;
@@ -66,8 +65,8 @@ export function parseStrictJson(text: string, maxDepth: number): unknown {
         ws();
         if (text[i] !== '"') fail();
         const key = string();
-        if (seen.has(key)) fail("duplicate");
-        seen.add(key);
+        // Every member read so far is an own property (`__proto__` too, defined below): no Set needed.
+        if (Object.hasOwn(obj, key)) fail("duplicate");
         ws();
         if (text[i] !== ":") fail();
         i++;

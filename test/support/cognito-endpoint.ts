@@ -61,6 +61,8 @@ type Reply = (status: number, body: unknown) => void;
 export class CognitoEndpoint {
   readonly events: Record<string, unknown>[] = [];
   readonly requests: CognitoRequest[] = [];
+  /** Every access token issued by a native token exchange, in order. */
+  readonly exchanged: string[] = [];
   exchange: NativeExchangeSettings = CognitoEndpoint.defaultExchange();
   private server: Server | undefined;
   private port = 0;
@@ -233,6 +235,7 @@ export class CognitoEndpoint {
       },
       x.expiresIn,
     );
+    this.exchanged.push(token);
     // No refresh_token: Cognito issues none for an exchanged token.
     reply(200, { access_token: token, issued_token_type: ACCESS_TOKEN_TYPE, token_type: "Bearer", expires_in: x.expiresIn, scope: granted.join(" ") });
   }
