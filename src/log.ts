@@ -1,7 +1,6 @@
 import { LogFormatter, LogItem, Logger } from "@aws-lambda-powertools/logger";
 import type { LogAttributes, UnformattedAttributes } from "@aws-lambda-powertools/logger/types";
 import { DENIALS } from "./respond/denials.js";
-import { REASONS } from "./respond/reasons.js";
 
 /**
  * Logging (design.md "Logging", security.md §5): one audit line per decision, built from an allowlist
@@ -122,7 +121,7 @@ export function createLogger(): Logger {
 }
 
 /** Denials that are our own fault (the table's 500s) are logged at ERROR; the others at WARN. */
-const ERROR_REASONS: ReadonlySet<string> = new Set(REASONS.filter((r) => DENIALS[r].status === 500));
+const ERROR_REASONS: ReadonlySet<string> = new Set(Object.entries(DENIALS).flatMap(([reason, spec]) => (spec.status === 500 ? [reason] : [])));
 
 const cleanValue = (v: unknown): unknown =>
   typeof v === "string" ? clean(v) : Array.isArray(v) ? v.map((x) => clean(String(x))) : v;
