@@ -23,7 +23,7 @@ import { parseConfig } from "../src/config/load.js";
 import { parseEnvelope, type ParsedEvent } from "../src/event/envelope.js";
 import { readRequest, type RequestView } from "../src/event/request.js";
 import { bearerToken } from "../src/auth/bearer.js";
-import { TokenVerifier, type VerifiedToken } from "../src/auth/verify.js";
+import { tokenCacheKey, TokenVerifier, type Verification, type VerifiedToken } from "../src/auth/verify.js";
 import { JwksCache } from "../src/auth/jwks-cache.js";
 import { httpsJwksFetcher } from "../src/auth/jwks-fetch.js";
 import { decodeJws } from "../src/auth/jws.js";
@@ -180,15 +180,20 @@ async function buildStages() {
     const events = tokens.map(event);
     const parsed = events.map((e) => parseEnvelope(e)!);
     const views = parsed.map((p) => readRequest(p));
-    const keys = tokens.map((t) => TokenVerifier.keyOf(t));
+    const keys = tokens.map((t) => tokenCacheKey(t));
     return { tokens, events, parsed, views, keys };
   };
   const fresh = prepare(freshTokens.slice(0, N));
   const repeated = prepare(Array.from({ length: N }, () => session));
   const warmVerifier = verifiers();
   const freshVerifier = verifiers();
-  warmVerifier.verifyNow(session, repeated.keys[0]!, {});
-  const ids = { fresh: fresh.tokens.map((t, i) => verifiers().verifyNow(t, fresh.keys[i]!, {})!), repeated: repeated.tokens.map((t, i) => warmVerifier.fromCache(t, repeated.keys[i]!, {})!) };
+  // The key sets are loaded: every verification here answers without I/O (a value, not a promise).
+  const now = (v: Verification): VerifiedToken => {
+    if (v.identity instanceof Promise) throw new Error("breakdown: the key set is not loaded");
+    return v.identity;
+  };
+  now(warmVerifier.verify(session));
+  const ids = { fresh: fresh.tokens.map((t) => now(verifiers().verify(t))), repeated: repeated.tokens.map((t) => now(warmVerifier.verify(t))) };
   const headers = { fresh: ids.fresh.map((id) => claimHeaders(target, id)), repeated: ids.repeated.map((id) => claimHeaders(target, id)) };
   const auditOf = (view: RequestView, id: VerifiedToken, set: Record<string, string>): AuditRecord => ({
     decision: "allow",
@@ -221,8 +226,8 @@ async function buildStages() {
     { stage: "event validation (`parseEnvelope`)", seq: 0, ...both((s, i) => parseEnvelope(s.events[i])) },
     { stage: "request checks (`readRequest`: headers, raw-body duplicates, `Mcp-*`, routing)", seq: 1, ...both((s, i) => readRequest(s.parsed[i]! as ParsedEvent)) },
     { stage: "`Authorization` parse", seq: 2, ...both((s, i) => bearerToken(s.views[i]!.headers, s.views[i]!.path, config.maxAuthorizationBytes)) },
-    { stage: "token hash (SHA-256, the cache key)", seq: 3, ...both((s, i) => TokenVerifier.keyOf(s.tokens[i]!)) },
-    { stage: "verification (`verifyNow` fresh / `fromCache` repeated)", seq: 4, fresh: (i) => freshVerifier.verifyNow(fresh.tokens[i]!, fresh.keys[i]!, {}), repeated: (i) => warmVerifier.fromCache(session, repeated.keys[i]!, {}) },
+    { stage: "token hash (SHA-256, the cache key)", seq: 3, ...both((s, i) => tokenCacheKey(s.tokens[i]!)) },
+    { stage: "verification (`verify`, its own hash included: fresh / cached)", seq: 4, fresh: (i) => now(freshVerifier.verify(fresh.tokens[i]!)), repeated: () => now(warmVerifier.verify(session)) },
     { stage: "  of which: strict decode (`decodeJws`)", fresh: (i) => decodeJws(fresh.tokens[i]!) },
     { stage: "  of which: signature (`verifySignature`, RS256 on node:crypto)", fresh: (i) => verifySignature("RS256", publicKey, sigInputs[i]!, sigParts[i]!.sig) },
     { stage: "  (the floor: one `crypto.verify` on prepared buffers)", fresh: (i) => verify("sha256", sigParts[i]!.input, publicKey, sigParts[i]!.sig) },
@@ -251,9 +256,9 @@ async function buildStages() {
     mark();
     const token = bearerToken(view.headers, view.path, config.maxAuthorizationBytes);
     mark();
-    const k = TokenVerifier.keyOf(token);
+    tokenCacheKey(token);
     mark();
-    const id = seqVerifier.fromCache(token, k, {}) ?? seqVerifier.verifyNow(token, k, {})!;
+    const id = now(seqVerifier.verify(token));
     mark();
     managed.firstConflict(view.headers);
     decide(config, view.target, id);
@@ -284,7 +289,7 @@ async function buildStages() {
   // Warm-up: every stage JIT-compiled on both paths (the fresh verification on its own tokens).
   const warmTokens = freshTokens.slice(N);
   for (let i = 0; i < 500; i++) {
-    verifiers().verifyNow(warmTokens[i]!, TokenVerifier.keyOf(warmTokens[i]!), {});
+    now(verifiers().verify(warmTokens[i]!));
     for (const st of list) if (!st.stage.includes("verification") && !st.paused) for (const f of [st.fresh, st.repeated]) f?.(i);
   }
   return { list, whole, sequence, server, lineBytes: Buffer.byteLength(line) };

@@ -8,8 +8,9 @@
  */
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { type AssertionAlgorithm, KeySetInvalid, publicJwks } from "../src/assertion/jwks.js";
-import { secretsManagerFetcher, SecretUnavailable } from "../src/obo/secrets.js";
+import { type AssertionAlgorithm, publicJwks } from "../src/assertion/jwks.js";
+import { KeySetInvalid, SecretUnavailable } from "../src/errors.js";
+import { secretsManagerFetcher } from "../src/obo/secrets.js";
 
 const ALGORITHMS = ["ES256", "RS256", "EdDSA"] as const;
 const usage = "usage: npm run jwks -- (--secret-file <file> | --secret-arn <arn>) [--algorithm ES256|RS256|EdDSA]";
@@ -26,7 +27,7 @@ async function main(): Promise<number> {
     return 2;
   }
   try {
-    const secret = file !== undefined ? readFileSync(file, "utf8") : await secretsManagerFetcher()(arn!, 10_000);
+    const secret = file !== undefined ? readFileSync(file, "utf8") : await secretsManagerFetcher()(arn!, AbortSignal.timeout(10_000));
     console.log(JSON.stringify(publicJwks(secret, algorithm as AssertionAlgorithm), null, 2));
     return 0;
   } catch (err) {

@@ -10,7 +10,8 @@
  */
 import { Logger } from "@aws-lambda-powertools/logger";
 import { clean } from "./log.js";
-import { type UserTokenOptions, UserTokenRejected, userTokenVerifier } from "./obo/trigger-verifier.js";
+import { TriggerRefusal, UserTokenRejected } from "./errors.js";
+import { type UserTokenOptions, userTokenVerifier } from "./obo/trigger-verifier.js";
 import * as z from "zod/mini";
 import { en } from "zod/locales";
 
@@ -75,7 +76,7 @@ export function createPreTokenHandler(config: PreTokenConfig, options: PreTokenO
     } catch (err) {
       const reason = err instanceof UserTokenRejected ? err.reason : "internal.error";
       logger.warn("on-behalf-of token rejected", { actor, reason, decision: config.onInvalidToken });
-      if (config.onInvalidToken === "fail") throw new Error("on-behalf-of token rejected");
+      if (config.onInvalidToken === "fail") throw new TriggerRefusal("on-behalf-of token rejected");
       return event;
     }
     const onBehalfOf: Record<string, unknown> = {};
@@ -101,7 +102,7 @@ function fromEnvironment() {
   const problems = parsed?.success === false ? z.prettifyError(parsed.error) : "PRE_TOKEN_CONFIG is missing or not JSON";
   new Logger({ serviceName: "cognito-pre-token-obo" }).error("configuration is invalid: on-behalf-of requests will fail", { problems });
   return async (event: PreTokenEvent): Promise<PreTokenEvent> => {
-    if (event.request.clientMetadata?.onBehalfOfToken !== undefined) throw new Error("trigger misconfigured");
+    if (event.request.clientMetadata?.onBehalfOfToken !== undefined) throw new TriggerRefusal("trigger misconfigured");
     return event;
   };
 }

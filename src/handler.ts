@@ -8,13 +8,16 @@ import type { LoadedConfig } from "./config/load.js";
 import type { Config } from "./config/schema.js";
 import { envelopeKindOf, parseEnvelope } from "./event/envelope.js";
 import { bestEffortId, readRequest, type RequestView } from "./event/request.js";
-import { type AuditRecord, clean, createLogger, writeAudit } from "./log.js";
+import { type AuditDetail, type AuditRecord, clean, createLogger, writeAudit } from "./log.js";
 import { claimHeaders } from "./modes/claims.js";
 import { forwardHeaders } from "./modes/forward.js";
 import { decide, type Plan } from "./policy/decide.js";
 import { ManagedHeaders } from "./policy/managed-headers.js";
-import { allowOutput, denyOutput } from "./respond/output.js";
-import { Denial, deny, type Reason } from "./respond/reasons.js";
+import { allowOutput, denyOutput, type InterceptorOutput } from "./respond/output.js";
+import { type Clock, systemClock } from "./clock.js";
+import { Deadline } from "./deadline.js";
+import { addLambdaContext } from "./lambda-context.js";
+import { Denial, deny, errorClass } from "./errors.js";
 import { oboHeaders } from "./modes/obo.js";
 import { isResponsePhase, respondToResponse } from "./phase/response-entry.js";
 import type { OboExchanger } from "./obo/exchanger.js";
@@ -34,11 +37,16 @@ export interface HandlerOptions {
   secretFetcher?: SecretFetcher;
   /** Added to the Secrets Manager client's configuration (endpoint, credentials, request handler). */
   secretsClientConfig?: Record<string, unknown>;
+  /** The clock every time-based decision and deadline uses (tests move it instead of sleeping). */
+  clock?: Clock;
 }
 
-export type InterceptorHandler = (event: unknown, context?: Partial<Context>) => Promise<object>;
+export type InterceptorHandler = (event: unknown, context?: Partial<Context>) => Promise<InterceptorOutput>;
 
-/** Per-request ceiling for authentication, inside the Lambda's own remaining time. */
+/**
+ * Per-request ceiling for everything that may wait on I/O (JWKS, obo exchange, assertion signing keys),
+ * inside the Lambda's own remaining time.
+ */
 const REQUEST_DEADLINE_MS = 5_000;
 
 interface Runtime {
@@ -65,23 +73,26 @@ export function createHandler(options: HandlerOptions): InterceptorHandler {
   }
   let warnedNoHeaders = false;
 
+  const clock = options.clock ?? systemClock;
+
   return async function handler(event, context) {
     const started = performance.now();
-    const deadlineAt = started + deadlineFor(context);
-    const remainingMs = () => deadlineAt - performance.now();
+    const deadline = Deadline.after(clock, deadlineFor(context));
+    addLambdaContext(logger, context);
     // RESPONSE phase (one Lambda attached at REQUEST and RESPONSE): its own module, its own audit line.
-    if (isResponsePhase(event)) return respondToResponse(event, { runtime, logger, remainingMs, requestId: context?.awsRequestId, started });
+    if (isResponsePhase(event)) return respondToResponse(event, { runtime, logger, deadline, requestId: context?.awsRequestId, started });
     const kind = envelopeKindOf(event);
-    const audit: AuditRecord = { decision: "deny", reason: "internal.error", durationMs: 0, detail: { envelope: kind } };
+    const detail: AuditDetail = { envelope: kind };
+    const audit: AuditRecord = { decision: "deny", reason: "internal.error", durationMs: 0, detail };
     if (context?.awsRequestId !== undefined) audit.requestId = context.awsRequestId;
     let id: RequestView["id"] = null;
-    let output: object;
+    let output: InterceptorOutput;
     try {
       // The id first, so that every deny (config.invalid too) echoes it: MCP clients match replies by id.
       id = bestEffortId(event);
       if (runtime === undefined) deny("config.invalid");
       const parsed = parseEnvelope(event);
-      if (parsed === undefined) return deny("event.unsupported");
+      if (parsed === undefined) deny("event.unsupported");
       const request = readRequest(parsed);
       id = request.id;
       describeRequest(audit, request);
@@ -89,17 +100,17 @@ export function createHandler(options: HandlerOptions): InterceptorHandler {
         warnedNoHeaders = true;
         logger.error("the gateway passed no request headers: set passRequestHeaders: true in the interceptor configuration");
       }
-      const note: UnverifiedNote = {};
+      let note: UnverifiedNote = {};
       let identity: VerifiedToken;
       try {
         const token = bearerToken(request.headers, request.path, runtime.config.maxAuthorizationBytes);
-        const key = TokenVerifier.keyOf(token);
-        // A cached verification, then a verification with cached keys (both without I/O), then the
-        // path that may fetch keys, inside the request deadline.
-        identity =
-          runtime.verifier.fromCache(token, key, note) ??
-          runtime.verifier.verifyNow(token, key, note) ??
-          (await withDeadline(runtime.verifier.verify(token, note, key), remainingMs(), "jwks.unavailable"));
+        const verification = runtime.verifier.verify(token);
+        note = verification.note;
+        detail.verifiedCache = verification.cache;
+        // Without I/O (a cached verification, or the key set loaded and fresh) a value: no promise, no
+        // timer. Otherwise the key set is fetched inside the request deadline.
+        const result = verification.identity;
+        identity = result instanceof Promise ? await deadline.race(result, "jwks.unavailable") : result;
       } finally {
         if (note.iss !== undefined) audit.iss = note.iss;
         if (note.kid !== undefined || note.alg !== undefined) audit.jwt = { kid: note.kid, alg: note.alg };
@@ -107,9 +118,9 @@ export function createHandler(options: HandlerOptions): InterceptorHandler {
       describeIdentity(audit, identity);
       if (runtime.managed.firstConflict(request.headers) !== undefined) deny("policy.client_header_conflict");
       const plan = decide(runtime.config, request.target, identity);
-      const headers = await headersFor(plan, identity, runtime, remainingMs, audit);
+      const headers = await headersFor(plan, identity, runtime, deadline, audit, detail);
       audit.mode ??= plan.kind === "target" ? plan.config.mode : "none";
-      audit.detail!.headersSet = Object.keys(headers);
+      detail.headersSet = Object.keys(headers);
       audit.decision = "allow";
       audit.reason = plan.kind === "target" ? `mode.${plan.config.mode}` : plan.why;
       output = allowOutput(request.envelope, headers, request.body);
@@ -135,19 +146,24 @@ export function createHandler(options: HandlerOptions): InterceptorHandler {
   };
 }
 
-function errorClass(err: unknown): string {
-  return err instanceof Error ? err.constructor.name : typeof err;
-}
-
 function buildRuntime(config: Config, options: HandlerOptions, logger: Logger): Runtime {
-  const fetcher = options.fetcher ?? httpsJwksFetcher({ timeoutMs: config.jwks.timeoutMs, maxBytes: config.jwks.maxBytes, ca: options.ca });
-  const jwks = new JwksCache(fetcher, config.jwks, {
-    staleServed: (uri, age) => logger.warn("JWKS refresh failed; serving the cached key set", { jwksUri: uri, ageSeconds: age }),
-    fetchFailed: (uri, why) => logger.warn("JWKS fetch failed", { jwksUri: uri, why }),
-  });
-  const verifier = new TokenVerifier(config, jwks, {
-    weakKey: (issuer, kid, bits) => logger.error("IdP key below 2048 bits refused", { iss: issuer, kid: clean(kid), bits }),
-  });
+  const clock = options.clock ?? systemClock;
+  const fetcher = options.fetcher ?? httpsJwksFetcher({ timeoutMs: config.jwks.timeoutMs, maxBytes: config.jwks.maxBytes, ca: options.ca }, clock);
+  const jwks = new JwksCache(
+    fetcher,
+    config.jwks,
+    {
+      staleServed: (uri, age) => logger.warn("JWKS refresh failed; serving the cached key set", { jwksUri: uri, ageSeconds: age }),
+      fetchFailed: (uri, why) => logger.warn("JWKS fetch failed", { jwksUri: uri, why }),
+    },
+    clock,
+  );
+  const verifier = new TokenVerifier(
+    config,
+    jwks,
+    { weakKey: (issuer, kid, bits) => logger.error("IdP key below 2048 bits refused", { iss: issuer, kid: clean(kid), bits }) },
+    clock,
+  );
   if (options.prefetchJwks === true) for (const i of config.issuers) void jwks.prefetch(i.jwksUri);
   for (const [name, target] of Object.entries(config.targets)) {
     if (target.mode === "forward" && target.allowPassthrough === true && target.audience === undefined) {
@@ -167,7 +183,7 @@ function buildRuntime(config: Config, options: HandlerOptions, logger: Logger): 
   return { config, verifier, managed: new ManagedHeaders(config), exchanger, assertions };
 }
 
-async function headersFor(plan: Plan, id: VerifiedToken, runtime: Runtime, remainingMs: () => number, audit: AuditRecord): Promise<Record<string, string>> {
+async function headersFor(plan: Plan, id: VerifiedToken, runtime: Runtime, deadline: Deadline, audit: AuditRecord, detail: AuditDetail): Promise<Record<string, string>> {
   if (plan.kind !== "target") return {};
   switch (plan.config.mode) {
     case "forward":
@@ -179,10 +195,12 @@ async function headersFor(plan: Plan, id: VerifiedToken, runtime: Runtime, remai
     case "obo": {
       audit.mode = "obo";
       const { target, config } = plan;
-      const work = runtime.exchanger!.then((exchanger) => oboHeaders(target, config, id, exchanger, remainingMs));
-      const { headers, exchange } = await withDeadline(work, remainingMs(), "obo.unavailable");
-      audit.detail!.oboCache = exchange.cache;
-      audit.detail!.oboLatencyMs = exchange.latencyMs;
+      // Loaded at init whenever a target uses obo; its absence would be a configuration fault.
+      const exchanger = runtime.exchanger ?? deny("config.invalid");
+      const work = exchanger.then((e) => oboHeaders(target, config, id, e, deadline));
+      const { headers, exchange } = await deadline.race(work, "obo.unavailable");
+      detail.oboCache = exchange.cache;
+      detail.oboLatencyMs = exchange.latencyMs;
       return headers;
     }
     case "assertion": {
@@ -191,8 +209,8 @@ async function headersFor(plan: Plan, id: VerifiedToken, runtime: Runtime, remai
       // Signing keys loaded and fresh: no promise, no timer. Otherwise read them inside the deadline.
       const result =
         issuer.headersNow(target, config, id) ??
-        (await withDeadline(issuer.headers(target, config, id, remainingMs), remainingMs(), "assertion.unavailable"));
-      audit.detail!.assertionCache = result.cache;
+        (await deadline.race(issuer.headers(target, config, id, deadline), "assertion.unavailable"));
+      detail.assertionCache = result.cache;
       return result.headers;
     }
   }
@@ -224,16 +242,4 @@ function deadlineFor(context: Partial<Context> | undefined): number {
     remaining = undefined; // the handler never throws: fall back to the fixed ceiling
   }
   return typeof remaining === "number" ? Math.max(0, Math.min(REQUEST_DEADLINE_MS, remaining - 250)) : REQUEST_DEADLINE_MS;
-}
-
-async function withDeadline<T>(work: Promise<T>, ms: number, reason: Reason): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Denial(reason)), Math.max(0, ms));
-  });
-  try {
-    return await Promise.race([work, expired]);
-  } finally {
-    clearTimeout(timer);
-  }
 }

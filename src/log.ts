@@ -1,5 +1,6 @@
 import { LogFormatter, LogItem, Logger } from "@aws-lambda-powertools/logger";
 import type { LogAttributes, UnformattedAttributes } from "@aws-lambda-powertools/logger/types";
+import { DENIALS } from "./respond/denials.js";
 
 /**
  * Logging (design.md "Logging", security.md §5): one audit line per decision, built from an allowlist
@@ -27,7 +28,7 @@ export interface AuditRecord {
   durationMs: number;
   /** Token details, nested: one key for the logger to merge instead of four. */
   jwt?: { kid?: string | undefined; alg?: string | undefined; jti?: string | undefined; exp?: number | undefined };
-  /** Request details: the envelope, the identity header names set, on-behalf-of cache and latency. */
+  /** Request details: the envelope, the identity header names set, the caches used, on-behalf-of latency. */
   detail?: {
     envelope?: string;
     headersSet?: readonly string[];
@@ -40,8 +41,12 @@ export interface AuditRecord {
     removedTargets?: readonly string[];
     streaming?: boolean;
     assertionCache?: "hit" | "miss";
+    /** Whether the token's signature check was skipped for a recent verification of the same token. */
+    verifiedCache?: "hit" | "miss";
   };
 }
+
+export type AuditDetail = NonNullable<AuditRecord["detail"]>;
 
 const SENSITIVE_KEYS = new Set(["authorization", "access_token", "subject_token", "actor_token", "client_secret", "refresh_token", "id_token", "token", "secret", "password", "private_key"]);
 /**
@@ -115,7 +120,8 @@ export function createLogger(): Logger {
   });
 }
 
-const ERROR_REASONS = new Set(["config.invalid", "internal.error", "obo.client_auth_failed", "event.unsupported", "assertion.key_unusable"]);
+/** Denials that are our own fault (the table's 500s) are logged at ERROR; the others at WARN. */
+const ERROR_REASONS: ReadonlySet<string> = new Set(Object.entries(DENIALS).flatMap(([reason, spec]) => (spec.status === 500 ? [reason] : [])));
 
 const cleanValue = (v: unknown): unknown =>
   typeof v === "string" ? clean(v) : Array.isArray(v) ? v.map((x) => clean(String(x))) : v;

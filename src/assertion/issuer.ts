@@ -3,10 +3,14 @@ import type { AssertionSettings, AssertionTargetConfig } from "../config/schema.
 import { DEFAULT_ASSERTION_HEADER } from "../config/schema.js";
 import type { VerifiedToken } from "../auth/verify.js";
 import { claimHeaders } from "../modes/claims.js";
-import { type SecretFetcher, SecretUnavailable } from "../obo/secrets.js";
-import { deny, type Reason } from "../respond/reasons.js";
+import { type Clock, nowSeconds, systemClock } from "../clock.js";
+import type { Deadline } from "../deadline.js";
+import { deny, KeySetInvalid, SecretUnavailable } from "../errors.js";
+import { LruMap } from "../lru-map.js";
+import type { SecretFetcher } from "../obo/secrets.js";
+import type { Reason } from "../respond/reasons.js";
 import { assertionClaims, signAssertion } from "./claims.js";
-import { currentSigningKey, KeySetInvalid, parseSigningKeys, type SigningKey } from "./keys.js";
+import { currentSigningKey, parseSigningKeys, type SigningKey } from "./keys.js";
 
 export interface AssertionResult {
   headers: Record<string, string>;
@@ -49,31 +53,34 @@ export function secretFailureReason(why: string): Reason {
 export class AssertionIssuer {
   private loaded: LoadedKeys | undefined;
   private loading: Promise<LoadedKeys> | undefined;
-  private readonly issued = new Map<string, Issued>();
+  private readonly issued: LruMap<string, Issued>;
 
   constructor(
     private readonly settings: AssertionSettings,
     private readonly fetcher: SecretFetcher,
     private readonly events: AssertionEvents,
-    private readonly maxEntries = 5_000,
-  ) {}
+    private readonly clock: Clock = systemClock,
+    maxEntries = 5_000,
+  ) {
+    this.issued = new LruMap(maxEntries);
+  }
 
   /** Starts reading the signing keys now (cold start), so the first request rarely waits. */
-  prefetch(timeoutMs: number): void {
-    this.load(timeoutMs).catch((err: unknown) => this.report(err));
+  prefetch(signal: AbortSignal): void {
+    this.load(signal).catch((err: unknown) => this.report(err));
   }
 
   /** The headers without I/O, when the signing keys are loaded and fresh; undefined otherwise. */
   headersNow(target: string, config: AssertionTargetConfig, id: VerifiedToken): AssertionResult | undefined {
-    const now = Date.now() / 1000;
+    const now = nowSeconds(this.clock);
     const keys = this.freshKeys(now);
     return keys === undefined ? undefined : this.issue(keys, target, config, id, now);
   }
 
   /** The headers, reading the signing keys first when they are not loaded or due for a refresh. */
-  async headers(target: string, config: AssertionTargetConfig, id: VerifiedToken, remainingMs: () => number): Promise<AssertionResult> {
-    const keys = this.freshKeys(Date.now() / 1000) ?? (await this.load(remainingMs()).catch((err: unknown) => this.fail(err))).keys;
-    return this.issue(keys, target, config, id, Date.now() / 1000);
+  async headers(target: string, config: AssertionTargetConfig, id: VerifiedToken, deadline: Deadline): Promise<AssertionResult> {
+    const keys = this.freshKeys(nowSeconds(this.clock)) ?? (await this.load(deadline.signal).catch((err: unknown) => this.fail(err))).keys;
+    return this.issue(keys, target, config, id, nowSeconds(this.clock));
   }
 
   private freshKeys(now: number): SigningKey[] | undefined {
@@ -81,12 +88,12 @@ export class AssertionIssuer {
     return l !== undefined && now - l.loadedAt < this.settings.keyMaxAgeSeconds ? l.keys : undefined;
   }
 
-  private load(timeoutMs: number): Promise<LoadedKeys> {
+  private load(signal: AbortSignal): Promise<LoadedKeys> {
     if (this.loading !== undefined) return this.loading;
     // Once due, the old set is not used again: a key removed from the secret stops signing.
     this.loaded = undefined;
-    const loading = this.fetcher(this.settings.signingKeySecretArn, Math.max(1, timeoutMs))
-      .then((text) => ({ keys: parseSigningKeys(text, this.settings.algorithm), loadedAt: Date.now() / 1000 }))
+    const loading = this.fetcher(this.settings.signingKeySecretArn, signal)
+      .then((text) => ({ keys: parseSigningKeys(text, this.settings.algorithm), loadedAt: nowSeconds(this.clock) }))
       .then((l) => {
         this.loaded = l;
         return l;
@@ -99,7 +106,7 @@ export class AssertionIssuer {
   }
 
   private fail(err: unknown): never {
-    return deny(this.report(err));
+    deny(this.report(err));
   }
 
   /** Logs why the keys could not be read (never secret material) and names the denial it means. */
@@ -114,7 +121,7 @@ export class AssertionIssuer {
     const signer = currentSigningKey(keys, now);
     if (signer === undefined) {
       this.events.keyFailed("assertion.key_unusable", "no active signing key whose notBefore has passed");
-      return deny("assertion.key_unusable");
+      deny("assertion.key_unusable");
     }
     const headers = config.headers === undefined ? {} : claimHeaders({ ...config, mode: "claims", headers: config.headers }, id);
     const header = config.header ?? DEFAULT_ASSERTION_HEADER;
@@ -129,18 +136,8 @@ export class AssertionIssuer {
     const value = signAssertion(claims, signer);
     const iat = claims.iat as number;
     const exp = claims.exp as number;
-    this.remember(key, { value, exp, reuseUntil: iat + (exp - iat) / 2, signer });
+    this.issued.set(key, { value, exp, reuseUntil: iat + (exp - iat) / 2, signer });
     headers[header] = value;
     return { headers, cache: "miss" };
-  }
-
-  private remember(key: string, entry: Issued): void {
-    this.issued.delete(key);
-    this.issued.set(key, entry);
-    while (this.issued.size > this.maxEntries) {
-      const oldest = this.issued.keys().next().value;
-      if (oldest === undefined) break;
-      this.issued.delete(oldest);
-    }
   }
 }

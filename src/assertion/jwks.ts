@@ -10,4 +10,4 @@ export function publicJwks(secretString: string, algorithm: AssertionAlgorithm =
   return jwksOf(parseSigningKeys(secretString, algorithm));
 }
 
-export { KeySetInvalid, type AssertionAlgorithm } from "./keys.js";
+export { type AssertionAlgorithm } from "./keys.js";

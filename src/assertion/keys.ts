@@ -1,5 +1,7 @@
 import { createHash, createPrivateKey, createPublicKey, type KeyObject } from "node:crypto";
 import * as z from "zod/mini";
+import { KeySetInvalid } from "../errors.js";
+import { isPlainObject, jwkFrom } from "../plain-object.js";
 
 /**
  * The interceptor's signing keys, as stored in its Secrets Manager secret (docs/design.md "assertion"):
@@ -23,12 +25,6 @@ export interface SigningKey {
   protectedHeader: string;
 }
 
-/** The secret holds no usable signing key; `why` never carries secret material. */
-export class KeySetInvalid extends Error {
-  constructor(readonly why: string) {
-    super(why);
-  }
-}
 
 export const MAX_SIGNING_KEYS = 10;
 const MIN_RSA_BITS = 2048;
@@ -73,7 +69,7 @@ export function keyProblem(key: KeyObject, algorithm: AssertionAlgorithm): strin
 function privateKeyOf(entry: Pick<EntryInput, "privateKey" | "jwk">, where: string): KeyObject {
   try {
     if (entry.privateKey !== undefined) return createPrivateKey(entry.privateKey);
-    return createPrivateKey({ key: entry.jwk as never, format: "jwk" });
+    return createPrivateKey({ key: jwkFrom(entry.jwk ?? {}), format: "jwk" });
   } catch {
     // The library's message may quote the key: never pass it on.
     throw new KeySetInvalid(`${where}: not a usable PEM or JWK private key`);
@@ -112,8 +108,8 @@ export function parseSigningKeys(text: string, algorithm: AssertionAlgorithm): S
   } catch {
     throw new KeySetInvalid("secret is neither a PEM private key nor JSON");
   }
-  if (typeof json !== "object" || json === null || Array.isArray(json)) throw new KeySetInvalid("secret JSON must be an object");
-  if (!("keys" in json)) return [signingKey({ jwk: json as Record<string, unknown>, status: "active" }, algorithm, "secret")];
+  if (!isPlainObject(json)) throw new KeySetInvalid("secret JSON must be an object");
+  if (!("keys" in json)) return [signingKey({ jwk: json, status: "active" }, algorithm, "secret")];
   const parsed = Rotation.safeParse(json);
   if (!parsed.success) {
     // Paths and zod's fixed texts only: the offending values are never quoted.

@@ -1,7 +1,9 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
 import type { AssertionSettings } from "../config/schema.js";
+import { type Clock, systemClock } from "../clock.js";
 import { clean } from "../log.js";
 import { type SecretFetcher, secretsManagerFetcher } from "../obo/secrets.js";
+import type { Reason } from "../respond/reasons.js";
 import { AssertionIssuer } from "./issuer.js";
 
 /**
@@ -13,17 +15,21 @@ export interface AssertionRuntimeOptions {
   secretsClientConfig?: Record<string, unknown> | undefined;
   /** Read the signing keys at init, as the Lambda entry does for JWKS. */
   prefetchJwks?: boolean | undefined;
+  clock?: Clock | undefined;
 }
 
 const PREFETCH_TIMEOUT_MS = 5_000;
 
 export function createAssertionIssuer(settings: AssertionSettings, options: AssertionRuntimeOptions, logger: Logger): AssertionIssuer {
-  const issuer = new AssertionIssuer(settings, options.secretFetcher ?? secretsManagerFetcher(options.secretsClientConfig), {
-    keyFailed: (reason, why) =>
+  const clock = options.clock ?? systemClock;
+  const fetcher = options.secretFetcher ?? secretsManagerFetcher(options.secretsClientConfig);
+  const events = {
+    keyFailed: (reason: Reason, why: string) =>
       reason === "assertion.unavailable"
         ? logger.warn("assertion signing key unavailable", { why: clean(why) })
         : logger.error("assertion signing key unusable", { why: clean(why) }),
-  });
-  if (options.prefetchJwks === true) issuer.prefetch(PREFETCH_TIMEOUT_MS);
+  };
+  const issuer = new AssertionIssuer(settings, fetcher, events, clock);
+  if (options.prefetchJwks === true) issuer.prefetch(clock.timeout(PREFETCH_TIMEOUT_MS));
   return issuer;
 }

@@ -13,13 +13,13 @@ export function bearerToken(headers: HeaderBag, path: string | undefined, maxByt
   const values = headers.values("authorization");
   if (headers.keyCount("authorization") > 1 || values.length > 1) deny("auth.multiple_credentials");
   const value = values[0];
-  if (value === undefined) return deny("auth.missing");
+  if (value === undefined) deny("auth.missing");
   // A UTF-16 unit is at most 3 UTF-8 bytes: the byte count is needed only when that could exceed the cap.
   if (value.length > maxBytes || (value.length * 3 > maxBytes && Buffer.byteLength(value, "utf8") > maxBytes)) deny("token.too_large");
 
   const field = trimBlanks(value);
   const scheme = SCHEME.exec(field)?.[0];
-  if (scheme === undefined) return deny("auth.malformed");
+  if (scheme === undefined) deny("auth.malformed");
   if (scheme.toLowerCase() !== "bearer") deny("auth.unsupported_scheme");
   if (field.charCodeAt(scheme.length) !== SP) deny("auth.malformed");
   let at = scheme.length + 1;

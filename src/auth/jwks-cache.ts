@@ -1,4 +1,6 @@
-import { deny } from "../respond/reasons.js";
+import { type Clock, systemClock } from "../clock.js";
+import { deny, errorClass, Failure, JwksInvalid } from "../errors.js";
+import { isPlainObject } from "../plain-object.js";
 import type { JwksFetcher } from "./jwks-fetch.js";
 import { toVerificationKey, type VerificationKey } from "./keys.js";
 
@@ -39,6 +41,7 @@ export class JwksCache {
     private readonly fetcher: JwksFetcher,
     private readonly settings: JwksCacheSettings,
     private readonly events: JwksCacheEvents,
+    private readonly clock: Clock = systemClock,
   ) {}
 
   /** Loads a key set ahead of the first request (cold start); failures are only recorded. */
@@ -59,21 +62,19 @@ export class JwksCache {
   /** True while the loaded key set is within its max age (no refresh due). */
   isFresh(uri: string): boolean {
     const st = this.state.get(uri);
-    return st?.keys !== undefined && ageSeconds(st.fetchedAt) < this.settings.maxAgeSeconds;
+    return st?.keys !== undefined && this.ageSeconds(st.fetchedAt) < this.settings.maxAgeSeconds;
   }
 
   async getKey(uri: string, kid: string): Promise<VerificationKey> {
     const st = this.slot(uri);
     const { maxAgeSeconds, staleIfErrorSeconds, negativeCacheSeconds, refetchIntervalSeconds } = this.settings;
     let fetchedNow = false;
-    if (st.keys === undefined || ageSeconds(st.fetchedAt) >= maxAgeSeconds) {
-      const inNegativeWindow = st.failedAt !== undefined && ageSeconds(st.failedAt) < negativeCacheSeconds;
-      try {
-        if (inNegativeWindow && st.inflight === undefined) throw new Error("negative cache");
-        await this.load(st);
-        fetchedNow = true;
-      } catch {
-        const age = ageSeconds(st.fetchedAt);
+    if (st.keys === undefined || this.ageSeconds(st.fetchedAt) >= maxAgeSeconds) {
+      // Within the negative-cache window after a failure no fetch is tried (unless one is in flight).
+      const inNegativeWindow = st.failedAt !== undefined && this.ageSeconds(st.failedAt) < negativeCacheSeconds && st.inflight === undefined;
+      fetchedNow = !inNegativeWindow && (await this.load(st).then(() => true, () => false));
+      if (!fetchedNow) {
+        const age = this.ageSeconds(st.fetchedAt);
         if (st.keys === undefined || age >= staleIfErrorSeconds) deny("jwks.unavailable");
         this.events.staleServed(uri, Math.floor(age));
       }
@@ -81,17 +82,17 @@ export class JwksCache {
     const found = st.keys?.get(kid);
     if (found) return found;
     if (!fetchedNow) {
-      const since = ageSeconds(st.lastAttemptAt);
+      const since = this.ageSeconds(st.lastAttemptAt);
       if (since < refetchIntervalSeconds) {
         deny("jwks.rate_limited", { retryAfter: Math.max(1, Math.ceil(refetchIntervalSeconds - since)) });
       }
-      try {
-        await this.load(st);
-      } catch {
-        deny("jwks.unavailable");
-      }
+      if (!(await this.load(st).then(() => true, () => false))) deny("jwks.unavailable");
     }
     return st.keys?.get(kid) ?? deny("token.kid_unknown");
+  }
+
+  private ageSeconds(since: number): number {
+    return (this.clock.now() - since) / 1000;
   }
 
   private slot(uri: string): UriState {
@@ -106,17 +107,17 @@ export class JwksCache {
   private load(st: UriState): Promise<void> {
     if (st.inflight) return st.inflight;
     const { uri } = st;
-    st.lastAttemptAt = Date.now();
+    st.lastAttemptAt = this.clock.now();
     st.inflight = this.fetcher(uri)
       .then((doc) => {
         st.keys = parseJwks(doc);
-        st.fetchedAt = Date.now();
+        st.fetchedAt = this.clock.now();
         st.failedAt = undefined;
         st.version++;
       })
       .catch((err: unknown) => {
-        st.failedAt = Date.now();
-        this.events.fetchFailed(uri, err instanceof Error ? err.message : "unknown");
+        st.failedAt = this.clock.now();
+        this.events.fetchFailed(uri, err instanceof Failure ? err.why : errorClass(err));
         throw err;
       })
       .finally(() => {
@@ -126,18 +127,15 @@ export class JwksCache {
   }
 }
 
-function ageSeconds(since: number): number {
-  return (Date.now() - since) / 1000;
-}
 
 /** `{"keys":[…]}` with object entries; the first entry wins for a repeated `kid` (as in the library). */
 function parseJwks(doc: unknown): Map<string, VerificationKey> {
-  const keys = (doc as { keys?: unknown } | null)?.keys;
-  if (typeof doc !== "object" || doc === null || !Array.isArray(keys)) throw new Error("not a JWKS");
+  const keys = isPlainObject(doc) ? doc.keys : undefined;
+  if (!Array.isArray(keys)) throw new JwksInvalid("not a JWKS");
   const map = new Map<string, VerificationKey>();
   for (const entry of keys) {
-    if (typeof entry !== "object" || entry === null || Array.isArray(entry)) throw new Error("JWKS entry is not an object");
-    const jwk = entry as Record<string, unknown>;
+    if (!isPlainObject(entry)) throw new JwksInvalid("JWKS entry is not an object");
+    const jwk = entry;
     if (typeof jwk.kid === "string" && !map.has(jwk.kid)) map.set(jwk.kid, toVerificationKey(jwk, jwk.kid));
   }
   return map;

@@ -1,4 +1,6 @@
-import { HttpsFailure, httpsRequest } from "../http/https-request.js";
+import { HttpsFailure } from "../errors.js";
+import { type Clock, systemClock } from "../clock.js";
+import { httpsRequest } from "../http/https-request.js";
 
 /** Fetches one JWKS document: the I/O edge, swappable in tests and for users. */
 export type JwksFetcher = (uri: string) => Promise<unknown>;
@@ -16,9 +18,11 @@ export interface FetchLimits {
  * ~6 s and reads bodies of any size; this one answers within `timeoutMs`, reads at most `maxBytes`,
  * follows no redirect and accepts only a 200 JSON answer.
  */
-export function httpsJwksFetcher(limits: FetchLimits): JwksFetcher {
+export function httpsJwksFetcher(limits: FetchLimits, clock: Clock = systemClock): JwksFetcher {
+  const { timeoutMs, maxBytes, ca } = limits;
   return async (uri) => {
-    const res = await httpsRequest({ url: uri, method: "GET", headers: { accept: "application/json, application/jwk-set+json" }, ...limits });
+    const headers = { accept: "application/json, application/jwk-set+json" };
+    const res = await httpsRequest({ url: uri, method: "GET", headers, maxBytes, ca, signal: clock.timeout(timeoutMs) });
     if (res.status !== 200) throw new HttpsFailure(`status ${res.status}`);
     if (!/json/i.test(res.contentType)) throw new HttpsFailure("content-type is not JSON");
     try {

@@ -1,4 +1,5 @@
 import { parseStrictJson, StrictJsonError } from "../event/strict-json.js";
+import { isPlainObject } from "../plain-object.js";
 import { deny } from "../respond/reasons.js";
 
 /**
@@ -25,7 +26,7 @@ const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789
  * string (token malleability, security.md L8). Checked without decoding.
  */
 function checkSegment(segment: string | undefined): string {
-  if (segment === undefined || !SEGMENT.test(segment)) return deny("token.malformed");
+  if (segment === undefined || !SEGMENT.test(segment)) deny("token.malformed");
   const rest = segment.length % 4;
   if (rest === 1) deny("token.malformed");
   if (rest !== 0) {
@@ -42,17 +43,17 @@ function jsonObject(bytes: Buffer): Record<string, unknown> {
   try {
     textValue = utf8.decode(bytes);
   } catch {
-    return deny("token.invalid_utf8");
+    deny("token.invalid_utf8");
   }
   let value: unknown;
   try {
     value = parseStrictJson(textValue, MAX_DEPTH);
   } catch (err) {
     if (err instanceof StrictJsonError && err.kind === "duplicate") deny("token.duplicate_member");
-    return deny("token.malformed");
+    deny("token.malformed");
   }
-  if (typeof value !== "object" || value === null || Array.isArray(value)) deny("token.malformed");
-  return value as Record<string, unknown>;
+  if (!isPlainObject(value)) deny("token.malformed");
+  return value;
 }
 
 export function decodeJws(token: string): DecodedJws {
@@ -71,7 +72,7 @@ export function decodeJws(token: string): DecodedJws {
   if ("enc" in header || "zip" in header) deny("token.unsupported_format");
   // We understand no JWS extension, and RFC 7797 forbids unencoded payloads in JWTs.
   if ("crit" in header || "b64" in header) deny("token.crit_unsupported");
-  return { header, payload, alg: alg as string, kid: kid as string | undefined };
+  return { header, payload, alg, kid };
 }
 
 /** RFC 7515 §4.1.9: media types compare case-insensitively, `application/` may be omitted. */

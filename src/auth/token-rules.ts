@@ -2,6 +2,8 @@ import type { IssuerConfig } from "../config/schema.js";
 import { deny } from "../respond/reasons.js";
 import { normaliseMediaType } from "./jws.js";
 import { isMachineToken } from "./machine.js";
+import { audiencesOf } from "./audience.js";
+import { isPlainObject } from "../plain-object.js";
 
 /**
  * The checks aws-jwt-verify does not make (security.md §2 L10–L16, §3 groups D–F), as a pure
@@ -72,7 +74,7 @@ export function rejectSenderConstrained(payload: Record<string, unknown>): void 
 
 export function checkTime(payload: Record<string, unknown>, leeway: number, maxAge: number | undefined, nowSeconds: number): number {
   const { exp, nbf, iat } = payload as { exp?: number; nbf?: number; iat?: number };
-  if (exp === undefined) return deny("token.exp_missing");
+  if (exp === undefined) deny("token.exp_missing");
   // RFC 7519 §4.1.4: now must be *before* exp; the library still accepts at the exact second.
   if (exp + leeway <= nowSeconds) deny("token.expired");
   if (nbf !== undefined && nbf - leeway > nowSeconds) deny("token.not_yet_valid");
@@ -88,7 +90,7 @@ export function claimAt(claims: Record<string, unknown>, path: string | readonly
   let v: unknown = claims;
   for (const segment of typeof path === "string" ? path.split(".") : path) {
     if (typeof v !== "object" || v === null || !Object.hasOwn(v, segment)) return undefined;
-    v = (v as Record<string, unknown>)[segment];
+    v = Reflect.get(v, segment);
   }
   return v;
 }
@@ -134,8 +136,8 @@ function clientIdOf(payload: Record<string, unknown>, issuer: IssuerConfig): str
 /** RFC 8693 §4.1: only the current actor counts (nested prior actors are informational); `sub` is not required. */
 function actorOf(act: unknown): string | undefined {
   if (act === undefined) return undefined;
-  if (typeof act !== "object" || act === null || Array.isArray(act)) return deny("token.claim_type");
-  const { sub, client_id: clientId } = act as Record<string, unknown>;
+  if (!isPlainObject(act)) deny("token.claim_type");
+  const { sub, client_id: clientId } = act;
   if (sub !== undefined && (typeof sub !== "string" || sub === "")) deny("token.claim_type");
   if (clientId !== undefined && (typeof clientId !== "string" || clientId === "")) deny("token.claim_type");
   return sub ?? clientId ?? deny("token.claim_type");
@@ -151,7 +153,7 @@ export function checkIdentity(payload: Record<string, unknown>, issuer: IssuerCo
   const clientId = clientIdOf(payload, issuer);
   // `sub` is required; an issuer may let client-credentials tokens without one use the client id.
   const sub = payload.sub === undefined && issuer.subjectFallback === "clientId" ? clientId : payload.sub;
-  if (typeof sub !== "string" || sub === "") return deny("token.subject_invalid");
+  if (typeof sub !== "string" || sub === "") deny("token.subject_invalid");
 
   if (issuer.requireTyp !== undefined && normaliseMediaType(issuer.requireTyp) === "at+jwt") {
     // RFC 9068 §2.2 required claims.
@@ -161,7 +163,7 @@ export function checkIdentity(payload: Record<string, unknown>, issuer: IssuerCo
     deny("token.issuer_untrusted");
   }
 
-  const audiences = typeof aud === "string" ? [aud] : Array.isArray(aud) ? (aud as string[]) : [];
+  const audiences = audiencesOf(aud);
   if (issuer.audience !== undefined) {
     if (!issuer.audience.some((a) => audiences.includes(a))) deny("token.audience_mismatch");
     if (issuer.clientIds !== undefined && (clientId === undefined || !issuer.clientIds.includes(clientId))) {

@@ -3,7 +3,10 @@ import { JwtBaseError, JwtExpiredError, JwtInvalidIssuerError, JwtNotBeforeError
 import { validateJwtFields } from "aws-jwt-verify/jwt";
 import type { JwtPayload } from "aws-jwt-verify/jwt-model";
 import type { Config, IssuerConfig } from "../config/schema.js";
-import { Denial, deny, type Reason } from "../respond/reasons.js";
+import { type Clock, nowSeconds, systemClock } from "../clock.js";
+import { Denial, deny } from "../errors.js";
+import { LruMap } from "../lru-map.js";
+import type { Reason } from "../respond/reasons.js";
 import { decodeJws } from "./jws.js";
 import type { JwksCache } from "./jwks-cache.js";
 import { algorithmFitsKey, MIN_RSA_BITS, type VerificationKey } from "./keys.js";
@@ -26,6 +29,26 @@ export interface UnverifiedNote {
   alg?: string;
 }
 
+/** The outcome of `TokenVerifier.verify`. */
+export interface Verification {
+  /** What may be logged about the token, as far as decoding got: also when verification fails. */
+  readonly note: UnverifiedNote;
+  /**
+   * The identity: a value when no I/O was needed (a cached verification, or the issuer's key set loaded
+   * and fresh: no promise, no timer), a promise when the key set must be fetched first. A refusal is a
+   * `Denial`, raised or rejected.
+   */
+  readonly identity: VerifiedToken | Promise<VerifiedToken>;
+  /** Whether the signature check was skipped for a recent verification of the same token. */
+  readonly cache: "hit" | "miss";
+}
+
+/** Bounds of the verified-token cache (tests set small ones). */
+export interface VerifiedCacheLimits {
+  maxEntries: number;
+  maxAgeMs: number;
+}
+
 export interface VerifierEvents {
   weakKey(issuer: string, kid: string, bits: number): void;
 }
@@ -42,12 +65,19 @@ interface Decoded {
 /** A token whose signature and structure were verified; the claim checks still run on every use. */
 interface Verified extends Decoded {
   jwksVersion: number;
-  /** performance.now() after which the entry is not used (≤ 5 min, ≤ exp − leeway). */
+  /** Time (ms on the verifier's clock) after which the entry is not used (≤ 5 min, ≤ exp − leeway). */
   until: number;
 }
 
-const VERIFIED_MAX_ENTRIES = 2_048;
-const VERIFIED_MAX_AGE_MS = 300_000;
+export const VERIFIED_CACHE: VerifiedCacheLimits = { maxEntries: 2_048, maxAgeMs: 300_000 };
+
+/**
+ * The verified-token cache key: a SHA-256 of the token, so the cache holds no token and no attacker
+ * picks collisions. One-shot hashing (Node ≥ 20.12): no Hash object per request.
+ */
+export function tokenCacheKey(token: string): string {
+  return hash("sha256", token, "base64url");
+}
 
 /**
  * Verifies a bearer token against the trusted issuers, on one path for every algorithm and claim
@@ -64,72 +94,66 @@ export class TokenVerifier {
    * soon as the issuer's key set is due for refresh or has changed. Only the signature and the
    * decoding are skipped: time, kind, audience, client and scope rules run on every request.
    */
-  private readonly verified = new Map<string, Verified>();
+  private readonly verified: LruMap<string, Verified>;
 
   constructor(
     private readonly config: Config,
     private readonly jwks: JwksCache,
     private readonly events: VerifierEvents,
+    private readonly clock: Clock = systemClock,
+    private readonly limits: VerifiedCacheLimits = VERIFIED_CACHE,
   ) {
     this.issuers = new Map(config.issuers.map((i) => [i.issuer, i]));
-  }
-
-  /** The cache key of a token: a SHA-256, so the cache holds no token and no attacker picks collisions. */
-  static keyOf(token: string): string {
-    // One-shot hashing (Node ≥ 20.12): no Hash object per request.
-    return hash("sha256", token, "base64url");
+    this.verified = new LruMap(limits.maxEntries);
   }
 
   /**
-   * A token whose signature was verified recently, checked again against every rule (no I/O, so no
-   * promise and no deadline): undefined when it is not cached or its entry may no longer be used.
+   * The one entry point. A recent verification of the same token skips the signature, never a rule;
+   * otherwise the token is decoded once and verified with the cached key set when it is loaded and
+   * fresh, or after fetching it. Never throws for the token: a refusal comes back in `identity`.
    */
-  fromCache(token: string, key: string, note: UnverifiedNote): VerifiedToken | undefined {
+  verify(token: string): Verification {
+    const note: UnverifiedNote = {};
+    const cacheKey = tokenCacheKey(token);
+    const hit = this.cached(cacheKey);
+    const cache = hit === undefined ? "miss" : "hit";
+    try {
+      if (hit !== undefined) {
+        note.iss = hit.issuer.issuer;
+        note.kid = hit.kid;
+        note.alg = hit.alg;
+        return { note, identity: this.claimChecks(token, hit), cache };
+      }
+      const decoded = this.decode(token, note);
+      const key = this.jwks.cachedKey(decoded.issuer.jwksUri, decoded.kid);
+      const identity =
+        key !== undefined
+          ? this.finish(token, cacheKey, decoded, key)
+          : this.jwks.getKey(decoded.issuer.jwksUri, decoded.kid).then((k) => this.finish(token, cacheKey, decoded, k));
+      return { note, identity, cache };
+    } catch (err) {
+      return { note, identity: Promise.reject(err instanceof Error ? err : new Denial("internal.error")), cache };
+    }
+  }
+
+  /**
+   * A recent verification of the token that may still be used: within its time bound, and the issuer's
+   * key set neither due for refresh nor changed since. The rules still run on it (`claimChecks`).
+   */
+  private cached(key: string): Verified | undefined {
     const hit = this.verified.get(key);
     if (hit === undefined) return undefined;
-    const { issuer } = hit;
-    if (performance.now() < hit.until && this.jwks.isFresh(issuer.jwksUri) && this.jwks.version(issuer.jwksUri) === hit.jwksVersion) {
-      note.iss = issuer.issuer;
-      note.kid = hit.kid;
-      note.alg = hit.alg;
-      return this.claimChecks(token, hit);
-    }
+    const { jwksUri } = hit.issuer;
+    if (this.clock.now() < hit.until && this.jwks.isFresh(jwksUri) && this.jwks.version(jwksUri) === hit.jwksVersion) return hit;
     this.verified.delete(key);
     return undefined;
-  }
-
-  /**
-   * Full verification without I/O, when the issuer's key set is loaded and fresh (the common case in
-   * a warm container): no promise, no timer. Undefined when a key set must be fetched first.
-   */
-  verifyNow(token: string, cacheKey: string, note: UnverifiedNote): VerifiedToken | undefined {
-    const decoded = this.decode(token, note);
-    const key = this.jwks.cachedKey(decoded.issuer.jwksUri, decoded.kid);
-    return key === undefined ? undefined : this.finish(token, cacheKey, decoded, key);
-  }
-
-  /** Full verification, fetching or refreshing the issuer's key set when needed. */
-  async verify(token: string, note: UnverifiedNote, cacheKey = TokenVerifier.keyOf(token)): Promise<VerifiedToken> {
-    const cached = this.fromCache(token, cacheKey, note);
-    if (cached !== undefined) return cached;
-    const decoded = this.decode(token, note);
-    const key = await this.jwks.getKey(decoded.issuer.jwksUri, decoded.kid);
-    return this.finish(token, cacheKey, decoded, key);
-  }
-
-  private remember(key: string, entry: Verified): void {
-    if (this.verified.size >= VERIFIED_MAX_ENTRIES) {
-      const oldest = this.verified.keys().next().value;
-      if (oldest !== undefined) this.verified.delete(oldest);
-    }
-    this.verified.set(key, entry);
   }
 
   /** Everything that depends on the clock, the issuer's rules and the claims: runs on every request. */
   private claimChecks(token: string, v: Omit<Verified, "until">): VerifiedToken {
     const { header, payload, issuer } = v;
     checkTokenKind(header, payload, issuer);
-    checkTime(payload, this.config.clockSkewSeconds, issuer.maxTokenAgeSeconds, Date.now() / 1000);
+    checkTime(payload, this.config.clockSkewSeconds, issuer.maxTokenAgeSeconds, nowSeconds(this.clock));
     const f = checkIdentity(payload, issuer);
     // Built field by field: an object spread here cost more than all the checks above together.
     return { sub: f.sub, clientId: f.clientId, actor: f.actor, scopes: f.scopes, jti: f.jti, exp: f.exp, machine: f.machine, token, issuer, claims: payload, kid: v.kid, alg: v.alg };
@@ -143,19 +167,19 @@ export class TokenVerifier {
     if (kid !== undefined) note.kid = kid;
     const iss = payload.iss;
     if (iss === undefined) deny("token.issuer_untrusted");
-    if (typeof iss !== "string") return deny("token.malformed");
+    if (typeof iss !== "string") deny("token.malformed");
     note.iss = iss;
     checkClaimTypes(payload);
     const issuer = this.issuers.get(iss) ?? deny("token.issuer_untrusted");
     if (!(issuer.algorithms as readonly string[]).includes(alg)) deny("token.alg_not_allowed");
-    if (kid === undefined) return deny("token.kid_missing");
+    if (kid === undefined) deny("token.kid_missing");
     return { header, payload, issuer, kid, alg };
   }
 
   /** The key rules, the signature, the registered claims (aws-jwt-verify), every claim rule; a success is remembered. */
   private finish(token: string, cacheKey: string, d: Decoded, key: VerificationKey): VerifiedToken {
     const { issuer, kid, alg } = d;
-    if (key.key === undefined) return deny("token.signature_invalid");
+    if (key.key === undefined) deny("token.signature_invalid");
     if (!algorithmFitsKey(alg, key)) deny("token.alg_key_mismatch");
     if (key.rsaBits !== undefined && key.rsaBits < MIN_RSA_BITS) {
       this.events.weakKey(issuer.issuer, kid, key.rsaBits);
@@ -172,8 +196,9 @@ export class TokenVerifier {
     }
     const verified = { ...d, jwksVersion };
     const result = this.claimChecks(token, verified);
-    const lifetimeMs = (result.exp - this.config.clockSkewSeconds) * 1000 - Date.now();
-    if (lifetimeMs > 0) this.remember(cacheKey, { ...verified, until: performance.now() + Math.min(VERIFIED_MAX_AGE_MS, lifetimeMs) });
+    const now = this.clock.now();
+    const lifetimeMs = (result.exp - this.config.clockSkewSeconds) * 1000 - now;
+    if (lifetimeMs > 0) this.verified.set(cacheKey, { ...verified, until: now + Math.min(this.limits.maxAgeMs, lifetimeMs) });
     return result;
   }
 }

@@ -315,6 +315,13 @@ const JwksSettings = z.strictObject({
   maxBytes: z._default(z.int().check(z.gte(1_024), z.lte(4_194_304)), 131_072),
 });
 
+/** On-behalf-of caches: exchanged tokens (per user and target) and client secrets. */
+const OboCacheSettings = z.strictObject({
+  maxEntries: z._default(z.int().check(z.gte(1), z.lte(100_000)), 5_000),
+  secretMaxAgeSeconds: z._default(z.int().check(z.gte(1), z.lte(3_600)), 300),
+});
+
+// A section left out takes each member's own default: the defaults are written once, on the members.
 export const ConfigSchema = z.strictObject({
   /** Editors' JSON Schema reference (schema/interceptor.config.schema.json); ignored by the interceptor. */
   $schema: z.optional(z.string()),
@@ -335,25 +342,12 @@ export const ConfigSchema = z.strictObject({
   /** RFC 9728 protected-resource-metadata URL, advertised in `WWW-Authenticate` challenges. */
   resourceMetadataUrl: z.optional(httpsUrl()),
   /** On-behalf-of caches: exchanged tokens (per user and target) and client secrets. */
-  oboCache: z._default(
-    z.strictObject({
-      maxEntries: z._default(z.int().check(z.gte(1), z.lte(100_000)), 5_000),
-      secretMaxAgeSeconds: z._default(z.int().check(z.gte(1), z.lte(3_600)), 300),
-    }),
-    { maxEntries: 5_000, secretMaxAgeSeconds: 300 },
-  ),
+  oboCache: z._default(OboCacheSettings, () => OboCacheSettings.parse({})),
   /** The interceptor's signing identity; required when a target uses `assertion`. */
   assertion: z.optional(AssertionSettings),
   /** Largest accepted Authorization header value, in bytes. */
   maxAuthorizationBytes: z._default(z.int().check(z.gte(1_024), z.lte(65_536)), 16_384),
-  jwks: z._default(JwksSettings, {
-    maxAgeSeconds: 600,
-    staleIfErrorSeconds: 3_600,
-    negativeCacheSeconds: 10,
-    refetchIntervalSeconds: 10,
-    timeoutMs: 1_500,
-    maxBytes: 131_072,
-  }),
+  jwks: z._default(JwksSettings, () => JwksSettings.parse({})),
 }).check(
   z.refine((c) => c.assertion !== undefined || !Object.values(c.targets).some((t) => t.mode === "assertion"), {
     error: 'required when a target uses mode "assertion": { "issuer", "signingKeySecretArn" }',

@@ -19,7 +19,7 @@ export class HeaderBag {
     }
   }
 
-  /** True when the gateway passed any header at all (false hints at `passRequestHeaders: false`). */
+  /** True when the gateway passed no header at all (which hints at `passRequestHeaders: false`). */
   get isEmpty(): boolean {
     return this.byLower.size === 0;
   }

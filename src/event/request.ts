@@ -3,6 +3,7 @@ import type { ParsedEvent } from "./envelope.js";
 import { HeaderBag } from "./headers.js";
 import { parseStrictJson, StrictJsonError } from "./strict-json.js";
 import { namedBy, routeMessage, targetOfHttpPath } from "./route.js";
+import { isPlainObject } from "../plain-object.js";
 
 export type JsonRpcId = string | number;
 
@@ -27,9 +28,6 @@ export interface RequestView {
 }
 
 const RAW_BODY_MAX_DEPTH = 128;
-
-const isPlainObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === "object" && v !== null && !Array.isArray(v);
 
 const validId = (v: unknown): v is JsonRpcId =>
   typeof v === "string" || (typeof v === "number" && Number.isFinite(v));
@@ -80,7 +78,7 @@ export function readRequest(parsed: ParsedEvent): RequestView {
     return { envelope: "mcp", id: null, method: `HTTP ${verb}`, headers, path, body: body ?? {} };
   }
   if (Array.isArray(body)) deny("request.batch_unsupported");
-  if (!isPlainObject(body)) return deny("request.invalid_jsonrpc");
+  if (!isPlainObject(body)) deny("request.invalid_jsonrpc");
   if ("id" in body && !validId(body.id)) deny("request.invalid_jsonrpc");
   const id = validId(body.id) ? body.id : null;
   const raw = rawGatewayRequest?.body;
@@ -92,7 +90,7 @@ export function readRequest(parsed: ParsedEvent): RequestView {
     return { envelope: "mcp", id, method: RESPONSE_METHOD, headers, path, body };
   }
   if (body.jsonrpc !== "2.0" || typeof body.method !== "string") deny("request.invalid_jsonrpc");
-  const method = body.method as string;
+  const { method } = body;
 
   if (typeof raw === "string") checkRawBody(raw, body);
   checkMetadataHeaders(headers, method, body.params);
@@ -102,7 +100,7 @@ export function readRequest(parsed: ParsedEvent): RequestView {
   const named = namedBy(method, body.params);
   if (named === undefined) return view;
   const route = routeMessage(method, body.params);
-  if (route.kind === "invalid") return deny("request.invalid_tool_name");
+  if (route.kind === "invalid") deny("request.invalid_tool_name");
   if (route.kind === "target") view.target = route.target;
   if (named === "tool") {
     view.toolName = (body.params as { name: string }).name;
@@ -123,9 +121,9 @@ function checkRawBody(raw: string, body: Record<string, unknown>): void {
     parsed = parseStrictJson(raw, RAW_BODY_MAX_DEPTH);
   } catch (err) {
     if (err instanceof StrictJsonError && err.kind === "duplicate") deny("request.duplicate_member");
-    return deny("request.invalid_jsonrpc", { jsonRpcCode: -32700 });
+    deny("request.invalid_jsonrpc", { jsonRpcCode: -32700 });
   }
-  if (!isPlainObject(parsed)) return deny("request.duplicate_member");
+  if (!isPlainObject(parsed)) deny("request.duplicate_member");
   if (!sameRouting(parsed, body)) deny("request.duplicate_member");
 }
 

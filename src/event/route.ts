@@ -1,5 +1,6 @@
 import { TARGET_NAME } from "../config/schema.js";
 import { routeTool } from "./target.js";
+import { isPlainObject } from "../plain-object.js";
 
 /**
  * Which target one MCP message addresses, from what the gateway routes on: the body, never the path
@@ -15,8 +16,6 @@ export type MessageRoute =
   | { kind: "invalid" };
 
 export type Named = "tool" | "prompt";
-
-const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
 /** What kind of name a method carries (`undefined`: the method addresses no target). */
 export function namedBy(method: string, params: unknown): Named | undefined {

@@ -6,13 +6,10 @@
  * things at once (security.md TS-11..13, RPC-05). Members named `__proto__` become own data
  * properties, exactly as `JSON.parse` makes them, so parsing never touches a prototype.
  */
-export type StrictJsonFailure = "syntax" | "duplicate" | "depth";
+import { StrictJsonError, type StrictJsonFailure } from "../errors.js";
 
-export class StrictJsonError extends Error {
-  constructor(readonly kind: StrictJsonFailure) {
-    super(`invalid JSON (${kind})`);
-  }
-}
+/** The error lives with the others (src/errors.ts); re-exported for existing imports. */
+export { StrictJsonError, type StrictJsonFailure };
 
 const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
 

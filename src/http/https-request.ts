@@ -1,15 +1,18 @@
 import { request } from "node:https";
+import { HttpsFailure } from "../errors.js";
 
 /**
- * One HTTPS exchange with a hard deadline (connect, TLS, headers and body together), a byte cap on the
- * body, no redirects and TLS verification always on. The I/O edge for JWKS and token endpoints.
+ * One HTTPS exchange bounded by an `AbortSignal` (connect, TLS, headers and body together: the signal
+ * aborting destroys the socket), a byte cap on the body, no redirects and TLS verification always on.
+ * The I/O edge for JWKS and token endpoints.
  */
 export interface HttpsRequest {
   url: string;
   method: "GET" | "POST";
   headers?: Record<string, string>;
   body?: string;
-  timeoutMs: number;
+  /** The call's bound: its own budget and/or the request deadline (`Deadline.within`, `Clock.timeout`). */
+  signal: AbortSignal;
   maxBytes: number;
   /** Extra trusted CA certificates (PEM); the system store (and NODE_EXTRA_CA_CERTS) otherwise. */
   ca?: string | undefined;
@@ -21,12 +24,6 @@ export interface HttpsResponse {
   body: Buffer;
 }
 
-/** Why an exchange failed, in words safe to log (never a body, never a header value). */
-export class HttpsFailure extends Error {
-  constructor(readonly why: string) {
-    super(why);
-  }
-}
 
 export function httpsRequest(r: HttpsRequest): Promise<HttpsResponse> {
   return new Promise((resolve, reject) => {
@@ -41,11 +38,18 @@ export function httpsRequest(r: HttpsRequest): Promise<HttpsResponse> {
       reject(new HttpsFailure("not https"));
       return;
     }
+    const { signal } = r;
+    if (signal.aborted) {
+      reject(new HttpsFailure(abortWhy(signal)));
+      return;
+    }
     const req = request(url, { method: r.method, headers: r.headers, ...(r.ca !== undefined ? { ca: r.ca } : {}) });
-    const timer = setTimeout(() => req.destroy(new HttpsFailure("timeout")), Math.max(1, r.timeoutMs));
+    const onAbort = () => req.destroy(new HttpsFailure(abortWhy(signal)));
+    signal.addEventListener("abort", onAbort, { once: true });
+    const done = () => signal.removeEventListener("abort", onAbort);
     const fail = (err: unknown) => {
-      clearTimeout(timer);
-      reject(err instanceof HttpsFailure ? err : new HttpsFailure((err as NodeJS.ErrnoException).code ?? "network error"));
+      done();
+      reject(err instanceof HttpsFailure ? err : new HttpsFailure(errnoCode(err) ?? "network error"));
     };
     req.on("error", fail);
     req.on("response", (res) => {
@@ -58,10 +62,21 @@ export function httpsRequest(r: HttpsRequest): Promise<HttpsResponse> {
       });
       res.on("error", fail);
       res.on("end", () => {
-        clearTimeout(timer);
+        done();
         if (size <= r.maxBytes) resolve({ status: res.statusCode ?? 0, contentType: res.headers["content-type"] ?? "", body: Buffer.concat(chunks) });
       });
     });
     req.end(r.body);
   });
+}
+
+/** "timeout" when the call's budget or the deadline ran out, "aborted" for any other abort. */
+function abortWhy(signal: AbortSignal): string {
+  const reason: unknown = signal.reason;
+  return reason instanceof Error && reason.name === "TimeoutError" ? "timeout" : "aborted";
+}
+
+function errnoCode(err: unknown): string | undefined {
+  const code: unknown = typeof err === "object" && err !== null ? Reflect.get(err, "code") : undefined;
+  return typeof code === "string" ? code : undefined;
 }

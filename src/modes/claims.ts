@@ -24,7 +24,7 @@ const sentinel = (s: string) => `=?base64?${Buffer.from(s, "utf8").toString("bas
 function asText(v: unknown): string {
   if (typeof v === "string") return v;
   if ((typeof v === "number" && Number.isFinite(v)) || typeof v === "boolean") return String(v);
-  return deny("token.claim_type");
+  deny("token.claim_type");
 }
 
 /**

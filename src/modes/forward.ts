@@ -1,6 +1,7 @@
 import type { ForwardTargetConfig } from "../config/schema.js";
 import type { VerifiedToken } from "../auth/verify.js";
 import { deny } from "../respond/reasons.js";
+import { audiencesOf } from "../auth/audience.js";
 
 /**
  * `forward`: the caller's verified token, byte for byte. MCP forbids passing on a token not issued
@@ -8,9 +9,7 @@ import { deny } from "../respond/reasons.js";
  */
 export function forwardHeaders(target: ForwardTargetConfig, id: VerifiedToken): Record<string, string> {
   if (target.audience !== undefined) {
-    const aud = id.claims.aud;
-    const audiences = typeof aud === "string" ? [aud] : Array.isArray(aud) ? aud : [];
-    if (!audiences.includes(target.audience)) deny("forward.audience_not_bound");
+    if (!audiencesOf(id.claims.aud).includes(target.audience)) deny("forward.audience_not_bound");
   }
   return { [target.header ?? "Authorization"]: `Bearer ${id.token}` };
 }

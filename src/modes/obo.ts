@@ -1,5 +1,6 @@
 import type { OboTargetConfig } from "../config/schema.js";
 import type { VerifiedToken } from "../auth/verify.js";
+import type { Deadline } from "../deadline.js";
 import type { ExchangeResult, OboExchanger } from "../obo/exchanger.js";
 
 /**
@@ -11,8 +12,8 @@ export async function oboHeaders(
   config: OboTargetConfig,
   id: VerifiedToken,
   exchanger: OboExchanger,
-  remainingMs: () => number,
+  deadline: Deadline,
 ): Promise<{ headers: Record<string, string>; exchange: ExchangeResult }> {
-  const exchange = await exchanger.tokenFor(target, config.obo, id, remainingMs);
+  const exchange = await exchanger.tokenFor(target, config.obo, id, deadline);
   return { headers: { [config.header ?? "Authorization"]: `Bearer ${exchange.token}` }, exchange };
 }

@@ -1,5 +1,6 @@
 import { randomUUID, sign, type KeyObject } from "node:crypto";
 import type { OboSettings } from "../config/schema.js";
+import { ClientAuthMismatch } from "../errors.js";
 import type { ClientCredential } from "./secrets.js";
 
 /** The client's authentication to the token endpoint (RFC 6749 §2.3, RFC 7523 `private_key_jwt`). */
@@ -7,8 +8,6 @@ export interface ClientAuth {
   headers: Record<string, string>;
   form: Record<string, string>;
 }
-
-export class ClientAuthMismatch extends Error {}
 
 const formEncode = (s: string) => encodeURIComponent(s).replace(/%20/g, "+");
 const b64url = (v: string | Buffer) => Buffer.from(v).toString("base64url");
@@ -35,7 +34,7 @@ export function clientAssertion(clientId: string, tokenEndpoint: string, key: Ke
   return `${input}.${b64url(signature)}`;
 }
 
-export function clientAuth(settings: OboSettings, credential: ClientCredential): ClientAuth {
+export function clientAuth(settings: OboSettings, credential: ClientCredential, nowSeconds: number): ClientAuth {
   const { clientAuth: method, clientId, tokenEndpoint } = settings;
   if (method === "private_key_jwt") {
     if (credential.kind !== "private-key") throw new ClientAuthMismatch("private_key_jwt needs a private_key in the secret");
@@ -44,7 +43,7 @@ export function clientAuth(settings: OboSettings, credential: ClientCredential):
       form: {
         client_id: clientId,
         client_assertion_type: "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
-        client_assertion: clientAssertion(clientId, tokenEndpoint, credential.key, Math.floor(Date.now() / 1000)),
+        client_assertion: clientAssertion(clientId, tokenEndpoint, credential.key, Math.floor(nowSeconds)),
       },
     };
   }

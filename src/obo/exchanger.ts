@@ -1,16 +1,17 @@
 import { createHash } from "node:crypto";
 import type { OboSettings } from "../config/schema.js";
 import type { VerifiedToken } from "../auth/verify.js";
-import { HttpsFailure, httpsRequest } from "../http/https-request.js";
-import { Denial, deny } from "../respond/reasons.js";
-import { ClientAuthMismatch, clientAuth } from "./client-auth.js";
-import { type SecretCache, SecretUnavailable } from "./secrets.js";
+import { type Clock, nowSeconds, systemClock } from "../clock.js";
+import type { Deadline } from "../deadline.js";
+import { ClientAuthMismatch, Denial, deny, HttpsFailure, InvalidClient, SecretUnavailable } from "../errors.js";
+import { httpsRequest } from "../http/https-request.js";
+import { clientAuth } from "./client-auth.js";
+import type { SecretCache } from "./secrets.js";
 import { TokenCache } from "./token-cache.js";
 import {
   type Expectation,
   exchangeForm,
   expectationFor,
-  InvalidClient,
   type IssuedToken,
   MAX_TOKEN_RESPONSE_BYTES,
   oauthError,
@@ -42,20 +43,21 @@ export class OboExchanger {
     private readonly leewaySeconds: number,
     maxEntries: number,
     private readonly ca?: string,
+    private readonly clock: Clock = systemClock,
   ) {
     this.tokens = new TokenCache(maxEntries);
     this.actors = new TokenCache(64);
   }
 
-  async tokenFor(target: string, settings: OboSettings, id: VerifiedToken, remainingMs: () => number): Promise<ExchangeResult> {
+  async tokenFor(target: string, settings: OboSettings, id: VerifiedToken, deadline: Deadline): Promise<ExchangeResult> {
     const started = performance.now();
-    const now = Date.now() / 1000;
+    const now = nowSeconds(this.clock);
     const subject = id.jti ?? createHash("sha256").update(id.token).digest("base64url");
     const key = JSON.stringify([id.issuer.issuer, id.sub, id.clientId ?? "", target, settings.scope ?? "", subject]);
     const { token, hit } = await this.tokens.get(key, now, async () => {
-      const actor = settings.actorToken ? await this.actorToken(settings, remainingMs) : undefined;
+      const actor = settings.actorToken ? await this.actorToken(settings, deadline) : undefined;
       const form = exchangeForm(settings, id.token, actor, target);
-      const issued = await this.call(settings, form, expectationFor(settings, { id, target }), id.token, remainingMs);
+      const issued = await this.call(settings, form, expectationFor(settings, { id, target }), id.token, deadline);
       // Never cached beyond the caller's own token, nor beyond the issued one, minus the leeway.
       const expiresAt = Math.min(issued.expiresAt ?? now + 300, id.exp) - this.leewaySeconds;
       return { token: issued.token, expiresAt };
@@ -64,75 +66,87 @@ export class OboExchanger {
   }
 
   /** The interceptor's own token (client_credentials), sent as `actor_token` for delegation. */
-  private async actorToken(settings: OboSettings, remainingMs: () => number): Promise<string> {
+  private async actorToken(settings: OboSettings, deadline: Deadline): Promise<string> {
     const key = JSON.stringify([settings.tokenEndpoint, settings.clientId, settings.actorToken?.scope ?? ""]);
-    const now = Date.now() / 1000;
+    const now = nowSeconds(this.clock);
     const { token } = await this.actors.get(key, now, async () => {
       const form: Record<string, string> = { grant_type: "client_credentials" };
       if (settings.actorToken?.scope !== undefined) form.scope = settings.actorToken.scope;
       const expect = { issuedTokenType: false, audience: undefined, scope: settings.actorToken?.scope };
-      const issued = await this.call(settings, form, expect, "", remainingMs);
+      const issued = await this.call(settings, form, expect, "", deadline);
       return { token: issued.token, expiresAt: (issued.expiresAt ?? now + 300) - this.leewaySeconds };
     });
     return token;
   }
 
-  /** One token-endpoint request, retried once with a freshly read secret on `invalid_client`. */
-  private async call(
+  /**
+   * One token-endpoint request. On `invalid_client` the secret may have rotated: it is read again and
+   * the request retried once; a second `invalid_client` is a fault on our side.
+   */
+  private async call(settings: OboSettings, form: Record<string, string>, expect: Expectation, subjectToken: string, deadline: Deadline): Promise<IssuedToken> {
+    try {
+      return await this.attempt(settings, form, expect, subjectToken, deadline, false);
+    } catch (err) {
+      if (!(err instanceof InvalidClient)) throw err;
+    }
+    try {
+      return await this.attempt(settings, form, expect, subjectToken, deadline, true);
+    } catch (err) {
+      if (err instanceof InvalidClient) deny("obo.client_auth_failed");
+      throw err;
+    }
+  }
+
+  /** Reads the client credential (again, when `refreshSecret`) and posts the form, inside the deadline. */
+  private async attempt(
     settings: OboSettings,
     form: Record<string, string>,
     expect: Expectation,
     subjectToken: string,
-    remainingMs: () => number,
+    deadline: Deadline,
+    refreshSecret: boolean,
   ): Promise<IssuedToken> {
-    for (const refresh of [false, true]) {
-      const budget = Math.min(settings.timeoutMs, remainingMs());
-      if (budget <= 0) deny("obo.unavailable");
-      let credential;
-      try {
-        credential = await this.secrets.get(settings.clientSecretArn, budget, refresh);
-      } catch (err) {
-        this.events.secretFailed(err instanceof SecretUnavailable ? err.why : "unavailable");
-        return deny("obo.unavailable");
-      }
-      let auth;
-      try {
-        auth = clientAuth(settings, credential);
-      } catch (err) {
-        if (err instanceof ClientAuthMismatch) {
-          this.events.secretFailed(err.message);
-          return deny("obo.client_auth_failed");
-        }
-        throw err;
-      }
-      const host = new URL(settings.tokenEndpoint).host;
-      let res;
-      try {
-        res = await httpsRequest({
-          url: settings.tokenEndpoint,
-          method: "POST",
-          headers: { "content-type": "application/x-www-form-urlencoded", accept: "application/json", ...auth.headers },
-          body: new URLSearchParams({ ...form, ...auth.form }).toString(),
-          timeoutMs: Math.min(settings.timeoutMs, remainingMs()),
-          maxBytes: MAX_TOKEN_RESPONSE_BYTES,
-          ca: this.ca,
-        });
-      } catch (err) {
-        const why = err instanceof HttpsFailure ? err.why : "network error";
-        this.events.tokenEndpointFailed(host, { why });
-        return deny(why === "body too large" ? "obo.invalid_response" : "obo.unavailable");
-      }
-      try {
-        return readTokenResponse(res.status, res.body, expect, subjectToken, Date.now() / 1000);
-      } catch (err) {
-        const error = oauthError(res.body);
-        // The reason names what was wrong with a 200 answer too (e.g. a token for another user).
-        const why = err instanceof Denial ? err.reason : undefined;
-        this.events.tokenEndpointFailed(host, { status: res.status, ...(error !== undefined ? { error } : {}), ...(why !== undefined ? { why } : {}) });
-        if (!(err instanceof InvalidClient)) throw err;
-        if (refresh) deny("obo.client_auth_failed");
-      }
+    if (deadline.remainingMs() <= 0) deny("obo.unavailable");
+    let credential;
+    try {
+      credential = await this.secrets.get(settings.clientSecretArn, deadline.within(settings.timeoutMs), refreshSecret);
+    } catch (err) {
+      this.events.secretFailed(err instanceof SecretUnavailable ? err.why : "unavailable");
+      deny("obo.unavailable");
     }
-    throw new Denial("obo.client_auth_failed");
+    let auth;
+    try {
+      auth = clientAuth(settings, credential, nowSeconds(this.clock));
+    } catch (err) {
+      if (!(err instanceof ClientAuthMismatch)) throw err;
+      this.events.secretFailed(err.why);
+      deny("obo.client_auth_failed");
+    }
+    const host = new URL(settings.tokenEndpoint).host;
+    let res;
+    try {
+      res = await httpsRequest({
+        url: settings.tokenEndpoint,
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded", accept: "application/json", ...auth.headers },
+        body: new URLSearchParams({ ...form, ...auth.form }).toString(),
+        signal: deadline.within(settings.timeoutMs),
+        maxBytes: MAX_TOKEN_RESPONSE_BYTES,
+        ca: this.ca,
+      });
+    } catch (err) {
+      const why = err instanceof HttpsFailure ? err.why : "network error";
+      this.events.tokenEndpointFailed(host, { why });
+      deny(why === "body too large" ? "obo.invalid_response" : "obo.unavailable");
+    }
+    try {
+      return readTokenResponse(res.status, res.body, expect, subjectToken, nowSeconds(this.clock));
+    } catch (err) {
+      const error = oauthError(res.body);
+      // The reason names what was wrong with a 200 answer too (e.g. a token for another user).
+      const why = err instanceof Denial ? err.reason : undefined;
+      this.events.tokenEndpointFailed(host, { status: res.status, ...(error !== undefined ? { error } : {}), ...(why !== undefined ? { why } : {}) });
+      throw err;
+    }
   }
 }

@@ -1,4 +1,6 @@
 import { deny } from "../respond/reasons.js";
+import { isPlainObject } from "../plain-object.js";
+import { audiencesOf } from "../auth/audience.js";
 
 /**
  * Who an on-behalf-of answer must name, beyond what RFC 8693 §2.2 asks of any answer: without these
@@ -24,25 +26,22 @@ export interface IssuedFor {
   userClaim?: { name: string; sub: string; target: string };
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
-
 /** `claims` is the issued token's payload, or undefined when it is not a readable JWT. */
 export function checkIssuedFor(claims: Record<string, unknown> | undefined, expect: IssuedFor): void {
   const { cognitoUser, userClaim } = expect;
   if (cognitoUser === undefined && userClaim === undefined) return;
   // Cognito issues JWTs; an opaque answer cannot show whom it was issued for.
-  if (claims === undefined) return deny("obo.invalid_response");
+  if (claims === undefined) deny("obo.invalid_response");
   if (cognitoUser !== undefined) {
     if (claims.iss !== cognitoUser.iss || claims.sub !== cognitoUser.sub || claims.token_use !== "access") deny("obo.invalid_response");
-    const aud = claims.aud;
-    const audiences = typeof aud === "string" ? [aud] : Array.isArray(aud) ? aud : [];
+    const audiences = audiencesOf(claims.aud);
     if (audiences.length !== 1 || (cognitoUser.audience !== undefined && audiences[0] !== cognitoUser.audience)) deny("obo.invalid_response");
     // The shape of Cognito's `act` is not spelled out: RFC 8693 §4.1 puts the actor in `act.sub`;
     // a Cognito-style `act.client_id` is accepted too. Without an actor token there must be no `act`.
     const act = claims.act;
     if (cognitoUser.actor === undefined) {
       if (act !== undefined) deny("obo.invalid_response");
-    } else if (!isObject(act) || (act.sub !== cognitoUser.actor && act.client_id !== cognitoUser.actor)) {
+    } else if (!isPlainObject(act) || (act.sub !== cognitoUser.actor && act.client_id !== cognitoUser.actor)) {
       deny("obo.invalid_response");
     }
   }
@@ -51,7 +50,7 @@ export function checkIssuedFor(claims: Record<string, unknown> | undefined, expe
     // No user claim: the trigger refused the user (`onInvalidToken: "omit"`) and Cognito issued a plain
     // machine token. Sending it would give the target the interceptor's own identity instead.
     if (user === undefined) deny("obo.refused");
-    if (!isObject(user) || user.sub !== userClaim.sub) deny("obo.invalid_response");
+    if (!isPlainObject(user) || user.sub !== userClaim.sub) deny("obo.invalid_response");
     if (user.target !== undefined && user.target !== userClaim.target) deny("obo.invalid_response");
   }
 }

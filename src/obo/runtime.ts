@@ -1,5 +1,6 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
 import type { Config } from "../config/schema.js";
+import { type Clock, systemClock } from "../clock.js";
 import { clean } from "../log.js";
 import { OboExchanger } from "./exchanger.js";
 import { SecretCache, type SecretFetcher, secretsManagerFetcher } from "./secrets.js";
@@ -12,11 +13,13 @@ export interface OboRuntimeOptions {
   secretFetcher?: SecretFetcher | undefined;
   secretsClientConfig?: Record<string, unknown> | undefined;
   ca?: string | undefined;
+  clock?: Clock | undefined;
 }
 
 export function createExchanger(config: Config, options: OboRuntimeOptions, logger: Logger): OboExchanger {
+  const clock = options.clock ?? systemClock;
   return new OboExchanger(
-    new SecretCache(options.secretFetcher ?? secretsManagerFetcher(options.secretsClientConfig), config.oboCache.secretMaxAgeSeconds),
+    new SecretCache(options.secretFetcher ?? secretsManagerFetcher(options.secretsClientConfig), config.oboCache.secretMaxAgeSeconds, clock),
     {
       // The OAuth error code comes from the token endpoint: escaped and truncated like any outside text.
       tokenEndpointFailed: (host, { error, ...detail }) =>
@@ -26,5 +29,6 @@ export function createExchanger(config: Config, options: OboRuntimeOptions, logg
     config.clockSkewSeconds,
     config.oboCache.maxEntries,
     options.ca,
+    clock,
   );
 }

@@ -1,4 +1,8 @@
 import { createPrivateKey, type KeyObject } from "node:crypto";
+import type { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { type Clock, systemClock } from "../clock.js";
+import { SecretUnavailable } from "../errors.js";
+import { isPlainObject, jwkFrom } from "../plain-object.js";
 
 /**
  * The token-endpoint client credential, from AWS Secrets Manager. The SDK is imported lazily, so it
@@ -7,37 +11,38 @@ import { createPrivateKey, type KeyObject } from "node:crypto";
  */
 export type ClientCredential = { kind: "secret"; secret: string } | { kind: "private-key"; key: KeyObject };
 
-/** Reads a secret's `SecretString`; the I/O edge, swappable in tests. */
-export type SecretFetcher = (secretId: string, timeoutMs: number) => Promise<string>;
-
-export class SecretUnavailable extends Error {
-  constructor(readonly why: string) {
-    super(why);
-  }
-}
+/** Reads a secret's `SecretString`, abandoned when `signal` aborts; the I/O edge, swappable in tests. */
+export type SecretFetcher = (secretId: string, signal: AbortSignal) => Promise<string>;
 
 /**
  * The real Secrets Manager client. It honours the SDK's standard settings (AWS_REGION, the credential
  * chain, AWS_ENDPOINT_URL_SECRETS_MANAGER); `clientConfig` adds to them (tests: a loopback endpoint).
  */
 export function secretsManagerFetcher(clientConfig: Record<string, unknown> = {}): SecretFetcher {
-  let client: Promise<{ send(command: unknown, options?: { abortSignal?: AbortSignal }): Promise<{ SecretString?: string }> }> | undefined;
-  let Command: (new (input: { SecretId: string }) => unknown) | undefined;
-  return async (secretId, timeoutMs) => {
-    client ??= import("@aws-sdk/client-secrets-manager").then((sdk) => {
-      Command = sdk.GetSecretValueCommand as never;
-      return new sdk.SecretsManagerClient({ maxAttempts: 2, ...clientConfig }) as never;
-    });
-    let answer: { SecretString?: string };
+  let sdk: Promise<{ client: SecretsManagerClient; Command: typeof GetSecretValueCommand }> | undefined;
+  return async (secretId, signal) => {
+    sdk ??= import("@aws-sdk/client-secrets-manager").then((m) => ({
+      client: new m.SecretsManagerClient({ maxAttempts: 2, ...clientConfig }),
+      Command: m.GetSecretValueCommand,
+    }));
+    let answer: { SecretString?: string | undefined };
     try {
-      answer = await (await client).send(new Command!({ SecretId: secretId }), { abortSignal: AbortSignal.timeout(Math.max(1, Math.floor(timeoutMs))) });
+      const { client, Command } = await sdk;
+      answer = await client.send(new Command({ SecretId: secretId }), { abortSignal: signal });
     } catch (err) {
-      const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-      throw new SecretUnavailable(`${(err as Error).name}${status !== undefined ? ` (HTTP ${status})` : ""}`);
+      throw new SecretUnavailable(sdkFailure(err));
     }
     if (typeof answer.SecretString !== "string" || answer.SecretString === "") throw new SecretUnavailable("secret has no SecretString");
     return answer.SecretString;
   };
+}
+
+/** The SDK error's name and HTTP status, never its message. */
+function sdkFailure(err: unknown): string {
+  if (!(err instanceof Error)) return "unavailable";
+  const metadata: unknown = Reflect.get(err, "$metadata");
+  const status: unknown = isPlainObject(metadata) ? metadata.httpStatusCode : undefined;
+  return `${err.name}${typeof status === "number" ? ` (HTTP ${status})` : ""}`;
 }
 
 /** `SecretString` is the client secret itself, or JSON with `client_secret`, or `private_key` (PEM or JWK). */
@@ -48,12 +53,12 @@ export function parseClientCredential(text: string): ClientCredential {
   } catch {
     return { kind: "secret", secret: text };
   }
-  if (typeof json !== "object" || json === null) return { kind: "secret", secret: text };
-  const { client_secret: secret, private_key: key } = json as { client_secret?: unknown; private_key?: unknown };
+  if (!isPlainObject(json)) return { kind: "secret", secret: text };
+  const { client_secret: secret, private_key: key } = json;
   if (typeof secret === "string" && secret !== "") return { kind: "secret", secret };
   try {
     if (typeof key === "string") return { kind: "private-key", key: createPrivateKey(key) };
-    if (typeof key === "object" && key !== null) return { kind: "private-key", key: createPrivateKey({ key: key as never, format: "jwk" }) };
+    if (isPlainObject(key)) return { kind: "private-key", key: createPrivateKey({ key: jwkFrom(key), format: "jwk" }) };
   } catch {
     throw new SecretUnavailable("private_key is not a usable PEM or JWK");
   }
@@ -71,15 +76,17 @@ export class SecretCache {
   constructor(
     private readonly fetcher: SecretFetcher,
     private readonly maxAgeSeconds: number,
+    private readonly clock: Clock = systemClock,
   ) {}
 
   /** The credential, from cache unless stale or `force` (after the token endpoint said invalid_client). */
-  get(secretId: string, timeoutMs: number, force = false): Promise<ClientCredential> {
+  get(secretId: string, signal: AbortSignal, force = false): Promise<ClientCredential> {
     const cached = this.entries.get(secretId);
-    if (cached && !force && (performance.now() - cached.loadedAt) / 1000 < this.maxAgeSeconds) return cached.value;
+    const now = this.clock.now();
+    if (cached && !force && (now - cached.loadedAt) / 1000 < this.maxAgeSeconds) return cached.value;
     const entry: Entry = {
-      value: this.fetcher(secretId, timeoutMs).then(parseClientCredential),
-      loadedAt: performance.now(),
+      value: this.fetcher(secretId, signal).then(parseClientCredential),
+      loadedAt: now,
     };
     this.entries.set(secretId, entry);
     entry.value.catch(() => {

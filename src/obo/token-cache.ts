@@ -1,3 +1,5 @@
+import { LruMap } from "../lru-map.js";
+
 /**
  * Exchanged tokens, in memory only (security.md §1.5 §5, OBO-13..16): one entry per
  * issuer + subject + inbound client + target + scope + inbound token, never shared across users or
@@ -10,10 +12,12 @@ interface Entry {
 }
 
 export class TokenCache {
-  private readonly entries = new Map<string, Entry>();
+  private readonly entries: LruMap<string, Entry>;
   private readonly inflight = new Map<string, Promise<Entry>>();
 
-  constructor(private readonly maxEntries: number) {}
+  constructor(maxEntries: number) {
+    this.entries = new LruMap(maxEntries);
+  }
 
   get size(): number {
     return this.entries.size;
@@ -22,29 +26,16 @@ export class TokenCache {
   /** A cached token, or the result of `load` (shared by concurrent callers of the same key). */
   async get(key: string, nowSeconds: number, load: () => Promise<Entry>): Promise<{ token: string; hit: boolean }> {
     const cached = this.entries.get(key);
-    if (cached && cached.expiresAt > nowSeconds) {
-      this.entries.delete(key);
-      this.entries.set(key, cached);
-      return { token: cached.token, hit: true };
-    }
+    if (cached && cached.expiresAt > nowSeconds) return { token: cached.token, hit: true };
     if (cached) this.entries.delete(key);
     let pending = this.inflight.get(key);
     if (!pending) {
       pending = load().finally(() => this.inflight.delete(key));
       this.inflight.set(key, pending);
       const entry = await pending;
-      if (entry.expiresAt > nowSeconds) this.remember(key, entry);
+      if (entry.expiresAt > nowSeconds) this.entries.set(key, entry);
       return { token: entry.token, hit: false };
     }
     return { token: (await pending).token, hit: false };
-  }
-
-  private remember(key: string, entry: Entry): void {
-    this.entries.set(key, entry);
-    while (this.entries.size > this.maxEntries) {
-      const oldest = this.entries.keys().next().value;
-      if (oldest === undefined) break;
-      this.entries.delete(oldest);
-    }
   }
 }

@@ -1,7 +1,9 @@
 import { TOKEN_TYPE, type OboSettings } from "../config/schema.js";
 import type { VerifiedToken } from "../auth/verify.js";
-import { deny } from "../respond/reasons.js";
+import { deny, InvalidClient } from "../errors.js";
+import { isPlainObject } from "../plain-object.js";
 import { checkIssuedFor, type IssuedFor } from "./issued-for.js";
+import { audiencesOf } from "../auth/audience.js";
 
 /**
  * Pure halves of a token-endpoint call: the form to send (RFC 8693 §2.1, or Cognito client_credentials
@@ -32,9 +34,6 @@ export function exchangeForm(settings: OboSettings, subjectToken: string, actorT
   return form;
 }
 
-/** The token endpoint refused the client itself: the secret may have rotated (refresh once, retry). */
-export class InvalidClient extends Error {}
-
 export interface IssuedToken {
   token: string;
   /** Seconds since the epoch, from `expires_in` or the token's own `exp`, when known. */
@@ -49,7 +48,7 @@ const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
 function parseJson(body: Buffer): Record<string, unknown> | undefined {
   try {
     const v: unknown = JSON.parse(body.toString("utf8"));
-    return typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+    return isPlainObject(v) ? v : undefined;
   } catch {
     return undefined;
   }
@@ -102,11 +101,11 @@ export function readTokenResponse(status: number, body: Buffer, expect: Expectat
     if (error === "invalid_client") throw new InvalidClient();
     if (error === "invalid_grant") deny("obo.subject_rejected");
     if (typeof error === "string" && REFUSED.has(error)) deny("obo.refused");
-    return deny("obo.invalid_response");
+    deny("obo.invalid_response");
   }
-  if (json === undefined) return deny("obo.invalid_response");
+  if (json === undefined) deny("obo.invalid_response");
   const { access_token: token, token_type: tokenType, issued_token_type: issuedType, expires_in: expiresIn, scope } = json;
-  if (typeof token !== "string" || token === "" || typeof tokenType !== "string") return deny("obo.invalid_response");
+  if (typeof token !== "string" || token === "" || typeof tokenType !== "string") deny("obo.invalid_response");
   if (tokenType.toLowerCase() !== "bearer") deny("obo.invalid_response");
   if (expect.issuedTokenType && (typeof issuedType !== "string" || !ISSUED_TYPES.has(issuedType))) deny("obo.invalid_response");
   // Never the caller's own token back (that would be passthrough), never something a header cannot carry.
@@ -114,14 +113,12 @@ export function readTokenResponse(status: number, body: Buffer, expect: Expectat
   if (scope !== undefined) {
     if (typeof scope !== "string") deny("obo.invalid_response");
     const asked = new Set((expect.scope ?? "").split(" ").filter(Boolean));
-    if ((scope as string).split(" ").some((s) => s !== "" && !asked.has(s))) deny("obo.invalid_response");
+    if (scope.split(" ").some((s) => s !== "" && !asked.has(s))) deny("obo.invalid_response");
   }
   let expiresAt = typeof expiresIn === "number" && Number.isFinite(expiresIn) && expiresIn > 0 ? nowSeconds + expiresIn : undefined;
   const claims = readableJwtClaims(token);
   if (claims !== undefined) {
-    const aud = claims.aud;
-    const audiences = typeof aud === "string" ? [aud] : Array.isArray(aud) ? aud : [];
-    if (expect.audience !== undefined && !audiences.includes(expect.audience)) deny("obo.invalid_response");
+    if (expect.audience !== undefined && !audiencesOf(claims.aud).includes(expect.audience)) deny("obo.invalid_response");
     if (typeof claims.exp === "number") expiresAt = Math.min(expiresAt ?? claims.exp, claims.exp);
   }
   if (expect.issuedFor !== undefined) checkIssuedFor(claims, expect.issuedFor);
@@ -130,11 +127,11 @@ export function readTokenResponse(status: number, body: Buffer, expect: Expectat
 
 /** Claims of an issued token that is a JWT (it came over TLS from the token endpoint: read, not verified). */
 function readableJwtClaims(token: string): Record<string, unknown> | undefined {
-  const parts = token.split(".");
-  if (parts.length !== 3) return undefined;
+  const [, payload, signature, extra] = token.split(".");
+  if (payload === undefined || signature === undefined || extra !== undefined) return undefined;
   try {
-    const v: unknown = JSON.parse(Buffer.from(parts[1]!, "base64url").toString("utf8"));
-    return typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+    const v: unknown = JSON.parse(Buffer.from(payload, "base64url").toString("utf8"));
+    return isPlainObject(v) ? v : undefined;
   } catch {
     return undefined;
   }

@@ -2,7 +2,7 @@ import { JwksCache } from "../auth/jwks-cache.js";
 import { httpsJwksFetcher, type JwksFetcher } from "../auth/jwks-fetch.js";
 import { TokenVerifier, type VerifiedToken } from "../auth/verify.js";
 import type { Config } from "../config/schema.js";
-import { Denial, type Reason } from "../respond/reasons.js";
+import { Denial, UserTokenRejected } from "../errors.js";
 
 /**
  * The Cognito pre token generation trigger's check of the user token, done by the interceptor's own
@@ -27,13 +27,6 @@ export interface UserTokenOptions {
 export interface UserTokenEvents {
   jwksFailed(why: string, detail: { jwksUri: string; ageSeconds?: number }): void;
   weakKey(kid: string, bits: number): void;
-}
-
-/** The user token was refused: `reason` is one of the interceptor's stable codes (safe to log). */
-export class UserTokenRejected extends Error {
-  constructor(readonly reason: Reason) {
-    super("user token rejected");
-  }
 }
 
 export type UserTokenVerifier = (token: string) => Promise<VerifiedToken>;
@@ -67,7 +60,7 @@ export function userTokenVerifier(settings: UserTokenSettings, options: UserToke
   const verifier = new TokenVerifier(config, jwks, { weakKey: (_issuer, kid, bits) => events.weakKey(kid, bits) });
   return async (token) => {
     try {
-      return await verifier.verify(token, {});
+      return await verifier.verify(token).identity;
     } catch (err) {
       throw new UserTokenRejected(err instanceof Denial ? err.reason : "internal.error");
     }

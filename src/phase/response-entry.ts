@@ -1,7 +1,7 @@
 import { envelopeKindOf } from "../event/envelope.js";
 import { type AuditRecord, writeAudit } from "../log.js";
-import { denyOutput } from "../respond/output.js";
-import { Denial } from "../respond/reasons.js";
+import { denyOutput, type InterceptorOutput } from "../respond/output.js";
+import { Denial, errorClass } from "../errors.js";
 import type { ResponseDeps } from "./response.js";
 
 /**
@@ -21,7 +21,7 @@ export function isResponsePhase(event: unknown): boolean {
 /** The RESPONSE-phase code is a lazy chunk: a gateway that attaches only REQUEST never loads it. */
 let responsePhase: Promise<typeof import("./response.js")> | undefined;
 
-export async function respondToResponse(event: unknown, deps: ResponseDeps): Promise<object> {
+export async function respondToResponse(event: unknown, deps: ResponseDeps): Promise<InterceptorOutput> {
   try {
     responsePhase ??= import("./response.js");
     return (await responsePhase).respondToResponse(event, deps);
@@ -29,8 +29,7 @@ export async function respondToResponse(event: unknown, deps: ResponseDeps): Pro
     // The chunk failed to load: fail closed (never the unfiltered reply), one audit line, retry next time.
     responsePhase = undefined;
     const kind = envelopeKindOf(event);
-    const errorClass = err instanceof Error ? err.constructor.name : typeof err;
-    const audit: AuditRecord = { decision: "deny", reason: "internal.error", errorClass, durationMs: 0, detail: { envelope: kind, phase: "response" } };
+    const audit: AuditRecord = { decision: "deny", reason: "internal.error", errorClass: errorClass(err), durationMs: 0, detail: { envelope: kind, phase: "response" } };
     if (deps.requestId !== undefined) audit.requestId = deps.requestId;
     try {
       writeAudit(deps.logger, audit);

@@ -1,14 +1,17 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
 import { bearerToken } from "../auth/bearer.js";
-import { TokenVerifier, type UnverifiedNote, type VerifiedToken } from "../auth/verify.js";
+import type { TokenVerifier, UnverifiedNote, VerifiedToken } from "../auth/verify.js";
 import type { Config } from "../config/schema.js";
 import { envelopeKindOf } from "../event/envelope.js";
 import { HeaderBag, type RawHeaders } from "../event/headers.js";
 import { type McpResponseEvent, parseMcpResponse } from "../event/response-envelope.js";
-import { type AuditRecord, writeAudit } from "../log.js";
+import { type AuditDetail, type AuditRecord, writeAudit } from "../log.js";
 import { filterListing, type ListingMethod, listingMethodOf } from "../policy/listing.js";
-import { denyOutput } from "../respond/output.js";
-import { Denial, type Reason } from "../respond/reasons.js";
+import { denyOutput, type InterceptorOutput } from "../respond/output.js";
+import type { Deadline } from "../deadline.js";
+import { Denial, deny, errorClass } from "../errors.js";
+import type { Reason } from "../respond/reasons.js";
+import { isPlainObject } from "../plain-object.js";
 
 /**
  * The RESPONSE phase (the same Lambda attached with `interceptionPoints: ["REQUEST", "RESPONSE"]`):
@@ -33,35 +36,34 @@ export interface ResponseDeps {
   /** Undefined when the configuration is invalid: listings then come back empty. */
   runtime: { config: Config; verifier: TokenVerifier } | undefined;
   logger: Logger;
-  remainingMs: () => number;
+  /** The invocation's deadline (the handler's): a key fetch for the re-authentication runs inside it. */
+  deadline: Deadline;
   requestId: string | undefined;
   /** performance.now() when the invocation started. */
   started: number;
 }
 
 type Json = Record<string, unknown>;
-type Detail = NonNullable<AuditRecord["detail"]>;
 type JsonRpcId = string | number;
 
 export const PASS_THROUGH_MCP = Object.freeze({ interceptorOutputVersion: "1.0", mcp: Object.freeze({}) });
 export const PASS_THROUGH_HTTP = Object.freeze({ interceptorOutputVersion: "1.0", http: Object.freeze({}) });
 
-const isObject = (v: unknown): v is Json => typeof v === "object" && v !== null && !Array.isArray(v);
 const validId = (v: unknown): v is JsonRpcId => typeof v === "string" || (typeof v === "number" && Number.isFinite(v));
 
 /** Answers one RESPONSE-phase event and writes its one audit line. Never throws. */
-export async function respondToResponse(event: unknown, deps: ResponseDeps): Promise<object> {
+export async function respondToResponse(event: unknown, deps: ResponseDeps): Promise<InterceptorOutput> {
   const kind = envelopeKindOf(event);
-  const detail: Detail = { envelope: kind, phase: "response" };
+  const detail: AuditDetail = { envelope: kind, phase: "response" };
   const audit: AuditRecord = { decision: "allow", reason: "response.passthrough", durationMs: 0, detail };
   if (deps.requestId !== undefined) audit.requestId = deps.requestId;
-  let output: object;
+  let output: InterceptorOutput;
   try {
     output = kind === "http" ? PASS_THROUGH_HTTP : await respondMcp(event, deps, audit, detail);
   } catch (err) {
     // A fault while filtering never lets the unfiltered listing through.
     const denial = err instanceof Denial ? err : new Denial("internal.error");
-    if (!(err instanceof Denial)) audit.errorClass = err instanceof Error ? err.constructor.name : typeof err;
+    if (!(err instanceof Denial)) audit.errorClass = errorClass(err);
     audit.decision = "deny";
     audit.reason = denial.reason;
     output = denyOutput(kind, denial, { id: audit.jsonrpcId ?? null, requestId: deps.requestId, resourceMetadataUrl: deps.runtime?.config.resourceMetadataUrl });
@@ -75,13 +77,13 @@ export async function respondToResponse(event: unknown, deps: ResponseDeps): Pro
   return output;
 }
 
-async function respondMcp(event: unknown, deps: ResponseDeps, audit: AuditRecord, detail: Detail): Promise<object> {
+async function respondMcp(event: unknown, deps: ResponseDeps, audit: AuditRecord, detail: AuditDetail): Promise<InterceptorOutput> {
   const parsed = parseMcpResponse(event);
-  if (parsed === undefined) throw new Denial("event.unsupported");
+  if (parsed === undefined) deny("event.unsupported");
   const { gatewayRequest: request, gatewayResponse: response } = parsed.mcp;
   const streaming = response.isStreamingResponse === true;
   if (streaming) detail.streaming = true;
-  const requestBody = isObject(request?.body) ? request.body : undefined;
+  const requestBody = isPlainObject(request?.body) ? request.body : undefined;
   const method = typeof requestBody?.method === "string" ? requestBody.method : undefined;
   if (method !== undefined) audit.method = method;
   if (validId(requestBody?.id)) audit.jsonrpcId = requestBody.id;
@@ -97,9 +99,9 @@ async function respondMcp(event: unknown, deps: ResponseDeps, audit: AuditRecord
   }
   // Nothing to reveal: no body (the reported short-circuit case), an error, or no result object.
   if (response.body === null || response.body === undefined) return PASS_THROUGH_MCP;
-  if (read === undefined) throw new Denial("event.unsupported"); // a listing we cannot read is not passed on
+  if (read === undefined) deny("event.unsupported"); // a listing we cannot read is not passed on
   const { message } = read;
-  if (!isObject(message.result)) return PASS_THROUGH_MCP;
+  if (!isPlainObject(message.result)) return PASS_THROUGH_MCP;
 
   const identity = await authenticate(parsed, deps, audit);
   const filtered = filterListing(deps.runtime?.config, identity, listing, message.result);
@@ -116,11 +118,11 @@ async function respondMcp(event: unknown, deps: ResponseDeps, audit: AuditRecord
 
 /** The JSON-RPC message of the reply: the parsed object as documented, or JSON text (kept as text). */
 function readMessage(body: unknown): { message: Json; text: boolean } | undefined {
-  if (isObject(body)) return { message: body, text: false };
+  if (isPlainObject(body)) return { message: body, text: false };
   if (typeof body !== "string") return undefined;
   try {
     const parsed: unknown = JSON.parse(body);
-    return isObject(parsed) ? { message: parsed, text: true } : undefined;
+    return isPlainObject(parsed) ? { message: parsed, text: true } : undefined;
   } catch {
     return undefined;
   }
@@ -128,7 +130,7 @@ function readMessage(body: unknown): { message: Json; text: boolean } | undefine
 
 function listingIn(message: Json | undefined): ListingMethod | undefined {
   const result = message?.result;
-  if (!isObject(result)) return undefined;
+  if (!isPlainObject(result)) return undefined;
   if (Array.isArray(result.tools)) return "tools/list";
   if (Array.isArray(result.prompts)) return "prompts/list";
   return undefined;
@@ -141,17 +143,18 @@ function listingIn(message: Json | undefined): ListingMethod | undefined {
  * sample reads `Authorization` in its RESPONSE interceptor.
  */
 async function authenticate(event: McpResponseEvent, deps: ResponseDeps, audit: AuditRecord): Promise<VerifiedToken | undefined> {
-  const note: UnverifiedNote = {};
+  let note: UnverifiedNote = {};
   try {
-    if (deps.runtime === undefined) throw new Denial("config.invalid");
+    if (deps.runtime === undefined) deny("config.invalid");
     const { config, verifier } = deps.runtime;
     const { gatewayRequest: request, gatewayResponse: response } = event.mcp;
     let headers = new HeaderBag(request?.headers);
     if (headers.isEmpty && isHeaderMap(response.headers)) headers = new HeaderBag(response.headers);
     const token = bearerToken(headers, request?.path ?? undefined, config.maxAuthorizationBytes);
-    const key = TokenVerifier.keyOf(token);
-    const identity =
-      verifier.fromCache(token, key, note) ?? verifier.verifyNow(token, key, note) ?? (await withinDeadline(verifier.verify(token, note, key), deps.remainingMs()));
+    const verification = verifier.verify(token);
+    note = verification.note;
+    const result = verification.identity;
+    const identity = result instanceof Promise ? await deps.deadline.race(result, "jwks.unavailable") : result;
     audit.iss = identity.issuer.issuer;
     audit.sub = identity.sub;
     if (identity.clientId !== undefined) audit.client_id = identity.clientId;
@@ -159,7 +162,7 @@ async function authenticate(event: McpResponseEvent, deps: ResponseDeps, audit: 
     return identity;
   } catch (err) {
     const reason: Reason = err instanceof Denial ? err.reason : "internal.error";
-    if (!(err instanceof Denial)) audit.errorClass = err instanceof Error ? err.constructor.name : typeof err;
+    if (!(err instanceof Denial)) audit.errorClass = errorClass(err);
     if (audit.iss === undefined && note.iss !== undefined) audit.iss = note.iss;
     if (audit.jwt === undefined && (note.kid !== undefined || note.alg !== undefined)) audit.jwt = { kid: note.kid, alg: note.alg };
     audit.decision = "deny";
@@ -169,17 +172,5 @@ async function authenticate(event: McpResponseEvent, deps: ResponseDeps, audit: 
 }
 
 function isHeaderMap(v: unknown): v is RawHeaders {
-  return isObject(v) && Object.values(v).every((x) => typeof x === "string" || (Array.isArray(x) && x.every((s) => typeof s === "string")));
-}
-
-async function withinDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Denial("jwks.unavailable")), Math.max(0, ms));
-  });
-  try {
-    return await Promise.race([work, expired]);
-  } finally {
-    clearTimeout(timer);
-  }
+  return isPlainObject(v) && Object.values(v).every((x) => typeof x === "string" || (Array.isArray(x) && x.every((s) => typeof s === "string")));
 }

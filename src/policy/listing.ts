@@ -3,8 +3,9 @@ import type { Config } from "../config/schema.js";
 import { routeTool, SEARCH_TOOL } from "../event/target.js";
 import { claimHeaders } from "../modes/claims.js";
 import { forwardHeaders } from "../modes/forward.js";
-import { Denial } from "../respond/reasons.js";
+import { Denial } from "../errors.js";
 import { decide } from "./decide.js";
+import { isPlainObject } from "../plain-object.js";
 
 /**
  * The listing filter (RESPONSE phase): a caller sees exactly the tools and prompts it may use. Pure:
@@ -27,12 +28,11 @@ export interface Filtered {
 }
 
 type Json = Record<string, unknown>;
-const isObject = (v: unknown): v is Json => typeof v === "object" && v !== null && !Array.isArray(v);
 
 /** Which listing a request asks for, if any: `tools/list`, `prompts/list`, or the gateway's search tool. */
 export function listingMethodOf(method: string | undefined, params: unknown): ListingMethod | undefined {
   if (method === "tools/list" || method === "prompts/list") return method;
-  if (method === "tools/call" && isObject(params) && params.name === SEARCH_TOOL) return "search";
+  if (method === "tools/call" && isPlainObject(params) && params.name === SEARCH_TOOL) return "search";
   return undefined;
 }
 
@@ -68,7 +68,7 @@ export function filterListing(config: Config | undefined, identity: VerifiedToke
   const keep = (entry: unknown): boolean => {
     let ok = false;
     let target: string | undefined;
-    if (config !== undefined && identity !== undefined && isObject(entry) && typeof entry.name === "string") {
+    if (config !== undefined && identity !== undefined && isPlainObject(entry) && typeof entry.name === "string") {
       const route = routeTool(entry.name);
       if (route.kind === "no-target") ok = true;
       else if (route.kind === "target") {
@@ -104,22 +104,22 @@ export function filterListing(config: Config | undefined, identity: VerifiedToke
 function filterSearchResult(result: Json, filterList: (list: unknown) => unknown): Json {
   const out: Json = { ...result };
   if (Array.isArray(result.tools)) out.tools = filterList(result.tools);
-  if (isObject(result.structuredContent) && "tools" in result.structuredContent) {
+  if (isPlainObject(result.structuredContent) && "tools" in result.structuredContent) {
     out.structuredContent = { ...result.structuredContent, tools: filterList(result.structuredContent.tools) };
   }
   if (Array.isArray(result.content)) {
     out.content = result.content.map((item: unknown) => {
-      if (!isObject(item) || item.type !== "text" || typeof item.text !== "string") return item;
+      if (!isPlainObject(item) || item.type !== "text" || typeof item.text !== "string") return item;
       let parsed: unknown;
       try {
         parsed = JSON.parse(item.text); // linear in the text's length
       } catch {
         return item; // prose: no tool list to filter
       }
-      if (Array.isArray(parsed) && parsed.every((t) => isObject(t) && typeof t.name === "string")) {
+      if (Array.isArray(parsed) && parsed.every((t) => isPlainObject(t) && typeof t.name === "string")) {
         return { ...item, text: JSON.stringify(filterList(parsed)) };
       }
-      if (isObject(parsed) && Array.isArray(parsed.tools)) return { ...item, text: JSON.stringify({ ...parsed, tools: filterList(parsed.tools) }) };
+      if (isPlainObject(parsed) && Array.isArray(parsed.tools)) return { ...item, text: JSON.stringify({ ...parsed, tools: filterList(parsed.tools) }) };
       return item;
     });
   }

@@ -1,13 +1,40 @@
 import type { EnvelopeKind } from "../event/envelope.js";
 import type { JsonRpcId } from "../event/request.js";
 import { type Challenge, DENIALS, RETRY_AFTER_SECONDS } from "./denials.js";
-import type { Denial } from "./reasons.js";
+import type { Denial } from "../errors.js";
+
+/** A request passed on to the target: the headers the interceptor sets and the body as received. */
+export interface TransformedRequest {
+  readonly headers: Record<string, string>;
+  readonly body: unknown;
+}
+
+/** A reply that short-circuits the request (a deny) or replaces a target's reply (RESPONSE phase). */
+export interface TransformedResponse {
+  readonly statusCode?: number;
+  readonly contentType?: string;
+  readonly headers?: Record<string, string>;
+  readonly body: unknown;
+}
+
+interface Transformed {
+  readonly transformedGatewayRequest?: TransformedRequest;
+  readonly transformedGatewayResponse?: TransformedResponse;
+}
+
+/**
+ * What the interceptor returns to the gateway (agentcore-contract.md §2), under the key of the event's
+ * envelope. An empty `mcp`/`http` object passes the gateway's own message through unchanged.
+ */
+export type InterceptorOutput =
+  | { readonly interceptorOutputVersion: "1.0"; readonly mcp: Transformed }
+  | { readonly interceptorOutputVersion: "1.0"; readonly http: Transformed };
 
 /**
  * The allow shape (design.md, agentcore-contract.md §2a): exactly `{headers, body}`, `headers` holding
  * only what the interceptor sets for this target (`{}` when nothing), the body as received.
  */
-export function allowOutput(kind: EnvelopeKind, headers: Record<string, string>, body: unknown): object {
+export function allowOutput(kind: EnvelopeKind, headers: Record<string, string>, body: unknown): InterceptorOutput {
   const transformedGatewayRequest = { headers, body };
   return kind === "mcp"
     ? { interceptorOutputVersion: "1.0", mcp: { transformedGatewayRequest } }
@@ -38,7 +65,7 @@ export interface DenyContext {
  * error echoing the request id, `error.data.reason` the stable reason code. The MCP envelope documents
  * no response headers, so the challenge and retry hint travel in `error.data` too.
  */
-export function denyOutput(kind: EnvelopeKind, denial: Denial, ctx: DenyContext): object {
+export function denyOutput(kind: EnvelopeKind, denial: Denial, ctx: DenyContext): InterceptorOutput {
   const spec = DENIALS[denial.reason];
   const parseError = denial.detail.jsonRpcCode === -32700;
   const challenge = wwwAuthenticate(spec.challenge, spec.message, denial.detail.scope, ctx.resourceMetadataUrl);

@@ -60,17 +60,5 @@ export const REASONS = [
 
 export type Reason = (typeof REASONS)[number];
 
-/** A decision to refuse, carried as a value (never as a thrown library error). */
-export class Denial extends Error {
-  constructor(
-    readonly reason: Reason,
-    /** Extra challenge data: the full required scope set for `scope.insufficient`. */
-    readonly detail: { scope?: readonly string[]; retryAfter?: number; jsonRpcCode?: number } = {},
-  ) {
-    super(reason);
-  }
-}
-
-export function deny(reason: Reason, detail?: Denial["detail"]): never {
-  throw new Denial(reason, detail);
-}
+/** `Denial` and `deny` live with the other errors (src/errors.ts); re-exported for existing imports. */
+export { Denial, deny } from "../errors.js";

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, vi } from "vitest";
+import type { Clock } from "../../src/clock.js";
 
 /**
  * A fake `Date` (timers stay real, so loopback I/O still works) that starts every test at a new
@@ -19,4 +20,44 @@ export function fakeClock(start: number): { at(seconds: number): void; readonly 
   });
   afterEach(() => vi.useRealTimers());
   return clock;
+}
+
+/**
+ * An injectable `Clock` (src/clock.ts) whose timeouts fire only when the test moves it: a deadline or a
+ * call budget runs out at `advance(ms)`, with no real wait. It starts at `Date.now()` (so it agrees with
+ * `fakeClock` at construction) and then moves only when advanced (`vi.waitFor` moving a faked `Date`
+ * does not move it).
+ */
+export class ManualClock implements Clock {
+  private readonly start = Date.now();
+  private offset = 0;
+  private readonly pending: { at: number; controller: AbortController }[] = [];
+
+  now(): number {
+    return this.start + this.offset;
+  }
+
+  timeout(ms: number): AbortSignal {
+    const controller = new AbortController();
+    this.pending.push({ at: this.now() + Math.max(0, ms), controller });
+    this.fire();
+    return controller.signal;
+  }
+
+  /** Moves the clock on by `ms`; every timeout due by then aborts (reason: a `TimeoutError`). */
+  advance(ms: number): void {
+    this.offset += ms;
+    this.fire();
+  }
+
+  private fire(): void {
+    const now = this.now();
+    for (let i = this.pending.length - 1; i >= 0; i--) {
+      const p = this.pending[i];
+      if (p !== undefined && p.at <= now) {
+        this.pending.splice(i, 1);
+        p.controller.abort(new DOMException("The operation timed out", "TimeoutError"));
+      }
+    }
+  }
 }

@@ -12,7 +12,7 @@ export const ISSUER_B = "https://idp-b.example";
 export const GATEWAY_AUD = "https://gateway.example/mcp";
 export const PRM = "https://gateway.example/.well-known/oauth-protected-resource";
 
-/** Keys are expensive to make: one set per worker. */
+/** Issuers A and B sign with committed test keys (test/support/keys/), loaded once per test file. */
 export const keyA = rsaKey("a1");
 export const keyB = rsaKey("b1");
 

@@ -32,6 +32,8 @@ export class StsServer {
   clientSecret = "sts-client-secret-0123456789";
   /** Public key for private_key_jwt clients. */
   clientPublicKey: KeyObject | undefined;
+  /** Requests whose client closed the connection before an answer was sent (a cancelled call). */
+  abandoned = 0;
   private server: Server | undefined;
   private port = 0;
 
@@ -45,6 +47,9 @@ export class StsServer {
 
   async start(tls = localhostCert): Promise<this> {
     this.server = createServer(tls, (req, res) => {
+      res.on("close", () => {
+        if (!res.writableEnded) this.abandoned++;
+      });
       const chunks: Buffer[] = [];
       req.on("data", (c: Buffer) => chunks.push(c));
       req.on("end", () => {

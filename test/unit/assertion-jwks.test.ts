@@ -5,7 +5,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
-import { KeySetInvalid, publicJwks } from "../../src/assertion/jwks.js";
+import { publicJwks } from "../../src/assertion/jwks.js";
+import { KeySetInvalid } from "../../src/errors.js";
 import { registerSecret } from "../support/secrets.js";
 
 /** The public JWKS of the signing secret: the exported function and `npm run jwks`. */

@@ -3,10 +3,11 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vites
 import { verifyJwtSync } from "aws-jwt-verify/jwt-verifier";
 import type { Jwk } from "aws-jwt-verify/jwk";
 import { parseConfig } from "../../src/config/load.js";
-import { SecretUnavailable, type SecretFetcher } from "../../src/obo/secrets.js";
+import { SecretUnavailable } from "../../src/errors.js";
+import type { SecretFetcher } from "../../src/obo/secrets.js";
 import { publicJwks } from "../../src/assertion/jwks.js";
 import { secretFailureReason } from "../../src/assertion/issuer.js";
-import { fakeClock } from "../support/clock.js";
+import { fakeClock, ManualClock } from "../support/clock.js";
 import { ecKey, edKey, rsaKey } from "../support/keys.js";
 import { logMark, logRecordsSince } from "../support/log-capture.js";
 import { SecretsManagerServer } from "../support/secrets-manager-server.js";
@@ -300,10 +301,24 @@ describe("failures: a deny from the table, never an unsigned or stale header", (
     expect(reads).toBe(2);
   });
 
-  it("Secrets Manager hanging → 503 assertion.unavailable inside the Lambda's remaining time", async () => {
+  it("Secrets Manager hanging → 503 assertion.unavailable at the deadline inside the Lambda's remaining time; the read is abandoned", async () => {
     failure = "hang";
+    let signal: AbortSignal | undefined;
+    const watching: SecretFetcher = (id, s) => {
+      signal = s;
+      return fetcher(id, s);
+    };
+    const manual = new ManualClock();
+    const hd = h.handler(assertionConfig(), { secretFetcher: watching, clock: manual });
+    // 400 ms left → a 150 ms deadline, on the injected clock.
     const ctx = { ...lambdaContext(), getRemainingTimeInMillis: () => 400 };
-    expectDeny(await run(handler(), call("ledger"), ctx), 503, "assertion.unavailable");
+    const pending = run(hd, call("ledger"), ctx);
+    await vi.waitFor(() => expect(signal).toBeDefined());
+    expect(signal?.aborted).toBe(false);
+    manual.advance(150);
+    expectDeny(await pending, 503, "assertion.unavailable");
+    // The Secrets Manager read was given the request's deadline, which has now fired.
+    expect(signal?.aborted).toBe(true);
   });
 
   it("a failed refresh denies: the cached key set and cached assertions are not used past keyMaxAgeSeconds", async () => {

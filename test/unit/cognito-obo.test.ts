@@ -153,6 +153,16 @@ describe("Cognito on-behalf-of (aws_client_metadata + pre token generation V3)",
     expect((omitted.response as Json).claimsAndScopeOverrideDetails).toBeNull();
   });
 
+  it("the trigger's Lambda entry without a valid PRE_TOKEN_CONFIG fails every on-behalf-of request, and only those", async () => {
+    // The built bundle read its configuration at import; this test process sets none.
+    expect(process.env.PRE_TOKEN_CONFIG).toBeUndefined();
+    const entry = (await loadPreTokenBundle()).handler as unknown as Trigger;
+    // The error's class name survives the minified bundle (src/errors.ts spells it out).
+    await expect(entry(triggerEvent(userToken()))).rejects.toMatchObject({ name: "TriggerRefusal", message: "trigger misconfigured" });
+    const plain = triggerEvent(undefined);
+    expect(await entry(structuredClone(plain))).toEqual(plain);
+  });
+
   it("the trigger refuses a machine client that is not an allowed actor", async () => {
     await expect(failingTrigger(triggerEvent(userToken(), "some-other-client"))).rejects.toThrow("on-behalf-of token rejected");
   });

@@ -4,7 +4,7 @@ import { HeaderBag } from "../../src/event/headers.js";
 import { parseStrictJson, StrictJsonError } from "../../src/event/strict-json.js";
 import { createHash } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
-import { TokenVerifier } from "../../src/auth/verify.js";
+import { tokenCacheKey } from "../../src/auth/verify.js";
 import { envelopeKindOf, isPlainMcpRequest, McpEnvelope, parseEnvelope } from "../../src/event/envelope.js";
 import { Denial } from "../../src/respond/reasons.js";
 import { createLogger } from "../../src/log.js";
@@ -243,7 +243,7 @@ describe("event validation: the hand-written check accepts only what zod accepts
 });
 
 describe("verified-token cache key: one-shot SHA-256", () => {
-  it.each(["", "a.b.c", "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ1In0.c2ln", "é😀\u0000", "x".repeat(10_000)])("keyOf(%#) equals the Hash object's base64url digest of the UTF-8 bytes", (token) => {
-    expect(TokenVerifier.keyOf(token)).toBe(createHash("sha256").update(Buffer.from(token, "utf8")).digest("base64url"));
+  it.each(["", "a.b.c", "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ1In0.c2ln", "é😀\u0000", "x".repeat(10_000)])("tokenCacheKey(%#) equals the Hash object's base64url digest of the UTF-8 bytes", (token) => {
+    expect(tokenCacheKey(token)).toBe(createHash("sha256").update(Buffer.from(token, "utf8")).digest("base64url"));
   });
 });

@@ -1,4 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { type AuditRecord, createLogger, writeAudit } from "../../src/log.js";
+import { DENIALS } from "../../src/respond/denials.js";
+import { REASONS } from "../../src/respond/reasons.js";
 import { logMark, logRecordsSince } from "../support/log-capture.js";
 import { buildToken } from "../support/tokens.js";
 import { baseClaims, expectDeny, Harness, ISSUER_A, keyA, lambdaContext, mcpEvent, run, tokenA, withAuth } from "../support/harness.js";
@@ -31,6 +34,34 @@ describe("O. Logging (LG)", () => {
       detail: { envelope: "mcp", headersSet: ["X-User-Sub"] },
     });
     expect(typeof o.audit.durationMs).toBe("number");
+  });
+
+  it("LG-01 every line carries the Lambda context: cold_start on the first invocation only, function_name, function_request_id", async () => {
+    // Lambda sets this for on-demand environments; Powertools reports cold starts only there.
+    vi.stubEnv("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand");
+    const handler = h.handler();
+    vi.unstubAllEnvs();
+    const first = await run(handler, mcpEvent(), lambdaContext("req-cold"));
+    expect(first.audit).toMatchObject({ cold_start: true, function_name: "interceptor", function_request_id: "req-cold" });
+    const second = await run(handler, mcpEvent(), lambdaContext("req-warm"));
+    expect(second.audit).toMatchObject({ cold_start: false, function_name: "interceptor", function_request_id: "req-warm" });
+    // Without a context (another host) the lines simply lack these fields, and the decision stands.
+    const bare = await run(handler, mcpEvent(), undefined);
+    expect(bare.audit).toMatchObject({ decision: "allow" });
+  });
+
+  it("LG-01 the audit level follows the denial table: its 500s (our faults) are ERROR, every other deny WARN, an allow INFO", () => {
+    const logger = createLogger();
+    const levelOf = (record: AuditRecord) => {
+      const mark = logMark();
+      writeAudit(logger, record);
+      return logRecordsSince(mark)[0]?.level;
+    };
+    const errors = REASONS.filter((reason) => levelOf({ decision: "deny", reason, durationMs: 0 }) === "ERROR");
+    expect(errors).toEqual(REASONS.filter((r) => DENIALS[r].status === 500));
+    expect(errors).toEqual(expect.arrayContaining(["config.invalid", "internal.error", "obo.client_auth_failed", "event.unsupported", "assertion.key_unusable"]));
+    expect(levelOf({ decision: "deny", reason: "jwks.unavailable", durationMs: 0 })).toBe("WARN");
+    expect(levelOf({ decision: "allow", reason: "mode.claims", durationMs: 0 })).toBe("INFO");
   });
 
   it("LG-01 a deny writes exactly one WARN audit line; config and internal faults are ERROR", async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { checkIssuedFor, type IssuedFor } from "../../src/obo/issued-for.js";
-import { Denial } from "../../src/respond/reasons.js";
+import { Denial } from "../../src/errors.js";
 
 /** Whom an on-behalf-of answer must name (src/obo/issued-for.ts), decision by decision. */
 const POOL = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_P";

@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { parseConfig } from "../../src/config/load.js";
+import { ManualClock } from "../support/clock.js";
 import { ecKey, rsaKey } from "../support/keys.js";
 import { logMark, logRecordsSince } from "../support/log-capture.js";
 import { SecretsManagerServer } from "../support/secrets-manager-server.js";
@@ -145,7 +146,6 @@ describe("L. On-behalf-of token exchange (OBO)", () => {
 
   it.each([
     ["500", { kind: "json", status: 500, body: { error: "server_error" } } as const, {}],
-    ["timeout", { kind: "hang" } as const, { timeoutMs: 300 }],
     ["connection refused", { kind: "exchange" } as const, { tokenEndpoint: "https://127.0.0.1:9/oauth2/token" }],
   ])("OBO-11 STS %s → DENY(503, obo.unavailable), never the caller's token", async (_n, behaviour, extra) => {
     sts.behaviour = behaviour;
@@ -153,6 +153,20 @@ describe("L. On-behalf-of token exchange (OBO)", () => {
     const o = await run(handler(extra), pay(inbound));
     expectDeny(o, 503, "obo.unavailable");
     expect(JSON.stringify(o.output)).not.toContain(inbound.split(".")[1]);
+  });
+
+  it("OBO-11 STS timeout (the call's own budget, timeoutMs) → DENY(503, obo.unavailable), the call cancelled", async () => {
+    sts.behaviour = { kind: "hang" };
+    sts.abandoned = 0;
+    const clock = new ManualClock();
+    const inbound = tokenA();
+    const pending = run(h.handler(withObo({ timeoutMs: 300 }), { secretsClientConfig: sm.clientConfig(), clock }), pay(inbound));
+    await vi.waitFor(() => expect(sts.requests).toHaveLength(1));
+    clock.advance(300);
+    const o = await pending;
+    expectDeny(o, 503, "obo.unavailable");
+    expect(JSON.stringify(o.output)).not.toContain(inbound.split(".")[1]);
+    await vi.waitFor(() => expect(sts.abandoned).toBe(1));
   });
 
   it("OBO-11 STS with an untrusted TLS certificate → DENY(503, obo.unavailable)", async () => {
@@ -267,16 +281,29 @@ describe("L. On-behalf-of token exchange (OBO)", () => {
     expect(sts.requests).toHaveLength(1);
   });
 
-  it("OBO-21 a slow STS inside the request deadline → ALLOW(obo); beyond it → DENY(503, obo.unavailable), the handler answers in time", async () => {
+  it("OBO-21 a slow STS inside the request deadline → ALLOW(obo); beyond it → DENY(503, obo.unavailable) at the deadline, and the abandoned call is cancelled", async () => {
+    // The Lambda has 2 s left: the deadline is 1.75 s. Time moves on the injected clock, never by sleeping.
     const shortLambda = { ...lambdaContext("short"), getRemainingTimeInMillis: () => 2_000 };
-    sts.behaviour = { kind: "delay", ms: 600, then: { kind: "exchange" } };
-    const inTime = await run(handler({ timeoutMs: 5_000 }), pay(), shortLambda);
-    expect(inTime.audit.reason).toBe("mode.obo");
-    expect(bearerOf(inTime)).not.toBe("");
-    sts.behaviour = { kind: "delay", ms: 4_000, then: { kind: "exchange" } };
-    const started = performance.now();
-    expectDeny(await run(handler({ timeoutMs: 5_000 }), pay(), shortLambda), 503, "obo.unavailable");
-    expect(performance.now() - started).toBeLessThan(2_000);
+    const clock = new ManualClock();
+    const hnd = h.handler(withObo({ timeoutMs: 5_000 }), { secretsClientConfig: sm.clientConfig(), clock });
+    sts.behaviour = { kind: "hang" };
+    sts.abandoned = 0;
+    const late = run(hnd, pay(), shortLambda);
+    await vi.waitFor(() => expect(sts.requests).toHaveLength(1));
+    clock.advance(1_749);
+    expect(sts.abandoned).toBe(0);
+    clock.advance(1);
+    expectDeny(await late, 503, "obo.unavailable");
+    // The token-endpoint call the request no longer waits for is cancelled: its socket is destroyed.
+    await vi.waitFor(() => expect(sts.abandoned).toBe(1));
+
+    sts.behaviour = { kind: "delay", ms: 20, then: { kind: "exchange" } };
+    const inTime = run(hnd, pay(), shortLambda);
+    await vi.waitFor(() => expect(sts.requests).toHaveLength(2));
+    clock.advance(1_700);
+    const o = await inTime;
+    expect(o.audit.reason).toBe("mode.obo");
+    expect(bearerOf(o)).not.toBe("");
   });
 
   it("client_secret_post sends the secret in the form; private_key_jwt signs an assertion with the key from Secrets Manager", async () => {
@@ -289,6 +316,37 @@ describe("L. On-behalf-of token exchange (OBO)", () => {
       expect(bearerOf(o)).not.toBe("");
       expect(sts.requests.at(-1)?.form.client_assertion_type).toBe("urn:ietf:params:oauth:client-assertion-type:jwt-bearer");
     }
+  });
+
+  it("private_key_jwt with private_key given as a JWK object in the secret signs the assertion too", async () => {
+    const key = ecKey("assert-jwk");
+    sts.clientPublicKey = publicKeyOf(key);
+    sm.put(KEY_ARN, JSON.stringify({ private_key: key.privateKey.export({ format: "jwk" }) }));
+    const o = await run(handler({ clientAuth: "private_key_jwt", clientSecretArn: KEY_ARN }), pay());
+    expect(bearerOf(o)).not.toBe("");
+    const assertion = sts.requests.at(-1)?.form.client_assertion ?? "";
+    expect(JSON.parse(Buffer.from(assertion.split(".")[0] ?? "", "base64url").toString())).toEqual({ alg: "ES256", typ: "JWT" });
+  });
+
+  it("private_key_jwt with a key type no client assertion is made with (EC P-521) → DENY(500, obo.client_auth_failed), nothing sent", async () => {
+    sm.put(KEY_ARN, JSON.stringify({ private_key: ecKey("assert-p521", "P-521").privateKey.export({ format: "pem", type: "pkcs8" }) }));
+    const mark = logMark();
+    expectDeny(await run(handler({ clientAuth: "private_key_jwt", clientSecretArn: KEY_ARN }), pay()), 500, "obo.client_auth_failed");
+    expect(sts.requests).toHaveLength(0);
+    expect(logRecordsSince(mark).find((r) => r.message === "client credential unavailable")).toMatchObject({ why: "unsupported private key type" });
+  });
+
+  it("the client secret is read again once secretMaxAgeSeconds have passed, not before", async () => {
+    const clock = new ManualClock();
+    const hnd = h.handler(withObo({}, (c) => (c.oboCache = { secretMaxAgeSeconds: 30 })), { secretsClientConfig: sm.clientConfig(), clock });
+    await run(hnd, pay());
+    clock.advance(29_000);
+    await run(hnd, pay());
+    expect(sm.reads).toEqual([SECRET_ARN]);
+    clock.advance(1_000);
+    expect(bearerOf(await run(hnd, pay()))).not.toBe("");
+    expect(sm.reads).toEqual([SECRET_ARN, SECRET_ARN]);
+    expect(sts.requests).toHaveLength(3);
   });
 
   it("private_key_jwt with a plain secret in Secrets Manager → DENY(500, obo.client_auth_failed)", async () => {

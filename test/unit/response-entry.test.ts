@@ -1,4 +1,6 @@
 import { describe, expect, it, vi } from "vitest";
+import { systemClock } from "../../src/clock.js";
+import { Deadline } from "../../src/deadline.js";
 import { createLogger } from "../../src/log.js";
 import { auditLinesSince, logMark } from "../support/log-capture.js";
 
@@ -22,7 +24,7 @@ describe("RESPONSE-phase entry", () => {
       return original();
     });
     const { respondToResponse } = await import("../../src/phase/response-entry.js");
-    const deps = { runtime: undefined, logger: createLogger(), remainingMs: () => 1000, requestId: "r-1", started: performance.now() };
+    const deps = { runtime: undefined, logger: createLogger(), deadline: Deadline.after(systemClock, 1000), requestId: "r-1", started: performance.now() };
     const event = { interceptorInputVersion: "1.0", mcp: { gatewayRequest: { body: { jsonrpc: "2.0", id: 1, method: "ping" } }, gatewayResponse: { statusCode: 200, body: { jsonrpc: "2.0", id: 1, result: {} } } } };
     const mark = logMark();
     const out = await respondToResponse(event, deps);

@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { parseConfig, loadConfig } from "../../src/config/load.js";
 import { createHandler } from "../../src/handler.js";
 import { logMark, logRecordsSince } from "../support/log-capture.js";
@@ -85,7 +85,7 @@ describe("N. Robustness, isolation and configuration (RB)", () => {
     const users = Array.from({ length: 50 }, (_, i) => `user-${i}`);
     const outputs = await Promise.all(users.map((sub) => handler(mcpEvent({ token: tokenA({ sub, groups: [sub] }) }))));
     outputs.forEach((out, i) => {
-      expect((out as { mcp: Json }).mcp).toEqual({
+      expect("mcp" in out ? out.mcp : undefined).toEqual({
         transformedGatewayRequest: {
           headers: { "X-User-Sub": qualified(ISSUER_A, users[i]!), "X-User-Groups": qualified(ISSUER_A, users[i]!) },
           body: expect.anything(),
@@ -129,8 +129,10 @@ describe("N. Robustness, isolation and configuration (RB)", () => {
     const onRejection = (r: unknown) => rejections.push(r);
     process.on("unhandledRejection", onRejection);
     try {
+      const mark = logMark();
       const handler = createHandler({ config: parseConfig(h.config()), ca: testCa, prefetchJwks: true });
-      await new Promise((r) => setTimeout(r, 100));
+      // The background prefetch has failed (logged) before the first request arrives.
+      await vi.waitFor(() => expect(logRecordsSince(mark).some((r) => r.message === "JWKS fetch failed")).toBe(true));
       const o = await run(handler, mcpEvent());
       expectDeny(o, 503, "jwks.unavailable");
       expect(mcpOf(o).transformedGatewayResponse?.statusCode).toBe(503);

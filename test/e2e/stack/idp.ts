@@ -1,9 +1,9 @@
-import { generateKeyPairSync } from "node:crypto";
 import { createServer, type Server } from "node:https";
 import { closeServer, listenOnLoopback } from "../../support/loopback.js";
 import { verifyJwtSync } from "aws-jwt-verify/jwt-verifier";
 import Provider, { errors, type KoaContextWithOIDC } from "oidc-provider";
 import { localhostCert, testCa } from "../../support/tls.js";
+import { rsaKeyPair } from "../../support/keys.js";
 import { httpsRequest } from "../../../src/http/https-request.js";
 
 /**
@@ -80,7 +80,7 @@ export class Idp {
       url: `${this.issuer}/token`,
       method: "POST",
       ca: testCa,
-      timeoutMs: 5_000,
+      signal: AbortSignal.timeout(5_000),
       maxBytes: 65_536,
       headers: {
         "content-type": "application/x-www-form-urlencoded",
@@ -95,7 +95,8 @@ export class Idp {
 
   private provider(): Provider {
     const { options } = this;
-    const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+    // A committed test key (test/support/keys/rsa-2048-idp-<name>.pem): generating one costs CPU every run.
+    const { privateKey } = rsaKeyPair(`idp-${options.name}`);
     const jwk = { ...privateKey.export({ format: "jwk" }), kid: this.kid, use: "sig", alg: "RS256" };
     const provider = new Provider(this.issuer, {
       jwks: { keys: [jwk as never] },

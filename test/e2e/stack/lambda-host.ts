@@ -7,6 +7,8 @@ export class LambdaHost {
   private child: ChildProcess | undefined;
   private readonly pending = new Map<number, (r: { output?: unknown; error?: string }) => void>();
   private next = 0;
+  /** Added to the function's clock (Date.now) for the next invocations; 0 = the real time. */
+  clockOffsetMs = 0;
 
   constructor(
     private readonly bundlePath: string,
@@ -50,7 +52,7 @@ export class LambdaHost {
     const id = ++this.next;
     return new Promise((resolve) => {
       this.pending.set(id, resolve);
-      this.child!.send({ id, event });
+      this.child!.send({ id, event, clockOffsetMs: this.clockOffsetMs });
     });
   }
 

@@ -190,7 +190,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
 }
 
 async function discover(idp: Idp): Promise<{ issuer: string; jwks_uri: string }> {
-  const res = await httpsRequest({ url: `${idp.issuer}/.well-known/openid-configuration`, method: "GET", ca: testCa, timeoutMs: 5_000, maxBytes: 65_536 });
+  const res = await httpsRequest({ url: `${idp.issuer}/.well-known/openid-configuration`, method: "GET", ca: testCa, signal: AbortSignal.timeout(5_000), maxBytes: 65_536 });
   const doc = JSON.parse(res.body.toString("utf8")) as { issuer: string; jwks_uri: string };
   if (res.status !== 200 || doc.issuer !== idp.issuer) throw new Error(`discovery of ${idp.issuer} failed`);
   return doc;
