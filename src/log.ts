@@ -3,7 +3,7 @@ import type { LogAttributes, UnformattedAttributes } from "@aws-lambda-powertool
 import { DENIALS } from "./respond/denials.js";
 
 /**
- * Logging (design.md "Logging", security.md §5): one audit line per decision, built from an allowlist
+ * Logging (docs/design.md "Logging", docs/security.md §5): one audit line per decision, built from an allowlist
  * of fields. Never a token, a secret, a signature, a header value or a library message.
  */
 export interface AuditRecord {

@@ -29,7 +29,7 @@ interface UriState {
 }
 
 /**
- * Our own JWKS cache (security.md §2 L5–L7): keys expire after `maxAgeSeconds`, so a key the IdP
+ * Our own JWKS cache (docs/security.md §2 L5–L7): keys expire after `maxAgeSeconds`, so a key the IdP
  * removed stops being trusted; a failed refresh keeps serving the old set up to `staleIfErrorSeconds`;
  * after a failure no fetch is tried for `negativeCacheSeconds`, so a dead IdP costs one short wait;
  * an unknown `kid` triggers at most one refetch per `refetchIntervalSeconds`; concurrent loads coalesce.

@@ -14,7 +14,7 @@ export interface FetchLimits {
 }
 
 /**
- * HTTPS GET of a JWKS (security.md §2 L7, JW-02..JW-08): the library fetcher retries, waits up to
+ * HTTPS GET of a JWKS (docs/security.md §2 L7, JW-02..JW-08): the library fetcher retries, waits up to
  * ~6 s and reads bodies of any size; this one answers within `timeoutMs`, reads at most `maxBytes`,
  * follows no redirect and accepts only a 200 JSON answer.
  */

@@ -3,7 +3,7 @@ import { isPlainObject } from "../plain-object.js";
 import { deny } from "../respond/reasons.js";
 
 /**
- * Strict decoding of a compact JWS before any library sees it (security.md §2 L8–L10, L17):
+ * Strict decoding of a compact JWS before any library sees it (docs/security.md §2 L8–L10, L17):
  * canonical base64url only, strict UTF-8, JSON objects without duplicate members, bounded nesting,
  * no nested/encrypted/unencoded-payload forms and no `crit` extensions.
  */
@@ -23,7 +23,7 @@ const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789
 /**
  * Canonical unpadded base64url: the alphabet only, no impossible length, and the unused low bits of
  * the last character zero. Non-canonical trailing bits decode to the same bytes from a different
- * string (token malleability, security.md L8). Checked without decoding.
+ * string (token malleability, docs/security.md L8). Checked without decoding.
  */
 function checkSegment(segment: string | undefined): string {
   if (segment === undefined || !SEGMENT.test(segment)) deny("token.malformed");

@@ -48,7 +48,7 @@ export function toVerificationKey(jwk: Record<string, unknown>, kid: string): Ve
 
 /**
  * RFC 8725 §3.1 / RFC 7515 §10.6: each algorithm only with its own key type and curve. The JWK's own
- * `alg`, when present, must be the token's (security.md L2).
+ * `alg`, when present, must be the token's (docs/security.md L2).
  */
 export function algorithmFitsKey(alg: string, key: VerificationKey): boolean {
   if (typeof key.jwk.alg === "string" && key.jwk.alg !== alg) return false;

@@ -6,7 +6,7 @@ import { audiencesOf } from "./audience.js";
 import { isPlainObject } from "../plain-object.js";
 
 /**
- * The checks aws-jwt-verify does not make (security.md §2 L10–L16, §3 groups D–F), as a pure
+ * The checks aws-jwt-verify does not make (docs/security.md §2 L10–L16, §3 groups D–F), as a pure
  * function of the decoded token, the issuer's rules and the clock.
  */
 export interface TokenFacts {

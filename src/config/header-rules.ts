@@ -1,6 +1,6 @@
 /**
  * AgentCore Gateway's rules for headers an interceptor may set on a target
- * (agentcore-contract.md §4, [HEADERS]): names match `^[a-zA-Z0-9_-]+$`, 1..100 characters, not
+ * (docs/agentcore-contract.md §4, [HEADERS]): names match `^[a-zA-Z0-9_-]+$`, 1..100 characters, not
  * restricted, not `X-Amzn-*` except `X-Amzn-Bedrock-AgentCore-Runtime-Custom-*`, at most 10 per target.
  */
 export const HEADER_NAME = /^[A-Za-z0-9_-]{1,100}$/;

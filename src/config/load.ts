@@ -54,7 +54,7 @@ export function parseConfig(input: unknown): LoadedConfig {
 }
 
 /**
- * Reads the config from the first source that is set (design.md): `INTERCEPTOR_CONFIG` (JSON text),
+ * Reads the config from the first source that is set (docs/design.md): `INTERCEPTOR_CONFIG` (JSON text),
  * `INTERCEPTOR_CONFIG_FILE` (a path), or `interceptor.config.json` beside the bundle.
  * Never throws: a missing or broken config is reported as problems, and every request is denied.
  */

@@ -3,13 +3,13 @@ import { dottedPathProblem, segmentProblem } from "./claim-paths.js";
 import { canonicalHeaderName, headerNameProblem, MAX_HEADERS_PER_TARGET } from "./header-rules.js";
 
 /**
- * The configuration schema: the single source of truth for the config types (design.md
+ * The configuration schema: the single source of truth for the config types (docs/design.md
  * "Configuration"). Field names are part of the public contract.
  */
 export const ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"] as const;
 export type Algorithm = (typeof ALGORITHMS)[number];
 
-/** AgentCore target names (agentcore-contract.md §5): no underscores, so `___` splits unambiguously. */
+/** AgentCore target names (docs/agentcore-contract.md §5): no underscores, so `___` splits unambiguously. */
 export const TARGET_NAME = /^(?:[0-9a-zA-Z]-?){1,100}$/;
 
 const NO_CONTROL = /^[^\u0000-\u001f\u007f-\u009f\u2028\u2029]*$/;
@@ -168,7 +168,7 @@ export const TOKEN_TYPE = {
   jwt: "urn:ietf:params:oauth:token-type:jwt",
 } as const;
 
-/** The instance metadata service is never a token endpoint (SSRF, security.md OBO-19). */
+/** The instance metadata service is never a token endpoint (SSRF, docs/security.md OBO-19). */
 const notMetadataHost = (u: string) => {
   const host = new URL(u).hostname.replace(/^\[|\]$/g, "").toLowerCase();
   return !/^169\.254\./.test(host) && host !== "fd00:ec2::254" && host !== "metadata.google.internal";

@@ -1,7 +1,7 @@
 import * as z from "zod/mini";
 
 /**
- * The REQUEST interceptor input (agentcore-contract.md §1). Every shape variant seen in the docs and in
+ * The REQUEST interceptor input (docs/agentcore-contract.md §1). Every shape variant seen in the docs and in
  * field reports is accepted: headers absent, `{}` or lower-case; `gatewayResponse` absent or null;
  * `context: null`; notifications without `id`. Unknown extra fields are tolerated.
  */

@@ -1,6 +1,6 @@
 /**
  * The inbound header map as AgentCore delivers it: absent, `{}`, or names in any letter case
- * (agentcore-contract.md §1a). Lookups are case-insensitive and never merge duplicates silently.
+ * (docs/agentcore-contract.md §1a). Lookups are case-insensitive and never merge duplicates silently.
  */
 export type RawHeaders = Readonly<Record<string, string | readonly string[]>> | null | undefined;
 

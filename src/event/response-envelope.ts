@@ -1,7 +1,7 @@
 import * as z from "zod/mini";
 
 /**
- * The RESPONSE interceptor input (agentcore-contract.md §3; docs/agentcore-contract.md once moved):
+ * The RESPONSE interceptor input (docs/agentcore-contract.md §3; docs/agentcore-contract.md once moved):
  * the request as in the REQUEST phase (headers only with `passRequestHeaders`) plus `gatewayResponse`
  * `{statusCode, headers, body}`, `isStreamingResponse: true` on each event of a streamed reply. After
  * a REQUEST short-circuit the body was reported `null` (aws/bedrock-agentcore-sdk-python#409). For

@@ -68,7 +68,7 @@ const SEGMENT = /^[A-Za-z0-9\-._~!$&'()*+,;=:@]+$/;
 
 /**
  * `http` envelope: the target is the first segment of `/<target>/invocations`
- * (agentcore-contract.md §1b). Only a canonical path resolves: no empty segment (`//x`, trailing `/`),
+ * (docs/agentcore-contract.md §1b). Only a canonical path resolves: no empty segment (`//x`, trailing `/`),
  * no `.` or `..` segment, no percent-encoding, backslash or other character a server might decode or
  * fold into another path. Anything else cannot be resolved safely and is `invalid`.
  */

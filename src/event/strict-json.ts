@@ -3,7 +3,7 @@
  * unescaping, so `"s\u0075b"` equals `"sub"`) and nesting deeper than a limit.
  *
  * `JSON.parse` silently keeps the last duplicate, which lets a signed token or a request body say two
- * things at once (security.md TS-11..13, RPC-05). Members named `__proto__` become own data
+ * things at once (docs/security.md TS-11..13, RPC-05). Members named `__proto__` become own data
  * properties, exactly as `JSON.parse` makes them, so parsing never touches a prototype.
  */
 import { StrictJsonError, type StrictJsonFailure } from "../errors.js";

@@ -1,6 +1,6 @@
 import { TARGET_NAME } from "../config/schema.js";
 
-/** The gateway's own tool, which belongs to no target (agentcore-contract.md §5). */
+/** The gateway's own tool, which belongs to no target (docs/agentcore-contract.md §5). */
 export const SEARCH_TOOL = "x_amz_bedrock_agentcore_search";
 export const MAX_TOOL_NAME = 256;
 
@@ -11,7 +11,7 @@ export type ToolRoute =
 
 /**
  * Splits `<target>___<tool>` on the first `___`, exactly and case-sensitively: no Unicode
- * normalisation, no URL decoding, no prefix matching (security.md group I).
+ * normalisation, no URL decoding, no prefix matching (docs/security.md group I).
  */
 export function routeTool(name: string): ToolRoute {
   if (name.length === 0 || name.length > MAX_TOOL_NAME) return { kind: "invalid" };

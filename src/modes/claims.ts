@@ -3,7 +3,7 @@ import { claimAt } from "../auth/token-rules.js";
 import type { VerifiedToken } from "../auth/verify.js";
 import { deny } from "../respond/reasons.js";
 
-/** Limits on what claim headers may carry (security.md §0). */
+/** Limits on what claim headers may carry (docs/security.md §0). */
 export const MAX_HEADER_VALUE_BYTES = 1_024;
 export const MAX_IDENTITY_BYTES = 8_192;
 
@@ -28,7 +28,7 @@ function asText(v: unknown): string {
 }
 
 /**
- * Renders one claim as a header value (design.md `claims`): arrays join with `,`, printable ASCII goes
+ * Renders one claim as a header value (docs/design.md `claims`): arrays join with `,`, printable ASCII goes
  * as it is, other printable text as `=?base64?…?=` (or a deny under `encode: "reject"`), control
  * characters always deny.
  */

@@ -1,7 +1,7 @@
 import { LruMap } from "../lru-map.js";
 
 /**
- * Exchanged tokens, in memory only (security.md §1.5 §5, OBO-13..16): one entry per
+ * Exchanged tokens, in memory only (docs/security.md §1.5 §5, OBO-13..16): one entry per
  * issuer + subject + inbound client + target + scope + inbound token, never shared across users or
  * targets; an entry expires no later than either token minus the leeway; concurrent misses for one
  * key share one request; the least recently used entry goes first when the cache is full.

@@ -7,7 +7,7 @@ import { audiencesOf } from "../auth/audience.js";
 
 /**
  * Pure halves of a token-endpoint call: the form to send (RFC 8693 §2.1, or Cognito client_credentials
- * with `aws_client_metadata`) and the checks on the answer (RFC 8693 §2.2, security.md group L).
+ * with `aws_client_metadata`) and the checks on the answer (RFC 8693 §2.2, docs/security.md group L).
  */
 export const TOKEN_EXCHANGE_GRANT = "urn:ietf:params:oauth:grant-type:token-exchange";
 export const MAX_TOKEN_RESPONSE_BYTES = 65_536;

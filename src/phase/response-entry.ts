@@ -7,7 +7,7 @@ import type { ResponseDeps } from "./response.js";
 /**
  * Which phase an event belongs to, without loading the RESPONSE-phase code (a lazy chunk): a
  * RESPONSE-phase event has `gatewayResponse` present and not null under either envelope key. AWS's own
- * example tells the phases apart this way (agentcore-contract.md §1a); in the REQUEST phase the field
+ * example tells the phases apart this way (docs/agentcore-contract.md §1a); in the REQUEST phase the field
  * is absent or `null`.
  */
 const present = (v: unknown) => v !== undefined && v !== null;

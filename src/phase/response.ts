@@ -20,7 +20,7 @@ import { isPlainObject } from "../plain-object.js";
  * request's `Authorization` (a warm container answers from the verified-token cache). A caller that
  * cannot be authenticated sees empty listings, never the full ones.
  *
- * Output shapes (agentcore-contract.md §3; whether a RESPONSE `transformedGatewayResponse` may carry
+ * Output shapes (docs/agentcore-contract.md §3; whether a RESPONSE `transformedGatewayResponse` may carry
  * `statusCode` is unconfirmed, one field report says only `body` is accepted):
  * - pass-through: `{"interceptorOutputVersion":"1.0","mcp":{}}`, no `transformedGatewayResponse` at
  *   all, so the gateway keeps its own response. This is the documented pass-through of the `http`

@@ -9,7 +9,7 @@ export type Plan =
   | { kind: "target"; target: string; config: TargetConfig };
 
 /**
- * Pure policy decision (security.md §4.1): no target or an unlisted target never gets identity
+ * Pure policy decision (docs/security.md §4.1): no target or an unlisted target never gets identity
  * material; a listed target gets it only when its issuer, user and scope rules hold.
  */
 export function decide(config: Config, target: string | undefined, id: VerifiedToken): Plan {

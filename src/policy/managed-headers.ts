@@ -3,7 +3,7 @@ import { type Config, DEFAULT_ASSERTION_HEADER } from "../config/schema.js";
 import type { HeaderBag } from "../event/headers.js";
 
 /**
- * Identity headers that proxies and frameworks commonly trust (security.md §3 J). A client that
+ * Identity headers that proxies and frameworks commonly trust (docs/security.md §3 J). A client that
  * sends one of these, or any header the config makes the interceptor set, is trying to speak for it.
  */
 const DENYLIST = [

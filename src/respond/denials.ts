@@ -1,7 +1,7 @@
 import type { Reason } from "./reasons.js";
 
 /**
- * The one denial table (security.md §4.2): reason -> HTTP status, JSON-RPC error code, message and
+ * The one denial table (docs/security.md §4.2): reason -> HTTP status, JSON-RPC error code, message and
  * the kind of `WWW-Authenticate` challenge. Every deny the interceptor emits is rendered from here.
  */
 export type Challenge = "none" | "bare" | "invalid_request" | "invalid_token" | "insufficient_scope";

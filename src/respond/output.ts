@@ -23,7 +23,7 @@ interface Transformed {
 }
 
 /**
- * What the interceptor returns to the gateway (agentcore-contract.md §2), under the key of the event's
+ * What the interceptor returns to the gateway (docs/agentcore-contract.md §2), under the key of the event's
  * envelope. An empty `mcp`/`http` object passes the gateway's own message through unchanged.
  */
 export type InterceptorOutput =
@@ -31,7 +31,7 @@ export type InterceptorOutput =
   | { readonly interceptorOutputVersion: "1.0"; readonly http: Transformed };
 
 /**
- * The allow shape (design.md, agentcore-contract.md §2a): exactly `{headers, body}`, `headers` holding
+ * The allow shape (docs/design.md, docs/agentcore-contract.md §2a): exactly `{headers, body}`, `headers` holding
  * only what the interceptor sets for this target (`{}` when nothing), the body as received.
  */
 export function allowOutput(kind: EnvelopeKind, headers: Record<string, string>, body: unknown): InterceptorOutput {
@@ -61,7 +61,7 @@ export interface DenyContext {
 }
 
 /**
- * The short-circuit reply (agentcore-contract.md §2b): only `transformedGatewayResponse`, a JSON-RPC
+ * The short-circuit reply (docs/agentcore-contract.md §2b): only `transformedGatewayResponse`, a JSON-RPC
  * error echoing the request id, `error.data.reason` the stable reason code. The MCP envelope documents
  * no response headers, so the challenge and retry hint travel in `error.data` too.
  */

@@ -1,5 +1,5 @@
 /**
- * The stable reason codes (security.md §0). Tests and dashboards key on these strings,
+ * The stable reason codes (docs/security.md §0). Tests and dashboards key on these strings,
  * so they are part of the public contract: add, never rename.
  */
 export const REASONS = [

@@ -3,7 +3,7 @@ import { Gateway, type GatewayOptions } from "./stack/gateway.js";
 import { McpTarget } from "./stack/mcp-target.js";
 
 /**
- * The local gateway's RESPONSE phase (agentcore-contract.md §3), checked with scripted interceptor
+ * The local gateway's RESPONSE phase (docs/agentcore-contract.md §3), checked with scripted interceptor
  * outputs: the interceptor sees each reply with the request, also after a short-circuit; no
  * `transformedGatewayResponse` keeps the reply; one replaces what it sets; anything else is the
  * gateway's InterceptorException.

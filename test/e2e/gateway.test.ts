@@ -3,7 +3,7 @@ import { Gateway, type GatewayOptions } from "./stack/gateway.js";
 import { McpTarget } from "./stack/mcp-target.js";
 
 /**
- * The local gateway is a test double of AgentCore Gateway: its own rules (agentcore-contract.md §2, §4)
+ * The local gateway is a test double of AgentCore Gateway: its own rules (docs/agentcore-contract.md §2, §4)
  * are checked here with scripted interceptor outputs, so the end-to-end results rest on a gateway that
  * behaves as documented.
  */

@@ -3,7 +3,7 @@ import { registerToken } from "../support/secrets.js";
 import { connect, reasonOf, type Stack, startStack, whoami } from "./stack/stack.js";
 
 /**
- * End to end with the interceptor attached at REQUEST and RESPONSE (agentcore-contract.md §0, §3):
+ * End to end with the interceptor attached at REQUEST and RESPONSE (docs/agentcore-contract.md §0, §3):
  * real IdPs, real MCP targets, the local gateway with its search tool, the built interceptor in its own
  * process. Each caller sees exactly the tools it may call; calls and denials are what they were.
  */

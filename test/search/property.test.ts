@@ -120,7 +120,7 @@ function eventFor(o: { envelope: string; method: string; name: string; path: str
 
 const STATUSES = new Set(Object.values(DENIALS).map((d) => d.status));
 
-/** Exactly one documented output shape (agentcore-contract.md §2a/§2b). */
+/** Exactly one documented output shape (docs/agentcore-contract.md §2a/§2b). */
 function expectDocumentedShape(output: Json, kind: "mcp" | "http"): void {
   expect(Object.keys(output).sort()).toEqual(["interceptorOutputVersion", kind].sort());
   expect(output.interceptorOutputVersion).toBe("1.0");

@@ -11,7 +11,7 @@ import { localhostCert } from "./tls.js";
  *
  * - `client_credentials` with `aws_client_metadata` handed to a pre token generation V3 trigger as
  *   `request.clientMetadata`, and the trigger's `claimsToAddOrOverride` applied to the machine access
- *   token (agentcore-contract.md §8). When the trigger throws, this endpoint answers 400
+ *   token (docs/agentcore-contract.md §8). When the trigger throws, this endpoint answers 400
  *   `invalid_request` (Cognito's exact answer to a failing trigger is not documented; assumed).
  * - the native RFC 8693 token exchange (since 2026-11-12), as Cognito documents it:
  *   https://docs.aws.amazon.com/cognito/latest/developerguide/cognito-user-pools-token-exchange.html

@@ -18,7 +18,7 @@ export const keyB = rsaKey("b1");
 
 export const nowSeconds = () => Math.floor(Date.now() / 1000);
 
-/** The catalogue's baseline token claims (security.md §3 preamble) for issuer A. */
+/** The catalogue's baseline token claims (docs/security.md §3 preamble) for issuer A. */
 export function baseClaims(extra: Record<string, unknown> = {}): Record<string, unknown> {
   const now = nowSeconds();
   return {
@@ -52,7 +52,7 @@ export function rawToken(header: Segment, payload: Segment, key: TestKey = keyA,
 
 export type Json = Record<string, unknown>;
 
-/** The test-suite configuration: issuers A and B, one target per mode (security.md §3 baseline). */
+/** The test-suite configuration: issuers A and B, one target per mode (docs/security.md §3 baseline). */
 export function baseConfig(server: JwksServer, patch: (c: Json) => void = () => undefined): Json {
   const config: Json = {
     issuers: [
@@ -135,7 +135,7 @@ export interface EventOptions {
   params?: unknown;
 }
 
-/** A realistic `mcp` envelope (agentcore-contract.md §1a) for a JSON-RPC request. */
+/** A realistic `mcp` envelope (docs/agentcore-contract.md §1a) for a JSON-RPC request. */
 export function mcpEvent(o: EventOptions = {}): Json {
   const method = o.method ?? "tools/call";
   const params = o.params ?? (method === "tools/call" ? { name: o.name ?? "orders___get_order", arguments: { orderId: "42" } } : {});

@@ -2,7 +2,7 @@ import { createServer, type Server } from "node:https";
 import { closeServer, listenOnLoopback } from "./loopback.js";
 import { localhostCert } from "./tls.js";
 
-/** How one JWKS path answers; switchable while a test runs (security.md §0 harness needs). */
+/** How one JWKS path answers; switchable while a test runs (docs/security.md §0 harness needs). */
 export type JwksBehaviour =
   | { kind: "ok"; body: unknown; contentType?: string }
   | { kind: "status"; status: number }

@@ -7,7 +7,7 @@ import { buildToken } from "./tokens.js";
 import { localhostCert } from "./tls.js";
 
 /**
- * A loopback RFC 8693 token endpoint (HTTPS, test CA) with switchable failure modes (security.md §0).
+ * A loopback RFC 8693 token endpoint (HTTPS, test CA) with switchable failure modes (docs/security.md §0).
  * By default it authenticates the client (basic, post or private_key_jwt), checks the subject token's
  * `may_act`, and mints a JWT for the requested audience with the subject's `sub` and `act` = the client.
  */

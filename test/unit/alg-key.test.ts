@@ -5,7 +5,7 @@ import { logMark, logRecordsSince } from "../support/log-capture.js";
 import { b64url, buildToken } from "../support/tokens.js";
 import { baseClaims, expectAllow, expectDeny, Harness, ISSUER_A, type Json, keyA, mcpEvent, qualified, run, withAuth } from "../support/harness.js";
 
-/** security.md §3 group C: algorithm and key attacks. */
+/** docs/security.md §3 group C: algorithm and key attacks. */
 const h = new Harness();
 const ec = ecKey("ec1");
 const ec521 = ecKey("ec521", "P-521");

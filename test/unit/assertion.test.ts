@@ -175,7 +175,7 @@ describe("lifetimes", () => {
     const jws = assertionOf(await run(handler(), call("ledger")));
     clock.at(59);
     expect(() => verifyAt(jws, "ledger")).not.toThrow();
-    // aws-jwt-verify still accepts the exact second of exp (security.md §1.1); one second later it refuses.
+    // aws-jwt-verify still accepts the exact second of exp (docs/security.md §1.1); one second later it refuses.
     clock.at(61);
     expect(() => verifyAt(jws, "ledger")).toThrow(/expired/i);
   });

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { logMark, logRecordsSince } from "../support/log-capture.js";
 import { expectAllow, expectDeny, Harness, ISSUER_A, mcpEvent, mcpOf, PRM, qualified, run, tokenA } from "../support/harness.js";
 
-/** security.md §3 group A: Authorization header extraction. */
+/** docs/security.md §3 group A: Authorization header extraction. */
 const h = new Harness();
 beforeAll(() => h.start());
 afterAll(() => h.stop());

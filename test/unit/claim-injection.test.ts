@@ -3,8 +3,8 @@ import { parseConfig } from "../../src/config/load.js";
 import { expectAllow, expectDeny, Harness, ISSUER_A, type Json, mcpEvent, run, tokenA } from "../support/harness.js";
 
 /**
- * security.md §3 group K: claim-to-header injection. Target `strict` maps with `encode: "reject"`,
- * target `people` with the default `mcp-base64` encoding (design.md).
+ * docs/security.md §3 group K: claim-to-header injection. Target `strict` maps with `encode: "reject"`,
+ * target `people` with the default `mcp-base64` encoding (docs/design.md).
  */
 const h = new Harness();
 beforeAll(() => h.start());

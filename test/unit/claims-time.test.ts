@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } 
 import { buildToken } from "../support/tokens.js";
 import { baseClaims, expectAllow, expectDeny, Harness, ISSUER_A, type Json, keyA, mcpEvent, mcpOf, PRM, qualified, rawToken, run, tokenA, withAuth } from "../support/harness.js";
 
-/** security.md §3 group D: claims and time, with a fake clock at an integer second T. */
+/** docs/security.md §3 group D: claims and time, with a fake clock at an integer second T. */
 const h = new Harness();
 const T = 1_900_000_000;
 beforeAll(() => h.start());

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { DENIALS } from "../../src/respond/denials.js";
 import { REASONS } from "../../src/respond/reasons.js";
 
-/** security.md §4.2: the one denial table, class by class, exactly. */
+/** docs/security.md §4.2: the one denial table, class by class, exactly. */
 const CLASSES: [string[], number, number, string][] = [
   [["auth.missing", "auth.unsupported_scheme"], 401, -31001, "bare"],
   [["auth.malformed", "auth.multiple_credentials"], 400, -31001, "invalid_request"],
@@ -22,7 +22,7 @@ const CLASSES: [string[], number, number, string][] = [
   [["config.invalid", "obo.client_auth_failed", "event.unsupported", "internal.error", "assertion.key_unusable"], 500, -32603, "none"],
 ];
 
-describe("denial table (security.md §4.2)", () => {
+describe("denial table (docs/security.md §4.2)", () => {
   it("every reason code belongs to exactly one class", () => {
     const listed = CLASSES.flatMap(([reasons]) => reasons).sort();
     expect(listed).toEqual([...REASONS].sort());

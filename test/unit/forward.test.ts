@@ -4,7 +4,7 @@ import { createHandler } from "../../src/handler.js";
 import { logMark, logRecordsSince } from "../support/log-capture.js";
 import { expectAllow, expectDeny, GATEWAY_AUD, Harness, type Json, mcpEvent, nowSeconds, run, tokenA } from "../support/harness.js";
 
-/** security.md §3 group M: forward mode and the passthrough guard (target `legacy`, audience legacy-resource). */
+/** docs/security.md §3 group M: forward mode and the passthrough guard (target `legacy`, audience legacy-resource). */
 const h = new Harness();
 beforeAll(() => h.start());
 afterAll(() => h.stop());

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { expectAllow, expectDeny, Harness, ISSUER_A, type Json, mcpEvent, mcpOf, qualified, run, tokenA, withAuth } from "../support/harness.js";
 
-/** security.md §3 group J: header rewriting and spoofed identity headers (design.md: a client copy is refused). */
+/** docs/security.md §3 group J: header rewriting and spoofed identity headers (docs/design.md: a client copy is refused). */
 const h = new Harness();
 beforeAll(() => h.start());
 afterAll(() => h.stop());

@@ -5,7 +5,7 @@ import { logMark, logRecordsSince } from "../support/log-capture.js";
 import { buildToken } from "../support/tokens.js";
 import { baseClaims, expectAllow, expectDeny, GATEWAY_AUD, Harness, ISSUER_A, ISSUER_B, type Json, keyA, keyB, mcpEvent, qualified, run, tokenA, tokenB, withAuth } from "../support/harness.js";
 
-/** security.md §3 group E: issuer, audience, client, multi-issuer. */
+/** docs/security.md §3 group E: issuer, audience, client, multi-issuer. */
 const h = new Harness();
 beforeAll(() => h.start());
 afterAll(() => h.stop());

@@ -9,7 +9,7 @@ import { buildToken } from "../support/tokens.js";
 import { baseClaims, expectAllow, expectDeny, Harness, ISSUER_A, ISSUER_B, type Json, keyA, mcpEvent, mcpOf, qualified, run, tokenA, tokenB, withAuth } from "../support/harness.js";
 import { testCa, untrustedCert, wrongHostCert } from "../support/tls.js";
 
-/** security.md §3 group G: JWKS availability, rotation, caching. */
+/** docs/security.md §3 group G: JWKS availability, rotation, caching. */
 const h = new Harness();
 const k2 = rsaKey("a2");
 const { at } = fakeClock(1_900_000_000);

@@ -6,7 +6,7 @@ import { logMark, logRecordsSince } from "../support/log-capture.js";
 import { buildToken } from "../support/tokens.js";
 import { baseClaims, expectDeny, Harness, ISSUER_A, keyA, lambdaContext, mcpEvent, run, tokenA, withAuth } from "../support/harness.js";
 
-/** security.md §3 group O: logging. */
+/** docs/security.md §3 group O: logging. */
 const h = new Harness();
 beforeAll(() => h.start());
 afterAll(() => h.stop());

@@ -8,7 +8,7 @@ import { publicKeyOf, StsServer } from "../support/sts-server.js";
 import { untrustedCert } from "../support/tls.js";
 import { expectAllow, expectDeny, Harness, ISSUER_A, type Json, lambdaContext, mcpEvent, mcpOf, run, tokenA } from "../support/harness.js";
 
-/** security.md §3 group L: on-behalf-of token exchange, target `payments`, against loopback STS and Secrets Manager. */
+/** docs/security.md §3 group L: on-behalf-of token exchange, target `payments`, against loopback STS and Secrets Manager. */
 const h = new Harness();
 const sts = new StsServer();
 const sm = new SecretsManagerServer();

@@ -4,7 +4,7 @@ import { GATEWAY_AUD, Harness, type Json, lambdaContext, mcpEvent, nowSeconds, r
 
 /**
  * The RESPONSE phase through the handler (one Lambda attached with interceptionPoints REQUEST and
- * RESPONSE, agentcore-contract.md §3): listings are filtered for the authenticated caller, everything
+ * RESPONSE, docs/agentcore-contract.md §3): listings are filtered for the authenticated caller, everything
  * else passes through, and a caller who cannot be authenticated sees empty listings.
  * Baseline policy (test/support/harness.ts): orders, crm (claims), legacy (forward, audience
  * legacy-resource), passthru (forward), reports (none); unlisted targets strip.

@@ -5,7 +5,7 @@ import { logMark, logRecordsSince } from "../support/log-capture.js";
 import { baseClaims, expectAllow, expectDeny, Harness, ISSUER_A, type Json, lambdaContext, mcpEvent, mcpOf, qualified, rawToken, run, tokenA, withAuth, keyA } from "../support/harness.js";
 import { testCa } from "../support/tls.js";
 
-/** security.md §3 group N: robustness, isolation and configuration. */
+/** docs/security.md §3 group N: robustness, isolation and configuration. */
 const h = new Harness();
 beforeAll(() => h.start());
 afterAll(() => h.stop());

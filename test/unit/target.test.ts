@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/config/load.js";
 import { expectAllow, expectDeny, Harness, ISSUER_A, type Json, mcpEvent, qualified, run } from "../support/harness.js";
 
-/** security.md §3 group I: target resolution and tool-name impersonation. */
+/** docs/security.md §3 group I: target resolution and tool-name impersonation. */
 const h = new Harness();
 beforeAll(() => h.start());
 afterAll(() => h.stop());

@@ -3,7 +3,7 @@ import { ecKey } from "../support/keys.js";
 import { b64url, buildToken } from "../support/tokens.js";
 import { expectAllow, expectDeny, Harness, ISSUER_A, type Json, mcpEvent, qualified, run, tokenA, withAuth } from "../support/harness.js";
 
-/** security.md §3 group F: token kind confusion. */
+/** docs/security.md §3 group F: token kind confusion. */
 const h = new Harness();
 beforeAll(() => h.start());
 afterAll(() => h.stop());

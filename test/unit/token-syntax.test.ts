@@ -3,7 +3,7 @@ import { registerToken } from "../support/secrets.js";
 import { b64url } from "../support/tokens.js";
 import { baseClaims, expectAllow, expectDeny, Harness, ISSUER_A, keyA, mcpEvent, qualified, rawToken, run, tokenA, withAuth } from "../support/harness.js";
 
-/** security.md §3 group B: token syntax and encoding. */
+/** docs/security.md §3 group B: token syntax and encoding. */
 const h = new Harness();
 beforeAll(() => h.start());
 afterAll(() => h.stop());

@@ -3,7 +3,7 @@ import { closeServer, listenOnLoopback } from "../../support/loopback.js";
 
 /**
  * A small local gateway that does what AgentCore Gateway documents for MCP targets, and nothing more.
- * Section numbers (§) refer to ../shared/reference/agentcore-contract.md. Behaviour the documentation
+ * Section numbers (§) refer to docs/agentcore-contract.md. Behaviour the documentation
  * leaves open is a named option in `Unconfirmed`, never a silent guess.
  */
 export interface GatewayTarget {
