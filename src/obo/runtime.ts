@@ -16,10 +16,18 @@ export interface OboRuntimeOptions {
   clock?: Clock | undefined;
 }
 
-export function createExchanger(config: Config, options: OboRuntimeOptions, logger: Logger): OboExchanger {
+export async function createExchanger(config: Config, options: OboRuntimeOptions, logger: Logger): Promise<OboExchanger> {
   const clock = options.clock ?? systemClock;
+  // The AWS SDK loads once per container, started at init: its load counts against the request
+  // deadline (the handler awaits this promise inside it), never against one token-endpoint call's
+  // `timeoutMs`, which would otherwise expire before a cold container's first secret read is sent.
+  if (options.secretFetcher === undefined) await import("@aws-sdk/client-secrets-manager");
   return new OboExchanger(
-    new SecretCache(options.secretFetcher ?? secretsManagerFetcher(options.secretsClientConfig), config.oboCache.secretMaxAgeSeconds, clock),
+    new SecretCache(
+      options.secretFetcher ?? secretsManagerFetcher(options.secretsClientConfig),
+      config.oboCache.secretMaxAgeSeconds,
+      clock,
+    ),
     {
       // The OAuth error code comes from the token endpoint: escaped and truncated like any outside text.
       tokenEndpointFailed: (host, { error, ...detail }) =>
