@@ -26,13 +26,23 @@ const common = {
 
 rmSync("dist", { recursive: true, force: true });
 const interceptor = await build({ ...common, entryPoints: { index: "src/index.ts" }, outdir: "dist" });
-const trigger = await build({ ...common, entryPoints: ["src/cognito-pre-token.ts"], splitting: false, outfile: "dist/cognito-pre-token.mjs" });
+const trigger = await build({
+  ...common,
+  entryPoints: ["src/cognito-pre-token.ts"],
+  splitting: false,
+  outfile: "dist/cognito-pre-token.mjs",
+});
 mkdirSync("dist", { recursive: true });
 writeFileSync("dist/meta.json", JSON.stringify(interceptor.metafile));
 writeFileSync("dist/cognito-pre-token.meta.json", JSON.stringify(trigger.metafile));
 
 if (process.argv.includes("--verbose")) console.log(await analyzeMetafile(interceptor.metafile));
-for (const [name, meta, file] of [["interceptor", interceptor.metafile, "dist/index.mjs"], ["cognito trigger", trigger.metafile, "dist/cognito-pre-token.mjs"]]) {
+for (const [name, meta, file] of [
+  ["interceptor", interceptor.metafile, "dist/index.mjs"],
+  ["cognito trigger", trigger.metafile, "dist/cognito-pre-token.mjs"],
+]) {
   const kb = (n) => (n / 1024).toFixed(1);
-  console.log(`${name} ${file}: ${kb(meta.outputs[file].bytes)} KB minified entry chunk, ${kb(coldStartBytes(meta, file))} KB loaded at cold start`);
+  console.log(
+    `${name} ${file}: ${kb(meta.outputs[file].bytes)} KB minified entry chunk, ${kb(coldStartBytes(meta, file))} KB loaded at cold start`,
+  );
 }

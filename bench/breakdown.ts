@@ -66,7 +66,11 @@ interface AllocationResult {
 
 async function child<T>(which: string, execArgv: string[]): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const c = fork(fileURLToPath(import.meta.url), [], { execArgv: [...process.execArgv, "--expose-gc", ...execArgv], env: { ...process.env, BREAKDOWN_PART: which }, stdio: ["ignore", "pipe", "pipe", "ipc"] });
+    const c = fork(fileURLToPath(import.meta.url), [], {
+      execArgv: [...process.execArgv, "--expose-gc", ...execArgv],
+      env: { ...process.env, BREAKDOWN_PART: which },
+      stdio: ["ignore", "pipe", "pipe", "ipc"],
+    });
     let lines = 0;
     c.stdout!.on("data", (chunk: Buffer) => {
       for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) lines++;
@@ -76,27 +80,41 @@ async function child<T>(which: string, execArgv: string[]): Promise<T> {
     });
     let result: T | undefined;
     c.once("message", (m) => (result = m as T));
-    c.once("close", (code) => (code === 0 && result !== undefined && lines > 0 ? resolve(result) : reject(new Error(`${which} exited ${code} after ${lines} lines`))));
+    c.once("close", (code) =>
+      code === 0 && result !== undefined && lines > 0 ? resolve(result) : reject(new Error(`${which} exited ${code} after ${lines} lines`)),
+    );
   });
 }
 
 async function parent(): Promise<void> {
-  console.log(`machine: ${cpus()[0]?.model ?? "unknown CPU"}, ${cpus().length} cores, Node ${process.version}; load average ${loadavg().map((x) => r(x, 2)).join(", ")}`);
+  console.log(
+    `machine: ${cpus()[0]?.model ?? "unknown CPU"}, ${cpus().length} cores, Node ${process.version}; load average ${loadavg()
+      .map((x) => r(x, 2))
+      .join(", ")}`,
+  );
   const s = await child<StagesResult>("stages", []);
   // 256 MiB semi-spaces: N requests allocate well below that, so no scavenge runs while counting.
   const a = await child<AllocationResult>("allocation", ["--min-semi-space-size=256", "--max-semi-space-size=256"]);
   const us = (v: number | undefined) => (v === undefined ? "–" : r(v));
   const kib = (v: number | undefined) => (v === undefined ? "–" : r(v / 1024, 1));
-  console.log(`\nmedian µs over ${N} requests: each stage alone (many times in a row, one event-loop turn before each call) and in sequence (once per request, in the handler's order); KiB allocated per call\n`);
-  console.log("| stage | fresh alone | fresh in sequence | repeated alone | repeated in sequence | KiB fresh | KiB repeated |\n|---|---:|---:|---:|---:|---:|---:|");
+  console.log(
+    `\nmedian µs over ${N} requests: each stage alone (many times in a row, one event-loop turn before each call) and in sequence (once per request, in the handler's order); KiB allocated per call\n`,
+  );
+  console.log(
+    "| stage | fresh alone | fresh in sequence | repeated alone | repeated in sequence | KiB fresh | KiB repeated |\n|---|---:|---:|---:|---:|---:|---:|",
+  );
   for (const row of s.rows) {
     const b = a.stages[row.stage] ?? {};
-    console.log(`| ${row.stage} | ${us(row.fresh)} | ${us(row.freshInSequence)} | ${us(row.repeated)} | ${us(row.repeatedInSequence)} | ${kib(b.fresh)} | ${kib(b.repeated)} |`);
+    console.log(
+      `| ${row.stage} | ${us(row.fresh)} | ${us(row.freshInSequence)} | ${us(row.repeated)} | ${us(row.repeatedInSequence)} | ${kib(b.fresh)} | ${kib(b.repeated)} |`,
+    );
   }
   const top = s.rows.filter((x) => !x.stage.startsWith("  ") && !x.stage.startsWith("harness"));
   const sum = (k: "fresh" | "repeated") => top.reduce((n, x) => n + (x[k] ?? 0), 0);
   const sumBytes = (k: "fresh" | "repeated") => top.reduce((n, x) => n + (a.stages[x.stage]?.[k] ?? 0), 0);
-  console.log(`| **sum of the stages** (in sequence: median of the per-request sums) | ${r(sum("fresh"))} | ${r(s.sequenceTotal.fresh)} | ${r(sum("repeated"))} | ${r(s.sequenceTotal.repeated)} | ${kib(sumBytes("fresh"))} | ${kib(sumBytes("repeated"))} |`);
+  console.log(
+    `| **sum of the stages** (in sequence: median of the per-request sums) | ${r(sum("fresh"))} | ${r(s.sequenceTotal.fresh)} | ${r(sum("repeated"))} | ${r(s.sequenceTotal.repeated)} | ${kib(sumBytes("fresh"))} | ${kib(sumBytes("repeated"))} |`,
+  );
   console.log(`| **whole handler** | ${r(s.whole.fresh)} | | ${r(s.whole.repeated)} | | ${kib(a.fresh)} | ${kib(a.repeated)} |`);
   console.log(`| garbage collection while the whole handler runs, mean per request | ${r(s.gc.fresh)} | | ${r(s.gc.repeated)} | | | |`);
   console.log(`\naudit line: ${s.lineBytes} bytes`);
@@ -109,7 +127,9 @@ async function setup() {
   server.set("/jwks", { kind: "ok", body: jwksOf(key) });
   const ISSUER = "https://login.acme.example";
   const loaded = parseConfig({
-    issuers: [{ issuer: ISSUER, jwksUri: server.url("/jwks"), audience: ["mcp-gateway"], clientIds: ["agent-app"], requiredScopes: ["mcp/invoke"] }],
+    issuers: [
+      { issuer: ISSUER, jwksUri: server.url("/jwks"), audience: ["mcp-gateway"], clientIds: ["agent-app"], requiredScopes: ["mcp/invoke"] },
+    ],
     targets: { crm: { mode: "claims", headers: { "x-user-sub": "sub", "x-user-email": "email" } } },
   });
   if (!loaded.ok) throw new Error(loaded.problems.join("; "));
@@ -118,7 +138,17 @@ async function setup() {
   const mint = (sub: string) =>
     buildToken({
       header: { alg: "RS256", typ: "at+jwt", kid: key.kid },
-      payload: { iss: ISSUER, sub, aud: ["mcp-gateway", "orders-api"], client_id: "agent-app", scope: "mcp/invoke", email: `${sub}@acme.example`, iat: now, exp: now + 3_600, jti: `bd-${++seq}` },
+      payload: {
+        iss: ISSUER,
+        sub,
+        aud: ["mcp-gateway", "orders-api"],
+        client_id: "agent-app",
+        scope: "mcp/invoke",
+        email: `${sub}@acme.example`,
+        iat: now,
+        exp: now + 3_600,
+        jti: `bd-${++seq}`,
+      },
       key,
     });
   const event = (token: string) => {
@@ -127,7 +157,12 @@ async function setup() {
       interceptorInputVersion: "1.0",
       mcp: {
         rawGatewayRequest: { body: JSON.stringify(body) },
-        gatewayRequest: { path: "/mcp", httpMethod: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json", "mcp-session-id": "s-1" }, body },
+        gatewayRequest: {
+          path: "/mcp",
+          httpMethod: "POST",
+          headers: { authorization: `Bearer ${token}`, "content-type": "application/json", "mcp-session-id": "s-1" },
+          body,
+        },
       },
     };
   };
@@ -165,7 +200,10 @@ async function buildStages() {
   const { key, server, config, loaded, mint, event, context } = await setup();
   const freshTokens = Array.from({ length: N + 1_000 }, (_, i) => mint(`user-${i}`));
   const session = mint("session-user");
-  const jwks = new JwksCache(httpsJwksFetcher({ timeoutMs: 5_000, maxBytes: 1 << 20, ca: testCa }), config.jwks, { staleServed: () => undefined, fetchFailed: () => undefined });
+  const jwks = new JwksCache(httpsJwksFetcher({ timeoutMs: 5_000, maxBytes: 1 << 20, ca: testCa }), config.jwks, {
+    staleServed: () => undefined,
+    fetchFailed: () => undefined,
+  });
   await jwks.getKey(config.issuers[0]!.jwksUri, key.kid);
   const verifiers = () => new TokenVerifier(config, jwks, { weakKey: () => undefined });
   const managed = new ManagedHeaders(config);
@@ -173,7 +211,10 @@ async function buildStages() {
   const publicKey = createPublicKey(key.privateKey);
   // A logger whose lines go nowhere: Powertools' own work on the line, without the write.
   const nowhere = createLogger();
-  (nowhere as unknown as { console: Console }).console = new Console({ stdout: new Writable({ write: (_c, _e, cb) => cb() }), stderr: new Writable({ write: (_c, _e, cb) => cb() }) });
+  (nowhere as unknown as { console: Console }).console = new Console({
+    stdout: new Writable({ write: (_c, _e, cb) => cb() }),
+    stderr: new Writable({ write: (_c, _e, cb) => cb() }),
+  });
 
   // Every input a stage needs, prepared per request as the handler would have it.
   const prepare = (tokens: string[]) => {
@@ -193,7 +234,10 @@ async function buildStages() {
     return v.identity;
   };
   now(warmVerifier.verify(session));
-  const ids = { fresh: fresh.tokens.map((t) => now(verifiers().verify(t))), repeated: repeated.tokens.map((t) => now(warmVerifier.verify(t))) };
+  const ids = {
+    fresh: fresh.tokens.map((t) => now(verifiers().verify(t))),
+    repeated: repeated.tokens.map((t) => now(warmVerifier.verify(t))),
+  };
   const headers = { fresh: ids.fresh.map((id) => claimHeaders(target, id)), repeated: ids.repeated.map((id) => claimHeaders(target, id)) };
   const auditOf = (view: RequestView, id: VerifiedToken, set: Record<string, string>): AuditRecord => ({
     decision: "allow",
@@ -214,23 +258,51 @@ async function buildStages() {
   // One real audit line, written to this process's stdout (a pipe the parent reads) by the write stage.
   let line = "";
   const capture = createLogger();
-  (capture as unknown as { console: Console }).console = new Console({ stdout: new Writable({ write: (c: Buffer, _e, cb) => ((line = c.toString()), cb()) }), stderr: process.stderr });
+  (capture as unknown as { console: Console }).console = new Console({
+    stdout: new Writable({ write: (c: Buffer, _e, cb) => ((line = c.toString()), cb()) }),
+    stderr: process.stderr,
+  });
   writeAudit(capture, auditOf(fresh.views[0]!, ids.fresh[0]!, headers.fresh[0]!));
   const sigInputs = fresh.tokens.map((t) => t.slice(0, t.lastIndexOf(".")));
-  const sigParts = fresh.tokens.map((t) => ({ input: Buffer.from(t.slice(0, t.lastIndexOf("."))), sig: Buffer.from(t.slice(t.lastIndexOf(".") + 1), "base64url") }));
+  const sigParts = fresh.tokens.map((t) => ({
+    input: Buffer.from(t.slice(0, t.lastIndexOf("."))),
+    sig: Buffer.from(t.slice(t.lastIndexOf(".") + 1), "base64url"),
+  }));
 
   type Set = typeof fresh;
-  const both = (f: (s: Set, i: number, kind: "fresh" | "repeated") => unknown) => ({ fresh: (i: number) => f(fresh, i, "fresh"), repeated: (i: number) => f(repeated, i, "repeated") });
+  const both = (f: (s: Set, i: number, kind: "fresh" | "repeated") => unknown) => ({
+    fresh: (i: number) => f(fresh, i, "fresh"),
+    repeated: (i: number) => f(repeated, i, "repeated"),
+  });
   const list: Stage[] = [
     { stage: "harness: an empty stage", ...both(() => undefined) },
     { stage: "event validation (`parseEnvelope`)", seq: 0, ...both((s, i) => parseEnvelope(s.events[i])) },
-    { stage: "request checks (`readRequest`: headers, raw-body duplicates, `Mcp-*`, routing)", seq: 1, ...both((s, i) => readRequest(s.parsed[i]! as ParsedEvent)) },
-    { stage: "`Authorization` parse", seq: 2, ...both((s, i) => bearerToken(s.views[i]!.headers, s.views[i]!.path, config.maxAuthorizationBytes)) },
+    {
+      stage: "request checks (`readRequest`: headers, raw-body duplicates, `Mcp-*`, routing)",
+      seq: 1,
+      ...both((s, i) => readRequest(s.parsed[i]! as ParsedEvent)),
+    },
+    {
+      stage: "`Authorization` parse",
+      seq: 2,
+      ...both((s, i) => bearerToken(s.views[i]!.headers, s.views[i]!.path, config.maxAuthorizationBytes)),
+    },
     { stage: "token hash (SHA-256, the cache key)", seq: 3, ...both((s, i) => tokenCacheKey(s.tokens[i]!)) },
-    { stage: "verification (`verify`, its own hash included: fresh / cached)", seq: 4, fresh: (i) => now(freshVerifier.verify(fresh.tokens[i]!)), repeated: () => now(warmVerifier.verify(session)) },
+    {
+      stage: "verification (`verify`, its own hash included: fresh / cached)",
+      seq: 4,
+      fresh: (i) => now(freshVerifier.verify(fresh.tokens[i]!)),
+      repeated: () => now(warmVerifier.verify(session)),
+    },
     { stage: "  of which: strict decode (`decodeJws`)", fresh: (i) => decodeJws(fresh.tokens[i]!) },
-    { stage: "  of which: signature (`verifySignature`, RS256 on node:crypto)", fresh: (i) => verifySignature("RS256", publicKey, sigInputs[i]!, sigParts[i]!.sig) },
-    { stage: "  (the floor: one `crypto.verify` on prepared buffers)", fresh: (i) => verify("sha256", sigParts[i]!.input, publicKey, sigParts[i]!.sig) },
+    {
+      stage: "  of which: signature (`verifySignature`, RS256 on node:crypto)",
+      fresh: (i) => verifySignature("RS256", publicKey, sigInputs[i]!, sigParts[i]!.sig),
+    },
+    {
+      stage: "  (the floor: one `crypto.verify` on prepared buffers)",
+      fresh: (i) => verify("sha256", sigParts[i]!.input, publicKey, sigParts[i]!.sig),
+    },
     {
       stage: "policy and claim headers (`firstConflict`, `decide`, `claimHeaders`)",
       seq: 5,
@@ -241,8 +313,17 @@ async function buildStages() {
       }),
     },
     { stage: "output build (`allowOutput`)", seq: 6, ...both((s, i, k) => allowOutput("mcp", headers[k][i]!, s.views[i]!.body)) },
-    { stage: "audit record and Powertools formatting (line written nowhere)", seq: 7, ...both((s, i, k) => writeAudit(nowhere, auditOf(s.views[i]!, ids[k][i]!, headers[k][i]!))) },
-    { stage: "audit line write to the pipe (`process.stdout.write`; alone: 1 ms after the last)", seq: 8, ...both(() => process.stdout.write(line)), paused: true },
+    {
+      stage: "audit record and Powertools formatting (line written nowhere)",
+      seq: 7,
+      ...both((s, i, k) => writeAudit(nowhere, auditOf(s.views[i]!, ids[k][i]!, headers[k][i]!))),
+    },
+    {
+      stage: "audit line write to the pipe (`process.stdout.write`; alone: 1 ms after the last)",
+      seq: 8,
+      ...both(() => process.stdout.write(line)),
+      paused: true,
+    },
   ];
   // One request's stages in the handler's order, each timed: what each costs when it runs once per
   // request after the others, rather than many times in a row. Its own verifier: the tokens are new to it.
@@ -285,7 +366,10 @@ async function buildStages() {
     await handler(event(session), context);
   }
   const wholeEvents = { fresh: fresh.tokens.map(event), repeated: repeated.tokens.map(event) };
-  const whole = { fresh: (i: number) => handler(wholeEvents.fresh[i], context), repeated: (i: number) => handler(wholeEvents.repeated[i], context) };
+  const whole = {
+    fresh: (i: number) => handler(wholeEvents.fresh[i], context),
+    repeated: (i: number) => handler(wholeEvents.repeated[i], context),
+  };
   // Warm-up: every stage JIT-compiled on both paths (the fresh verification on its own tokens).
   const warmTokens = freshTokens.slice(N);
   for (let i = 0; i < 500; i++) {
@@ -300,7 +384,11 @@ async function stages(): Promise<StagesResult> {
   const rows: StageRow[] = [];
   for (const st of list) {
     const gap = st.paused === true ? pause : nextTurn;
-    rows.push({ stage: st.stage, fresh: st.fresh && (await timeEach(N, st.fresh, gap)), repeated: st.repeated && (await timeEach(N, st.repeated, gap)) });
+    rows.push({
+      stage: st.stage,
+      fresh: st.fresh && (await timeEach(N, st.fresh, gap)),
+      repeated: st.repeated && (await timeEach(N, st.repeated, gap)),
+    });
   }
   const sequenceTotal = { fresh: 0, repeated: 0 };
   for (const kind of ["fresh", "repeated"] as const) {
@@ -332,7 +420,13 @@ async function stages(): Promise<StagesResult> {
   const wholeFresh = await withGc(() => timeEach(N, whole.fresh));
   const wholeRepeated = await withGc(() => timeEach(N, whole.repeated));
   await server.stop();
-  return { rows, sequenceTotal, whole: { fresh: wholeFresh.med, repeated: wholeRepeated.med }, gc: { fresh: wholeFresh.gcUs, repeated: wholeRepeated.gcUs }, lineBytes };
+  return {
+    rows,
+    sequenceTotal,
+    whole: { fresh: wholeFresh.med, repeated: wholeRepeated.med },
+    gc: { fresh: wholeFresh.gcUs, repeated: wholeRepeated.gcUs },
+    lineBytes,
+  };
 }
 
 /** Bytes allocated per call of each stage and of the whole handler: heap growth with no collection in between. */
@@ -353,7 +447,11 @@ async function allocation(): Promise<AllocationResult> {
     return (after - before) / N;
   };
   const stagesBytes: Record<string, { fresh?: number; repeated?: number }> = {};
-  for (const st of list) stagesBytes[st.stage] = { ...(st.fresh ? { fresh: await bytesPer(st.fresh) } : {}), ...(st.repeated ? { repeated: await bytesPer(st.repeated) } : {}) };
+  for (const st of list)
+    stagesBytes[st.stage] = {
+      ...(st.fresh ? { fresh: await bytesPer(st.fresh) } : {}),
+      ...(st.repeated ? { repeated: await bytesPer(st.repeated) } : {}),
+    };
   const result = { stages: stagesBytes, fresh: await bytesPer(whole.fresh), repeated: await bytesPer(whole.repeated) };
   await server.stop();
   return result;

@@ -32,7 +32,9 @@ const server = await new JwksServer().start();
 server.set("/jwks", { kind: "ok", body: jwksOf(key) });
 const bundle = (await import(pathToFileURL(new URL("../dist/index.mjs", import.meta.url).pathname).href)) as Bundle;
 const config = bundle.parseConfig({
-  issuers: [{ issuer: ISSUER, jwksUri: server.url("/jwks"), audience: ["mcp-gateway"], clientIds: ["agent-app"], requiredScopes: ["mcp/invoke"] }],
+  issuers: [
+    { issuer: ISSUER, jwksUri: server.url("/jwks"), audience: ["mcp-gateway"], clientIds: ["agent-app"], requiredScopes: ["mcp/invoke"] },
+  ],
   targets: {
     crm: { mode: "claims", headers: { "x-user-sub": "sub", "x-user-email": "email" } },
     orders: { mode: "forward", audience: "orders-api" },
@@ -40,7 +42,10 @@ const config = bundle.parseConfig({
     payroll: { mode: "none", requiredScopes: ["payroll/read"] },
     ledger: { mode: "assertion", claims: ["email"] },
   },
-  assertion: { issuer: "https://interceptor.acme.example", signingKeySecretArn: "arn:aws:secretsmanager:eu-west-1:111122223333:secret:bench-AbCdEf" },
+  assertion: {
+    issuer: "https://interceptor.acme.example",
+    signingKeySecretArn: "arn:aws:secretsmanager:eu-west-1:111122223333:secret:bench-AbCdEf",
+  },
 });
 if (!config.ok) throw new Error(config.problems.join("; "));
 
@@ -49,18 +54,36 @@ function mint(sub: string): string {
   const now = Math.floor(Date.now() / 1000);
   return buildToken({
     header: { alg: "RS256", typ: "at+jwt", kid: key.kid },
-    payload: { iss: ISSUER, sub, aud: ["mcp-gateway", "orders-api"], client_id: "agent-app", scope: "mcp/invoke", email: `${sub}@acme.example`, iat: now, exp: now + 3_600, jti: `b-${++seq}` },
+    payload: {
+      iss: ISSUER,
+      sub,
+      aud: ["mcp-gateway", "orders-api"],
+      client_id: "agent-app",
+      scope: "mcp/invoke",
+      email: `${sub}@acme.example`,
+      iat: now,
+      exp: now + 3_600,
+      jti: `b-${++seq}`,
+    },
     key,
   });
 }
 /** A new event object per request, as the Lambda runtime parses one per invocation. */
 function event(token: string, method = "tools/call", name = "crm___find_contact") {
-  const body = method === "tools/call" ? { jsonrpc: "2.0", id: 7, method, params: { name, arguments: { query: "Initech" } } } : { jsonrpc: "2.0", id: 7, method, params: {} };
+  const body =
+    method === "tools/call"
+      ? { jsonrpc: "2.0", id: 7, method, params: { name, arguments: { query: "Initech" } } }
+      : { jsonrpc: "2.0", id: 7, method, params: {} };
   return {
     interceptorInputVersion: "1.0",
     mcp: {
       rawGatewayRequest: { body: JSON.stringify(body) },
-      gatewayRequest: { path: "/mcp", httpMethod: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json", "mcp-session-id": "s-1" }, body },
+      gatewayRequest: {
+        path: "/mcp",
+        httpMethod: "POST",
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json", "mcp-session-id": "s-1" },
+        body,
+      },
     },
   };
 }
@@ -68,11 +91,27 @@ function event(token: string, method = "tools/call", name = "crm___find_contact"
 /** RESPONSE phase: a 31-entry tools/list reply (search tool + 6 tools on each of 5 targets); payroll is not for this caller. */
 const CATALOGUE = [
   { name: "x_amz_bedrock_agentcore_search", description: "search", inputSchema: { type: "object" } },
-  ...["crm", "orders", "reports", "payroll", "weather"].flatMap((t) => Array.from({ length: 6 }, (_, i) => ({ name: `${t}___tool_${i}`, description: `${t} tool ${i}`, inputSchema: { type: "object", properties: { q: { type: "string" } } } }))),
+  ...["crm", "orders", "reports", "payroll", "weather"].flatMap((t) =>
+    Array.from({ length: 6 }, (_, i) => ({
+      name: `${t}___tool_${i}`,
+      description: `${t} tool ${i}`,
+      inputSchema: { type: "object", properties: { q: { type: "string" } } },
+    })),
+  ),
 ];
 function responseEvent(token: string) {
   const request = event(token, "tools/list");
-  return { ...request, mcp: { ...request.mcp, gatewayResponse: { statusCode: 200, headers: { "content-type": "application/json" }, body: { jsonrpc: "2.0", id: 7, result: { tools: structuredClone(CATALOGUE) } } } } };
+  return {
+    ...request,
+    mcp: {
+      ...request.mcp,
+      gatewayResponse: {
+        statusCode: 200,
+        headers: { "content-type": "application/json" },
+        body: { jsonrpc: "2.0", id: 7, result: { tools: structuredClone(CATALOGUE) } },
+      },
+    },
+  };
 }
 
 const WARM = Number(process.env.BENCH_WARM ?? 2_000);
@@ -86,7 +125,14 @@ const context = { awsRequestId: "bench", getRemainingTimeInMillis: () => 30_000 
 const signingKey = generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey.export({ format: "pem", type: "pkcs8" }).toString();
 const secretFetcher = async () => signingKey;
 const ours = bundle.createHandler({ config, ca: testCa, secretFetcher });
-const alternative = alternativeHandler({ issuer: ISSUER, audience: "mcp-gateway", jwksUri: server.url("/jwks"), ca: testCa, scope: "mcp/invoke", headers: { "x-user-sub": "sub", "x-user-email": "email" } });
+const alternative = alternativeHandler({
+  issuer: ISSUER,
+  audience: "mcp-gateway",
+  jwksUri: server.url("/jwks"),
+  ca: testCa,
+  scope: "mcp/invoke",
+  headers: { "x-user-sub": "sub", "x-user-email": "email" },
+});
 /** Audit lines this process writes (one per handler call): the parent checks it read as many. */
 let auditLines = 0;
 const callOurs = (e: unknown) => (auditLines++, ours(e, context));
@@ -94,7 +140,8 @@ const callAlternative = (e: unknown) => (auditLines++, alternative(e as never));
 
 // Sanity and warm-up: both stacks allow, the JWKS is cached for both.
 const check = (out: unknown) => {
-  if (!JSON.stringify(out).includes("transformedGatewayRequest")) throw new Error(`bench request was denied: ${JSON.stringify(out).slice(0, 300)}`);
+  if (!JSON.stringify(out).includes("transformedGatewayRequest"))
+    throw new Error(`bench request was denied: ${JSON.stringify(out).slice(0, 300)}`);
 };
 check(await callOurs(event(sessionToken)));
 check(await callAlternative(event(sessionToken)));
@@ -102,9 +149,16 @@ check(await callAlternative(event(sessionToken)));
 // this caller's tools and drops payroll's (without the phase, the event is refused as unsupported).
 const listing = JSON.stringify(await callOurs(responseEvent(sessionToken)));
 const hasResponsePhase = !listing.includes('"event.unsupported"');
-if (hasResponsePhase && (!listing.includes("transformedGatewayResponse") || !listing.includes("crm___tool_0") || listing.includes("payroll___"))) throw new Error(`bench RESPONSE phase did not filter: ${listing.slice(0, 300)}`);
+if (
+  hasResponsePhase &&
+  (!listing.includes("transformedGatewayResponse") || !listing.includes("crm___tool_0") || listing.includes("payroll___"))
+)
+  throw new Error(`bench RESPONSE phase did not filter: ${listing.slice(0, 300)}`);
 const publicKey = createPublicKey(key.privateKey);
-const floorParts = freshTokens.map((t) => ({ input: Buffer.from(t.slice(0, t.lastIndexOf("."))), sig: Buffer.from(t.slice(t.lastIndexOf(".") + 1), "base64url") }));
+const floorParts = freshTokens.map((t) => ({
+  input: Buffer.from(t.slice(0, t.lastIndexOf("."))),
+  sig: Buffer.from(t.slice(t.lastIndexOf(".") + 1), "base64url"),
+}));
 const floorOnce = (i: number) => {
   const p = floorParts[i % floorParts.length]!;
   if (!verify("sha256", p.input, publicKey, p.sig)) throw new Error("floor: signature did not verify");
@@ -139,7 +193,14 @@ const ourCall = (e: unknown) => () => callOurs(e);
 const scenarios: Scenario[] = [
   { name: "ours.claims.fresh", prepare: () => ourCall(event(freshTokens[ourFresh++]!)) },
   // The alternative caches no verification, so it may see the same tokens (in the same order).
-  { name: "alternative.claims.fresh", prepare: () => ((e) => () => callAlternative(e))(event(freshTokens[theirFresh++]!)) },
+  {
+    name: "alternative.claims.fresh",
+    prepare: () =>
+      (
+        (e) => () =>
+          callAlternative(e)
+      )(event(freshTokens[theirFresh++]!)),
+  },
   { name: "ours.claims.repeated", prepare: () => ourCall(event(sessionToken)) },
   { name: "ours.forward.repeated", prepare: () => ourCall(event(sessionToken, "tools/call", "orders___get_order")) },
   { name: "ours.none.repeated", prepare: () => ourCall(event(sessionToken, "tools/call", "reports___daily")) },
@@ -157,7 +218,11 @@ const spin = (us: number) => {
   const until = process.hrtime.bigint() + BigInt(us * 1_000);
   while (process.hrtime.bigint() < until);
 };
-scenarios.push({ name: "write.audit-line-to-pipe", prepare: () => () => (auditLines++, process.stdout.write(LINE)), before: () => spin(100) });
+scenarios.push({
+  name: "write.audit-line-to-pipe",
+  prepare: () => () => (auditLines++, process.stdout.write(LINE)),
+  before: () => spin(100),
+});
 if (hasResponsePhase) scenarios.push({ name: "ours.response-tools-list.repeated", prepare: () => ourCall(responseEvent(sessionToken)) });
 
 const now = () => process.hrtime.bigint();
@@ -182,14 +247,18 @@ export interface ScenarioResult {
   floorSamples: number[];
   rounds: Array<{ median: number; floorMedian: number }>;
 }
-const results: Record<string, ScenarioResult> = Object.fromEntries(scenarios.map((s) => [s.name, { samples: [], floorSamples: [], rounds: [] }]));
+const results: Record<string, ScenarioResult> = Object.fromEntries(
+  scenarios.map((s) => [s.name, { samples: [], floorSamples: [], rounds: [] }]),
+);
 let floorIndex = 0;
 for (let round = 0; round < ROUNDS; round++) {
   for (const s of scenarios) {
-    const floorBatch = await timeBatch(Array.from({ length: BATCH }, () => {
-      const i = floorIndex++;
-      return () => floorOnce(i);
-    }));
+    const floorBatch = await timeBatch(
+      Array.from({ length: BATCH }, () => {
+        const i = floorIndex++;
+        return () => floorOnce(i);
+      }),
+    );
     const work = Array.from({ length: BATCH }, () => s.prepare());
     const batch = await timeBatch(work, s.before);
     const r = results[s.name]!;
@@ -202,7 +271,11 @@ for (let round = 0; round < ROUNDS; round++) {
 // Memory: 100 000 requests from 10 000 distinct users on a fresh handler; heap and resident set after a full GC.
 const gc = (globalThis as { gc?: () => void }).gc ?? (() => undefined);
 let memoryHandler = bundle.createHandler({ config, ca: testCa });
-const users = [...freshTokens, ...warmTokens, ...Array.from({ length: Math.max(0, USERS - freshTokens.length - warmTokens.length) }, (_, i) => mint(`extra-${i}`))].slice(0, USERS);
+const users = [
+  ...freshTokens,
+  ...warmTokens,
+  ...Array.from({ length: Math.max(0, USERS - freshTokens.length - warmTokens.length) }, (_, i) => mint(`extra-${i}`)),
+].slice(0, USERS);
 const memory: Array<{ requests: number; heapUsed: number; rss: number }> = [];
 // Its first JWKS fetch may meet a loopback keep-alive socket the server just closed: retried once.
 for (let attempt = 0; ; attempt++) {

@@ -30,7 +30,9 @@ const r = (n: number, d = 1) => n.toFixed(d);
 const KB = 1024;
 const MiB = 2 ** 20;
 
-const load = loadavg().map((x) => r(x, 2)).join(", ");
+const load = loadavg()
+  .map((x) => r(x, 2))
+  .join(", ");
 const machine = `${cpus()[0]?.model ?? "unknown CPU"}, ${cpus().length} cores, ${r(totalmem() / 2 ** 30, 0)} GiB, Node ${process.version}, ${process.platform}/${process.arch}`;
 console.log(`machine: ${machine}; load average at start ${load}\n`);
 
@@ -77,19 +79,49 @@ const server = await new JwksServer().start();
 const key = rsaKey("cold-1");
 server.set("/jwks", { kind: "ok", body: jwksOf(key) });
 const now = Math.floor(Date.now() / 1000);
-const token = buildToken({ header: { alg: "RS256", typ: "at+jwt", kid: key.kid }, payload: { iss: "https://login.acme.example", sub: "cold", aud: "mcp-gateway", client_id: "agent-app", scope: "mcp/invoke", iat: now, exp: now + 3600, jti: "cold-1" }, key });
+const token = buildToken({
+  header: { alg: "RS256", typ: "at+jwt", kid: key.kid },
+  payload: {
+    iss: "https://login.acme.example",
+    sub: "cold",
+    aud: "mcp-gateway",
+    client_id: "agent-app",
+    scope: "mcp/invoke",
+    iat: now,
+    exp: now + 3600,
+    jti: "cold-1",
+  },
+  key,
+});
 const config = JSON.stringify({
   issuers: [{ issuer: "https://login.acme.example", jwksUri: server.url("/jwks"), audience: ["mcp-gateway"], clientIds: ["agent-app"] }],
   targets: { crm: { mode: "claims", headers: { "x-user-sub": "sub" } } },
 });
 const body = { jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "crm___find", arguments: {} } };
-const event = JSON.stringify({ interceptorInputVersion: "1.0", mcp: { rawGatewayRequest: { body: JSON.stringify(body) }, gatewayRequest: { path: "/mcp", httpMethod: "POST", headers: { authorization: `Bearer ${token}` }, body } } });
+const event = JSON.stringify({
+  interceptorInputVersion: "1.0",
+  mcp: {
+    rawGatewayRequest: { body: JSON.stringify(body) },
+    gatewayRequest: { path: "/mcp", httpMethod: "POST", headers: { authorization: `Bearer ${token}` }, body },
+  },
+});
 const empty = join(mkdtempSync(join(tmpdir(), "bench-")), "empty.mjs");
 writeFileSync(empty, "export {};\n");
-const env = { PATH: process.env.PATH ?? "", NODE_EXTRA_CA_CERTS: path("test/support/tls/ca.pem"), INTERCEPTOR_CONFIG: config, EVENT: event, JWKS: server.url("/jwks") };
+const env = {
+  PATH: process.env.PATH ?? "",
+  NODE_EXTRA_CA_CERTS: path("test/support/tls/ca.pem"),
+  INTERCEPTOR_CONFIG: config,
+  EVENT: event,
+  JWKS: server.url("/jwks"),
+};
 // Asynchronous on purpose: the JWKS server answering these processes runs in this one.
 const probe = async (script: string): Promise<Record<string, number>> => {
-  const { stderr } = await run(process.execPath, ["--input-type=module", "-e", script], { env, encoding: "utf8", timeout: 30_000, maxBuffer: 16 * MiB });
+  const { stderr } = await run(process.execPath, ["--input-type=module", "-e", script], {
+    env,
+    encoding: "utf8",
+    timeout: 30_000,
+    maxBuffer: 16 * MiB,
+  });
   const line = stderr.split("\n").find((l) => l.startsWith("BENCH "));
   if (!line) throw new Error(`cold-start probe failed: ${stderr.slice(0, 400)}`);
   return JSON.parse(line.slice(6)) as Record<string, number>;
@@ -100,10 +132,16 @@ const report = (wall) => { const c = process.cpuUsage(); process.stderr.write("B
 const fetchJwks = `const https = await import("node:https");
 await new Promise((ok, no) => https.get(process.env.JWKS, (r) => { r.resume(); r.on("end", ok); }).on("error", no));`;
 const RUNS = 9;
-const cold = { empty: [] as Array<Record<string, number>>, emptyFetch: [] as Array<Record<string, number>>, bundle: [] as Array<Record<string, number>> };
+const cold = {
+  empty: [] as Array<Record<string, number>>,
+  emptyFetch: [] as Array<Record<string, number>>,
+  bundle: [] as Array<Record<string, number>>,
+};
 for (let i = 0; i < RUNS; i++) {
   cold.empty.push(await probe(`${report} const t = process.hrtime.bigint(); await import(${JSON.stringify(empty)}); report(ms(t));`));
-  cold.emptyFetch.push(await probe(`${report} const t = process.hrtime.bigint(); await import(${JSON.stringify(empty)}); ${fetchJwks} report(ms(t));`));
+  cold.emptyFetch.push(
+    await probe(`${report} const t = process.hrtime.bigint(); await import(${JSON.stringify(empty)}); ${fetchJwks} report(ms(t));`),
+  );
   cold.bundle.push(
     await probe(`${report} const t = process.hrtime.bigint(); const { handler } = await import(${JSON.stringify(path("dist/index.mjs"))});
 const out = await handler(JSON.parse(process.env.EVENT), { awsRequestId: "cold", getRemainingTimeInMillis: () => 30000 });
@@ -128,40 +166,94 @@ const floor = median(allFloor);
 const ratioOf = (x: ScenarioResult) => median(x.rounds.map((q) => q.median / q.floorMedian));
 const rows = [
   { name: "floor", medianUs: floor, p99Us: p99(allFloor), xFloor: 1, n: allFloor.length },
-  ...Object.entries(res).map(([name, x]) => ({ name, medianUs: median(x.samples), p99Us: p99(x.samples), xFloor: ratioOf(x), n: x.samples.length })),
+  ...Object.entries(res).map(([name, x]) => ({
+    name,
+    medianUs: median(x.samples),
+    p99Us: p99(x.samples),
+    xFloor: ratioOf(x),
+    n: x.samples.length,
+  })),
 ];
-console.log(`per request: ${measured.rounds} interleaved rounds of ${measured.batch} requests per scenario, each after ${measured.batch} floor verifications; × floor = median over rounds of (scenario batch median / floor batch median)`);
-console.log(`audit log: ${linesRead} lines (${r(bytesRead / MiB)} MiB on stdout) read from the measuring process's stdout and stderr pipes; ${measured.auditLines} handler calls\n`);
+console.log(
+  `per request: ${measured.rounds} interleaved rounds of ${measured.batch} requests per scenario, each after ${measured.batch} floor verifications; × floor = median over rounds of (scenario batch median / floor batch median)`,
+);
+console.log(
+  `audit log: ${linesRead} lines (${r(bytesRead / MiB)} MiB on stdout) read from the measuring process's stdout and stderr pipes; ${measured.auditLines} handler calls\n`,
+);
 console.log("| scenario | median µs | p99 µs | × floor | n |\n|---|---:|---:|---:|---:|");
 for (const row of rows) console.log(`| ${row.name} | ${r(row.medianUs)} | ${r(row.p99Us)} | ${r(row.xFloor, 2)} | ${row.n} |`);
 const { empty: ce, emptyFetch: cf, bundle: cb } = coldStart;
-console.log(`\ncold start, CPU time (user + system) of a fresh process, median of ${RUNS}: empty module ${r(ce.cpuMs)} ms, empty module + one JWKS fetch ${r(cf.cpuMs)} ms, bundle import + first request ${r(cb.cpuMs)} ms (wall time from the script's start: ${r(ce.wallMs)}, ${r(cf.wallMs)}, ${r(cb.wallMs)} ms)`);
-console.log(`bundle: entry chunk ${r(entryBytes / KB)} KB, ${r(coldBytes / KB)} KB loaded at cold start (entry and its static imports; the on-behalf-of code and the AWS SDK load only when used)`);
+console.log(
+  `\ncold start, CPU time (user + system) of a fresh process, median of ${RUNS}: empty module ${r(ce.cpuMs)} ms, empty module + one JWKS fetch ${r(cf.cpuMs)} ms, bundle import + first request ${r(cb.cpuMs)} ms (wall time from the script's start: ${r(ce.wallMs)}, ${r(cf.wallMs)}, ${r(cb.wallMs)} ms)`,
+);
+console.log(
+  `bundle: entry chunk ${r(entryBytes / KB)} KB, ${r(coldBytes / KB)} KB loaded at cold start (entry and its static imports; the on-behalf-of code and the AWS SDK load only when used)`,
+);
 const mem = measured.memory;
 const first = mem[0]!;
 const last = mem[mem.length - 1]!;
-console.log(`memory after a full GC (heap used / resident set): ${mem.map((m) => `${m.requests} requests ${r(m.heapUsed / MiB)} / ${r(m.rss / MiB)} MiB`).join(", ")} (10 000 distinct users)\n`);
+console.log(
+  `memory after a full GC (heap used / resident set): ${mem.map((m) => `${m.requests} requests ${r(m.heapUsed / MiB)} / ${r(m.rss / MiB)} MiB`).join(", ")} (10 000 distinct users)\n`,
+);
 
 const ratio = (name: string) => ratioOf(res[name]!);
 const oursVsTheirs = median(res["ours.claims.fresh"]!.rounds.map((q, i) => q.median / res["alternative.claims.fresh"]!.rounds[i]!.median));
 const COLD_BYTES_BUDGET = 101 * KB;
 type Budget = { name: string; pass: boolean | "skip"; value: string };
 const budgets: Budget[] = [
-  { name: "fresh token (claims, JWKS cached) ≤ 3 × floor", pass: ratio("ours.claims.fresh") <= 3, value: `${r(ratio("ours.claims.fresh"), 2)} × floor` },
-  { name: "repeated token ≤ 1.0 × floor", pass: ratio("ours.claims.repeated") <= 1, value: `${r(ratio("ours.claims.repeated"), 2)} × floor` },
+  {
+    name: "fresh token (claims, JWKS cached) ≤ 3 × floor",
+    pass: ratio("ours.claims.fresh") <= 3,
+    value: `${r(ratio("ours.claims.fresh"), 2)} × floor`,
+  },
+  {
+    name: "repeated token ≤ 1.0 × floor",
+    pass: ratio("ours.claims.repeated") <= 1,
+    value: `${r(ratio("ours.claims.repeated"), 2)} × floor`,
+  },
   measured.hasResponsePhase
-    ? { name: "RESPONSE-phase tools/list filter, warm token ≤ 1.0 × floor", pass: ratio("ours.response-tools-list.repeated") <= 1, value: `${r(ratio("ours.response-tools-list.repeated"), 2)} × floor` }
-    : { name: "RESPONSE-phase tools/list filter, warm token ≤ 1.0 × floor", pass: "skip", value: "this bundle has no RESPONSE phase (a RESPONSE event is refused)" },
-  { name: "faster than jsonwebtoken + jwks-rsa on fresh tokens", pass: oursVsTheirs < 1, value: `${r(oursVsTheirs, 2)} × its time (${r(median(res["ours.claims.fresh"]!.samples))} µs vs ${r(median(res["alternative.claims.fresh"]!.samples))} µs)` },
-  { name: "cold start CPU (bundle import + first request) ≤ 3 × (empty module + first JWKS fetch)", pass: cb.cpuMs <= 3 * cf.cpuMs, value: `${r(cb.cpuMs)} ms vs ${r(cf.cpuMs)} ms (${r(cb.cpuMs / cf.cpuMs, 2)} ×)` },
-  { name: `code loaded at cold start ≤ ${COLD_BYTES_BUDGET / KB} KB`, pass: coldBytes <= COLD_BYTES_BUDGET, value: `${r(coldBytes / KB)} KB` },
-  { name: "memory flat (heap after 100 000 requests within 20 % of after 1 000)", pass: last.heapUsed <= 1.2 * first.heapUsed, value: `${r((last.heapUsed / first.heapUsed - 1) * 100)} % (resident set ${r((last.rss / first.rss - 1) * 100)} %)` },
+    ? {
+        name: "RESPONSE-phase tools/list filter, warm token ≤ 1.0 × floor",
+        pass: ratio("ours.response-tools-list.repeated") <= 1,
+        value: `${r(ratio("ours.response-tools-list.repeated"), 2)} × floor`,
+      }
+    : {
+        name: "RESPONSE-phase tools/list filter, warm token ≤ 1.0 × floor",
+        pass: "skip",
+        value: "this bundle has no RESPONSE phase (a RESPONSE event is refused)",
+      },
+  {
+    name: "faster than jsonwebtoken + jwks-rsa on fresh tokens",
+    pass: oursVsTheirs < 1,
+    value: `${r(oursVsTheirs, 2)} × its time (${r(median(res["ours.claims.fresh"]!.samples))} µs vs ${r(median(res["alternative.claims.fresh"]!.samples))} µs)`,
+  },
+  {
+    name: "cold start CPU (bundle import + first request) ≤ 3 × (empty module + first JWKS fetch)",
+    pass: cb.cpuMs <= 3 * cf.cpuMs,
+    value: `${r(cb.cpuMs)} ms vs ${r(cf.cpuMs)} ms (${r(cb.cpuMs / cf.cpuMs, 2)} ×)`,
+  },
+  {
+    name: `code loaded at cold start ≤ ${COLD_BYTES_BUDGET / KB} KB`,
+    pass: coldBytes <= COLD_BYTES_BUDGET,
+    value: `${r(coldBytes / KB)} KB`,
+  },
+  {
+    name: "memory flat (heap after 100 000 requests within 20 % of after 1 000)",
+    pass: last.heapUsed <= 1.2 * first.heapUsed,
+    value: `${r((last.heapUsed / first.heapUsed - 1) * 100)} % (resident set ${r((last.rss / first.rss - 1) * 100)} %)`,
+  },
   DISCARD
     ? { name: "every audit line reached the reading process", pass: "skip", value: "discarded (BENCH_DISCARD_LOG=1)" }
-    : { name: "every audit line reached the reading process", pass: linesRead >= measured.auditLines, value: `${linesRead} of ${measured.auditLines}` },
+    : {
+        name: "every audit line reached the reading process",
+        pass: linesRead >= measured.auditLines,
+        value: `${linesRead} of ${measured.auditLines}`,
+      },
 ];
 for (const b of budgets) console.log(`${b.pass === "skip" ? "SKIP" : b.pass ? "PASS" : "FAIL"} ${b.name}: ${b.value}`);
-const loadEnd = loadavg().map((x) => r(x, 2)).join(", ");
+const loadEnd = loadavg()
+  .map((x) => r(x, 2))
+  .join(", ");
 writeFileSync(
   path("bench/results.json"),
   `${JSON.stringify({ machine, loadAverage: { start: load, end: loadEnd }, date: new Date().toISOString(), rows, coldStart: { runs: RUNS, medians: coldStart }, bundle: { entryBytes, coldBytes }, memory: mem, auditLog: { lines: linesRead, bytes: bytesRead }, budgets }, null, 2)}\n`,

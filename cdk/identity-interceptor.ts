@@ -96,7 +96,8 @@ export function loadInterceptorConfig(props: Pick<IdentityInterceptorProps, "con
 
 /** dist/ plus interceptor.config.json in one content-addressed directory: the function's asset. */
 function stageBundle(bundleDir: string, configText: string): string {
-  if (!existsSync(join(bundleDir, "index.mjs"))) throw new Error(`IdentityInterceptor: ${join(bundleDir, "index.mjs")} is missing: run npm run build first`);
+  if (!existsSync(join(bundleDir, "index.mjs")))
+    throw new Error(`IdentityInterceptor: ${join(bundleDir, "index.mjs")} is missing: run npm run build first`);
   const files: string[] = [];
   const walk = (dir: string) => {
     for (const name of readdirSync(dir).sort()) {
@@ -154,14 +155,18 @@ export class IdentityInterceptor extends Construct {
     this.logGroup.grantWrite(this.role);
     const secrets = secretArnsOf(config);
     if (secrets.length > 0) {
-      this.role.addToPolicy(new iam.PolicyStatement({ sid: "ReadOboSecrets", actions: ["secretsmanager:GetSecretValue"], resources: secrets }));
+      this.role.addToPolicy(
+        new iam.PolicyStatement({ sid: "ReadOboSecrets", actions: ["secretsmanager:GetSecretValue"], resources: secrets }),
+      );
       if (props.secretsKey !== undefined) {
-        this.role.addToPolicy(new iam.PolicyStatement({
-          sid: "DecryptOboSecrets",
-          actions: ["kms:Decrypt"],
-          resources: [props.secretsKey.keyArn],
-          conditions: { StringEquals: { "kms:ViaService": `secretsmanager.${Stack.of(this).region}.amazonaws.com` } },
-        }));
+        this.role.addToPolicy(
+          new iam.PolicyStatement({
+            sid: "DecryptOboSecrets",
+            actions: ["kms:Decrypt"],
+            resources: [props.secretsKey.keyArn],
+            conditions: { StringEquals: { "kms:ViaService": `secretsmanager.${Stack.of(this).region}.amazonaws.com` } },
+          }),
+        );
       }
     }
     if (props.vpc !== undefined) {
@@ -185,12 +190,15 @@ export class IdentityInterceptor extends Construct {
       ...(props.securityGroups !== undefined ? { securityGroups: props.securityGroups } : {}),
     });
 
-    this.gateway = props.gateway ?? new Gateway(this, "Gateway", {
-      authorizerConfiguration: props.authorizer ?? defaultAuthorizer(config),
-      ...(props.gatewayName !== undefined ? { gatewayName: props.gatewayName } : {}),
-    });
+    this.gateway =
+      props.gateway ??
+      new Gateway(this, "Gateway", {
+        authorizerConfiguration: props.authorizer ?? defaultAuthorizer(config),
+        ...(props.gatewayName !== undefined ? { gatewayName: props.gatewayName } : {}),
+      });
     this.gateway.addInterceptor(LambdaInterceptor.forRequest(this.function, { passRequestHeaders: true }));
-    if (props.responsePhase === true) this.gateway.addInterceptor(LambdaInterceptor.forResponse(this.function, { passRequestHeaders: true }));
+    if (props.responsePhase === true)
+      this.gateway.addInterceptor(LambdaInterceptor.forResponse(this.function, { passRequestHeaders: true }));
     if (config.issuers.length > 1 && this.gateway.authorizerConfiguration.authorizerType === "CUSTOM_JWT") {
       Annotations.of(this).addWarningV2(
         "agentcore-interceptor:several-issuers",
@@ -232,7 +240,10 @@ class TargetAllowlists implements IAspect {
     const cfn = node.node.defaultChild;
     if (needed === undefined || !(cfn instanceof CfnGatewayTarget)) return;
     const existing = cfn.metadataConfiguration;
-    const current = existing !== undefined && !Token.isUnresolved(existing) && "allowedRequestHeaders" in existing ? (existing.allowedRequestHeaders ?? []) : [];
+    const current =
+      existing !== undefined && !Token.isUnresolved(existing) && "allowedRequestHeaders" in existing
+        ? (existing.allowedRequestHeaders ?? [])
+        : [];
     const plan = planAllowlist(needed, current);
     if (plan.problems.length > 0) {
       throw new Error(`IdentityInterceptor: gateway target "${name}": ${plan.problems.join("; ")}`);

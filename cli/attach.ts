@@ -15,15 +15,32 @@ import type { Config } from "../src/config/schema.js";
 
 /** GetGateway fields UpdateGateway takes back. */
 const UPDATABLE = [
-  "name", "description", "roleArn", "protocolType", "protocolConfiguration", "authorizerType",
-  "authorizerConfiguration", "kmsKeyArn", "customTransformConfiguration", "interceptorConfigurations",
-  "policyEngineConfiguration", "exceptionLevel", "wafConfiguration",
+  "name",
+  "description",
+  "roleArn",
+  "protocolType",
+  "protocolConfiguration",
+  "authorizerType",
+  "authorizerConfiguration",
+  "kmsKeyArn",
+  "customTransformConfiguration",
+  "interceptorConfigurations",
+  "policyEngineConfiguration",
+  "exceptionLevel",
+  "wafConfiguration",
 ] as const satisfies readonly (keyof GetGatewayResponse & keyof UpdateGatewayRequest)[];
 /** GetGateway fields the service sets (UpdateGateway has no such field). */
 // eslint-disable-next-line @typescript-eslint/no-unused-vars -- only its type is read: a compile-time guard below
 const READ_ONLY = [
-  "gatewayArn", "gatewayId", "gatewayUrl", "createdAt", "updatedAt", "status", "statusReasons",
-  "workloadIdentityDetails", "webAclArn",
+  "gatewayArn",
+  "gatewayId",
+  "gatewayUrl",
+  "createdAt",
+  "updatedAt",
+  "status",
+  "statusReasons",
+  "workloadIdentityDetails",
+  "webAclArn",
 ] as const satisfies readonly (keyof GetGatewayResponse)[];
 // Compile-time guards: a field added to the SDK's GetGateway or UpdateGateway shapes fails the type
 // check until it is classified above, so no field read can be silently dropped from the update.
@@ -63,7 +80,11 @@ export function planAttach(gateway: GetGatewayResponse, o: AttachOptions): Attac
   const notes: string[] = [];
   if (!LAMBDA_ARN.test(o.functionArn)) return { refusal: `--function-arn: not a Lambda function ARN: ${o.functionArn}`, warnings, notes };
   if (gateway.name === undefined || gateway.roleArn === undefined || gateway.authorizerType === undefined) {
-    return { refusal: "GetGateway returned no name, roleArn or authorizerType: cannot build a complete UpdateGateway request", warnings, notes };
+    return {
+      refusal: "GetGateway returned no name, roleArn or authorizerType: cannot build a complete UpdateGateway request",
+      warnings,
+      notes,
+    };
   }
   const ours = unqualified(o.functionArn);
   const existing = gateway.interceptorConfigurations ?? [];
@@ -86,7 +107,12 @@ export function planAttach(gateway: GetGatewayResponse, o: AttachOptions): Attac
     if (rest.length > 0) kept.push({ ...entry, interceptionPoints: rest });
   }
   if (conflicts.length > 0) {
-    if (!o.force) return { refusal: `the gateway already has another interceptor: ${conflicts.join("; ")}. Re-run with --force to replace it`, warnings, notes };
+    if (!o.force)
+      return {
+        refusal: `the gateway already has another interceptor: ${conflicts.join("; ")}. Re-run with --force to replace it`,
+        warnings,
+        notes,
+      };
     warnings.push(`replacing another interceptor (--force): ${conflicts.join("; ")}`);
   }
 
@@ -98,17 +124,25 @@ export function planAttach(gateway: GetGatewayResponse, o: AttachOptions): Attac
   };
   if (previous !== undefined) {
     if (previous.inputConfiguration?.passRequestHeaders !== true) {
-      warnings.push("passRequestHeaders was off: the interceptor saw no Authorization header and denied every request (401 auth.missing); this update turns it on");
+      warnings.push(
+        "passRequestHeaders was off: the interceptor saw no Authorization header and denied every request (401 auth.missing); this update turns it on",
+      );
     }
     const previousArn = arnOf(previous);
     if (previousArn !== o.functionArn) notes.push(`re-pointing ${previousArn ?? "?"} to ${o.functionArn}`);
-    if (!o.response && previous.interceptionPoints?.includes("RESPONSE")) notes.push("keeping the RESPONSE phase this function already serves");
+    if (!o.response && previous.interceptionPoints?.includes("RESPONSE"))
+      notes.push("keeping the RESPONSE phase this function already serves");
   }
   warnings.push(...authorizerWarnings(gateway, o.config));
   notes.push(`the gateway's service role ${gateway.roleArn} must allow lambda:InvokeFunction on ${o.functionArn}`);
 
   const interceptorConfigurations = [...kept, mine];
-  const request: UpdateGatewayRequest = { gatewayIdentifier: o.gatewayId, name: gateway.name, roleArn: gateway.roleArn, authorizerType: gateway.authorizerType };
+  const request: UpdateGatewayRequest = {
+    gatewayIdentifier: o.gatewayId,
+    name: gateway.name,
+    roleArn: gateway.roleArn,
+    authorizerType: gateway.authorizerType,
+  };
   for (const field of UPDATABLE) {
     if (gateway[field] !== undefined) Object.assign(request, { [field]: gateway[field] });
   }
@@ -133,7 +167,11 @@ export function authorizerWarnings(gateway: GetGatewayResponse, config: Config |
       `the config trusts ${config.issuers.length} issuers but the gateway's CUSTOM_JWT authorizer accepts tokens of one discovery URL (${discoveryUrl ?? "?"}): ` +
         "the other issuers' callers are refused before the interceptor runs. Use authorizerType NONE (the interceptor then authenticates every message)",
     );
-  } else if (discoveryUrl !== undefined && config.issuers[0] !== undefined && !discoveryUrl.startsWith(config.issuers[0].issuer.replace(/\/$/, ""))) {
+  } else if (
+    discoveryUrl !== undefined &&
+    config.issuers[0] !== undefined &&
+    !discoveryUrl.startsWith(config.issuers[0].issuer.replace(/\/$/, ""))
+  ) {
     warnings.push(`the gateway's discovery URL ${discoveryUrl} is not under the config's issuer ${config.issuers[0].issuer}`);
   }
   return warnings;
@@ -162,6 +200,8 @@ export async function attach(client: BedrockAgentCoreControlClient, o: AttachOpt
     return 0;
   }
   const updated = await client.send(new UpdateGatewayCommand(plan.request));
-  io.out(`attached ${o.functionArn} to gateway ${updated.gatewayId ?? o.gatewayId} at ${plan.request.interceptorConfigurations?.at(-1)?.interceptionPoints?.join("+") ?? "REQUEST"} (status ${updated.status ?? "?"})`);
+  io.out(
+    `attached ${o.functionArn} to gateway ${updated.gatewayId ?? o.gatewayId} at ${plan.request.interceptorConfigurations?.at(-1)?.interceptionPoints?.join("+") ?? "REQUEST"} (status ${updated.status ?? "?"})`,
+  );
   return 0;
 }

@@ -41,7 +41,10 @@ export function receives(target: TargetConfig, assertionHeader: string): string 
   switch (target.mode) {
     case "forward": {
       const header = target.header ?? "Authorization";
-      const when = target.audience !== undefined ? `when its aud contains "${target.audience}" (else 403 forward.audience_not_bound)` : "whatever its audience (allowPassthrough)";
+      const when =
+        target.audience !== undefined
+          ? `when its aud contains "${target.audience}" (else 403 forward.audience_not_bound)`
+          : "whatever its audience (allowPassthrough)";
       return `${header}: Bearer <the caller's token>, ${when}`;
     }
     case "claims":
@@ -54,7 +57,9 @@ export function receives(target: TargetConfig, assertionHeader: string): string 
     }
     case "obo": {
       const o = target.obo;
-      const forWhom = [o.audience && `audience ${o.audience}`, o.resource && `resource ${o.resource}`, o.scope && `scope "${o.scope}"`].filter(Boolean).join(", ");
+      const forWhom = [o.audience && `audience ${o.audience}`, o.resource && `resource ${o.resource}`, o.scope && `scope "${o.scope}"`]
+        .filter(Boolean)
+        .join(", ");
       return `${target.header ?? "Authorization"}: Bearer <on-behalf-of token from ${o.tokenEndpoint} (${o.grant}${forWhom ? `, ${forWhom}` : ""})>`;
     }
     case "none":
@@ -64,7 +69,10 @@ export function receives(target: TargetConfig, assertionHeader: string): string 
 
 function conditions(target: TargetConfig): string[] {
   const out: string[] = [];
-  if (target.issuers) out.push(`only callers of ${target.issuers.join(", ")} (others: ${target.onDenied === "strip" ? "no identity" : "403 policy.target_denied"})`);
+  if (target.issuers)
+    out.push(
+      `only callers of ${target.issuers.join(", ")} (others: ${target.onDenied === "strip" ? "no identity" : "403 policy.target_denied"})`,
+    );
   if (target.requiredScopes && target.requiredScopes.length > 0) out.push(`scopes required: ${target.requiredScopes.join(" ")}`);
   if (target.requireUser) out.push("user tokens only (no machine tokens)");
   return out;
@@ -74,7 +82,9 @@ function conditions(target: TargetConfig): string[] {
 export function describeConfig(config: Config): string[] {
   const lines = ["issuers:"];
   for (const i of config.issuers) {
-    const who = [i.audience && `aud ∈ {${i.audience.join(", ")}}`, i.clientIds && `client_id ∈ {${i.clientIds.join(", ")}}`].filter(Boolean).join(", ");
+    const who = [i.audience && `aud ∈ {${i.audience.join(", ")}}`, i.clientIds && `client_id ∈ {${i.clientIds.join(", ")}}`]
+      .filter(Boolean)
+      .join(", ");
     const scopes = i.requiredScopes && i.requiredScopes.length > 0 ? `; scopes ${i.requiredScopes.join(" ")}` : "";
     lines.push(`  ${i.issuer}: ${who}; ${i.algorithms.join("/")}${scopes}`);
   }
@@ -92,6 +102,7 @@ export function describeConfig(config: Config): string[] {
   for (const [name, headers] of needs) lines.push(`  ${name}: ${headers.join(", ")}`);
   const secrets = secretArnsOf(config);
   if (secrets.length > 0) lines.push("secrets the function reads (secretsmanager:GetSecretValue):", ...secrets.map((s) => `  ${s}`));
-  if (config.issuers.length > 1) lines.push("several issuers: the gateway needs authorizerType NONE (one CUSTOM_JWT discovery URL cannot trust them all)");
+  if (config.issuers.length > 1)
+    lines.push("several issuers: the gateway needs authorizerType NONE (one CUSTOM_JWT discovery URL cannot trust them all)");
   return lines;
 }

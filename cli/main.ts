@@ -108,7 +108,11 @@ async function run(argv: readonly string[], deps: MainDeps): Promise<number> {
       if (gatewayId === undefined || functionArn === undefined) return usage("attach: --gateway and --function-arn are required");
       const config = values.config !== undefined ? readConfig(values.config, deps) : undefined;
       if (values.config !== undefined && config === undefined) return 1;
-      return attach(await client(), { gatewayId, functionArn, response: values.response, force: values.force, dryRun: values["dry-run"], config }, deps);
+      return attach(
+        await client(),
+        { gatewayId, functionArn, response: values.response, force: values.force, dryRun: values["dry-run"], config },
+        deps,
+      );
     }
     case "sync-targets": {
       const gatewayId = values.gateway;

@@ -14,12 +14,25 @@ import type { Io } from "./attach.js";
  */
 
 const UPDATABLE = [
-  "name", "description", "targetConfiguration", "credentialProviderConfigurations", "metadataConfiguration", "privateEndpoint",
+  "name",
+  "description",
+  "targetConfiguration",
+  "credentialProviderConfigurations",
+  "metadataConfiguration",
+  "privateEndpoint",
 ] as const satisfies readonly (keyof GetGatewayTargetResponse & keyof UpdateGatewayTargetRequest)[];
 // eslint-disable-next-line @typescript-eslint/no-unused-vars -- only its type is read: a compile-time guard below
 const READ_ONLY = [
-  "gatewayArn", "targetId", "createdAt", "updatedAt", "status", "statusReasons", "lastSynchronizedAt",
-  "privateEndpointManagedResources", "authorizationData", "protocolType",
+  "gatewayArn",
+  "targetId",
+  "createdAt",
+  "updatedAt",
+  "status",
+  "statusReasons",
+  "lastSynchronizedAt",
+  "privateEndpointManagedResources",
+  "authorizationData",
+  "protocolType",
 ] as const satisfies readonly (keyof GetGatewayTargetResponse)[];
 type Unclassified = Exclude<keyof GetGatewayTargetResponse, (typeof UPDATABLE)[number] | (typeof READ_ONLY)[number]>;
 type Unsent = Exclude<keyof UpdateGatewayTargetRequest, (typeof UPDATABLE)[number] | "gatewayIdentifier" | "targetId">;
@@ -51,7 +64,14 @@ export function planTargetSync(
   details: ReadonlyMap<string, GetGatewayTargetResponse>,
   prune = false,
 ): TargetSyncPlan {
-  const plan: TargetSyncPlan = { updates: [], upToDate: [], others: new Map(), problems: [], missingFromPolicy: [], missingFromGateway: [] };
+  const plan: TargetSyncPlan = {
+    updates: [],
+    upToDate: [],
+    others: new Map(),
+    problems: [],
+    missingFromPolicy: [],
+    missingFromGateway: [],
+  };
   const onGateway = new Set(gatewayTargets.map((t) => t.name));
   plan.missingFromGateway = Object.keys(config.targets).filter((n) => !onGateway.has(n));
   plan.missingFromPolicy = gatewayTargets.map((t) => t.name).filter((n) => !Object.hasOwn(config.targets, n));
@@ -98,8 +118,11 @@ export async function syncTargets(client: BedrockAgentCoreControlClient, o: Sync
   const targets: { name: string; targetId: string }[] = [];
   let nextToken: string | undefined;
   do {
-    const page = await client.send(new sdk.ListGatewayTargetsCommand({ gatewayIdentifier: o.gatewayId, ...(nextToken ? { nextToken } : {}) }));
-    for (const t of page.items ?? []) if (t.name !== undefined && t.targetId !== undefined) targets.push({ name: t.name, targetId: t.targetId });
+    const page = await client.send(
+      new sdk.ListGatewayTargetsCommand({ gatewayIdentifier: o.gatewayId, ...(nextToken ? { nextToken } : {}) }),
+    );
+    for (const t of page.items ?? [])
+      if (t.name !== undefined && t.targetId !== undefined) targets.push({ name: t.name, targetId: t.targetId });
     nextToken = page.nextToken;
   } while (nextToken);
 
@@ -107,17 +130,24 @@ export async function syncTargets(client: BedrockAgentCoreControlClient, o: Sync
   const details = new Map<string, GetGatewayTargetResponse>();
   for (const t of targets) {
     if (!needs.has(t.name)) continue;
-    const { $metadata: _, ...target } = await client.send(new sdk.GetGatewayTargetCommand({ gatewayIdentifier: o.gatewayId, targetId: t.targetId }));
+    const { $metadata: _, ...target } = await client.send(
+      new sdk.GetGatewayTargetCommand({ gatewayIdentifier: o.gatewayId, targetId: t.targetId }),
+    );
     details.set(t.targetId, target);
   }
   const plan = planTargetSync(o.gatewayId, o.config, targets, details, o.prune);
 
   for (const name of plan.upToDate) io.out(`${name}: allowlist up to date`);
   for (const [name, others] of plan.others) {
-    io.out(`${name}: ${o.prune ? "removing" : "keeping"} allowlist entries the interceptor does not set: ${others.join(", ")}` +
-      (o.prune ? "" : " (clients can send these headers to the target directly; --prune removes them)"));
+    io.out(
+      `${name}: ${o.prune ? "removing" : "keeping"} allowlist entries the interceptor does not set: ${others.join(", ")}` +
+        (o.prune ? "" : " (clients can send these headers to the target directly; --prune removes them)"),
+    );
   }
-  for (const name of plan.missingFromPolicy) io.out(`${name}: on the gateway, not in the policy (${o.config.unlistedTargets === "deny" ? "403 policy.target_denied" : "gets no identity"})`);
+  for (const name of plan.missingFromPolicy)
+    io.out(
+      `${name}: on the gateway, not in the policy (${o.config.unlistedTargets === "deny" ? "403 policy.target_denied" : "gets no identity"})`,
+    );
   for (const name of plan.missingFromGateway) io.out(`${name}: in the policy, not on the gateway`);
   if (plan.problems.length > 0) {
     for (const p of plan.problems) io.err(`error: ${p}`);

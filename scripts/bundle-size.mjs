@@ -4,5 +4,8 @@ export function coldStartBytes(metafile, file, seen = new Set()) {
   if (seen.has(file)) return 0;
   seen.add(file);
   const out = metafile.outputs[file];
-  return out.bytes + out.imports.filter((i) => i.kind === "import-statement" && !i.external).reduce((n, i) => n + coldStartBytes(metafile, i.path, seen), 0);
+  return (
+    out.bytes +
+    out.imports.filter((i) => i.kind === "import-statement" && !i.external).reduce((n, i) => n + coldStartBytes(metafile, i.path, seen), 0)
+  );
 }

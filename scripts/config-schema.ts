@@ -59,7 +59,8 @@ export function configJsonSchema(): Json {
   return {
     $schema: schema.$schema,
     title: "AgentCore identity interceptor configuration",
-    description: "interceptor.config.json / INTERCEPTOR_CONFIG (see README: Configuration reference). Generated from src/config/schema.ts by npm run build.",
+    description:
+      "interceptor.config.json / INTERCEPTOR_CONFIG (see README: Configuration reference). Generated from src/config/schema.ts by npm run build.",
     ...schema,
   };
 }

@@ -17,15 +17,20 @@ interface Row {
 }
 
 function describeSeen(stack: Stack, seen: Record<string, unknown>): string {
-  const org = (iss: string) => (iss === stack.acme.issuer ? "acme" : iss === stack.globex.issuer ? "globex" : iss === stack.pool.issuer ? "cognito-pool" : iss);
+  const org = (iss: string) =>
+    iss === stack.acme.issuer ? "acme" : iss === stack.globex.issuer ? "globex" : iss === stack.pool.issuer ? "cognito-pool" : iss;
   const headers = Object.entries(seen.headers as Record<string, string>)
     .filter(([k]) => k !== "authorization")
-    .map(([k, v]) => `${k}=${v.replace(stack.acme.issuer, "<acme>").replace(stack.globex.issuer, "<globex>").replace(stack.pool.issuer, "<cognito-pool>")}`);
+    .map(
+      ([k, v]) =>
+        `${k}=${v.replace(stack.acme.issuer, "<acme>").replace(stack.globex.issuer, "<globex>").replace(stack.pool.issuer, "<cognito-pool>")}`,
+    );
   const token = seen.token as { verified: boolean; iss: string; sub: string; aud: string[] | string; act?: { sub: string } } | undefined;
   const act = token?.act ? ` act=${token.act.sub}` : "";
   const parts = token ? [`Bearer token verified: iss=${org(token.iss)} sub=${token.sub} aud=${[token.aud].flat().join(",")}${act}`] : [];
   parts.push(...headers);
-  const assertion = seen.assertion as { verified: true; claims: Record<string, unknown>; lifetime: number } | { verified: false; error: string } | undefined;
+  const assertion = seen.assertion as
+    { verified: true; claims: Record<string, unknown>; lifetime: number } | { verified: false; error: string } | undefined;
   if (assertion !== undefined) {
     const c = assertion.verified ? assertion.claims : {};
     parts.push(
@@ -45,21 +50,41 @@ async function main(): Promise<number> {
     responsePhase: true,
   });
   const rows: Row[] = [];
-  const modeOf = (target: string) => ((stack.interceptorConfig.targets as Record<string, { mode: string }>)[target]?.mode ?? "unlisted");
+  const modeOf = (target: string) => (stack.interceptorConfig.targets as Record<string, { mode: string }>)[target]?.mode ?? "unlisted";
   const calls = (target: string) => stack.targets[target as keyof Stack["targets"]]?.seen.length ?? 0;
 
   const everyTarget = ["orders", "crm", "erp", "reports", "weather", "ledger", "wiki"];
-  async function session(user: string, token: string, expect: Record<string, string>, extraHeaders: Record<string, string> = {}, targets = everyTarget) {
+  async function session(
+    user: string,
+    token: string,
+    expect: Record<string, string>,
+    extraHeaders: Record<string, string> = {},
+    targets = everyTarget,
+  ) {
     let client: Client;
     try {
       client = await connect(stack.gateway.url, token, extraHeaders);
     } catch (err) {
-      rows.push({ user, target: "(initialize)", mode: "-", expected: expect["(initialize)"] ?? "allow", decision: `deny ${reasonOf(err)}`, saw: "(no target called)" });
+      rows.push({
+        user,
+        target: "(initialize)",
+        mode: "-",
+        expected: expect["(initialize)"] ?? "allow",
+        decision: `deny ${reasonOf(err)}`,
+        saw: "(no target called)",
+      });
       return;
     }
     const listed = (await client.listTools()).tools.map((t) => t.name);
     const listedTargets = [...new Set(listed.map((n) => n.split("___")[0]!))].sort();
-    const listing: Row = { user, target: "(tools/list)", mode: "-", expected: "allow", decision: "allow", saw: `${listed.length} tools of ${listedTargets.join(", ")}; no identity to any target` };
+    const listing: Row = {
+      user,
+      target: "(tools/list)",
+      mode: "-",
+      expected: "allow",
+      decision: "allow",
+      saw: `${listed.length} tools of ${listedTargets.join(", ")}; no identity to any target`,
+    };
     rows.push(listing);
     const callable: string[] = [];
     for (const target of targets) {
@@ -76,7 +101,8 @@ async function main(): Promise<number> {
       if (decision === "allow") callable.push(target);
     }
     // The listing filter's promise: the tools a user sees are exactly the tools it may call.
-    if (callable.sort().join() !== listedTargets.join()) listing.decision = `listed ${listedTargets.join(",")} but may call ${callable.join(",")}`;
+    if (callable.sort().join() !== listedTargets.join())
+      listing.decision = `listed ${listedTargets.join(",")} but may call ${callable.join(",")}`;
     await client.close();
   }
 
@@ -84,7 +110,11 @@ async function main(): Promise<number> {
     const alice = await stack.acme.userToken("alice");
     const bob = await stack.globex.userToken("bob");
     await session("alice@acme", alice, { ledger: "deny policy.target_denied" });
-    await session("bob@globex", bob, { orders: "deny forward.audience_not_bound", erp: "deny policy.target_denied", ledger: "deny policy.target_denied" });
+    await session("bob@globex", bob, {
+      orders: "deny forward.audience_not_bound",
+      erp: "deny policy.target_denied",
+      ledger: "deny policy.target_denied",
+    });
     // A Cognito user pool's user: `ledger` gets a token from the pool's native RFC 8693 exchange.
     const dave = stack.pool.userToken("dave", { sub: "d4e5-dave", groups: ["finance"] });
     await session("dave@cognito-pool", dave, { orders: "deny forward.audience_not_bound", erp: "deny policy.target_denied" });

@@ -17,7 +17,12 @@ const usage = "usage: npm run jwks -- (--secret-file <file> | --secret-arn <arn>
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
-    options: { "secret-file": { type: "string" }, "secret-arn": { type: "string" }, algorithm: { type: "string", default: "ES256" }, help: { type: "boolean" } },
+    options: {
+      "secret-file": { type: "string" },
+      "secret-arn": { type: "string" },
+      algorithm: { type: "string", default: "ES256" },
+      help: { type: "boolean" },
+    },
   });
   const algorithm = ALGORITHMS.find((a) => a === values.algorithm);
   const file = values["secret-file"];
@@ -32,7 +37,10 @@ async function main(): Promise<number> {
     return 0;
   } catch (err) {
     // Never the secret or a library message that could quote it.
-    const why = err instanceof KeySetInvalid || err instanceof SecretUnavailable ? err.why : (err as NodeJS.ErrnoException).code ?? "cannot read the secret";
+    const why =
+      err instanceof KeySetInvalid || err instanceof SecretUnavailable
+        ? err.why
+        : ((err as NodeJS.ErrnoException).code ?? "cannot read the secret");
     console.error(`jwks: ${why}`);
     return 1;
   }

@@ -44,7 +44,9 @@ if (!files.some((f) => f.endsWith("index.mjs"))) throw new Error("dist/index.mjs
 const locals = [];
 const centrals = [];
 let offset = 0;
-const entries = files.filter((f) => relative(root, f) !== "interceptor.config.json").map((path) => ({ name: relative(root, path).split("\\").join("/"), data: readFileSync(path) }));
+const entries = files
+  .filter((f) => relative(root, f) !== "interceptor.config.json")
+  .map((path) => ({ name: relative(root, path).split("\\").join("/"), data: readFileSync(path) }));
 if (configText !== undefined) entries.push({ name: "interceptor.config.json", data: Buffer.from(configText) });
 for (const entry of entries) {
   const name = Buffer.from(entry.name);

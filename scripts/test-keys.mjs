@@ -8,7 +8,11 @@ import { join } from "node:path";
 const root = new URL("../test/", import.meta.url).pathname;
 const out = join(root, "support/keys");
 /** Keys named in code that builds the name (test/e2e/stack/idp.ts: `idp-<name>`). */
-const EXTRA = [["idp-acme", 2048], ["idp-globex", 2048], ["idp-initech", 2048]];
+const EXTRA = [
+  ["idp-acme", 2048],
+  ["idp-globex", 2048],
+  ["idp-initech", 2048],
+];
 const CALL = /rsaKey\("([\w.-]+)"(?:,\s*(\d+))?/g;
 
 function* files(dir) {

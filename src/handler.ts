@@ -148,7 +148,8 @@ export function createHandler(options: HandlerOptions): InterceptorHandler {
 
 function buildRuntime(config: Config, options: HandlerOptions, logger: Logger): Runtime {
   const clock = options.clock ?? systemClock;
-  const fetcher = options.fetcher ?? httpsJwksFetcher({ timeoutMs: config.jwks.timeoutMs, maxBytes: config.jwks.maxBytes, ca: options.ca }, clock);
+  const fetcher =
+    options.fetcher ?? httpsJwksFetcher({ timeoutMs: config.jwks.timeoutMs, maxBytes: config.jwks.maxBytes, ca: options.ca }, clock);
   const jwks = new JwksCache(
     fetcher,
     config.jwks,
@@ -167,7 +168,9 @@ function buildRuntime(config: Config, options: HandlerOptions, logger: Logger): 
   if (options.prefetchJwks === true) for (const i of config.issuers) void jwks.prefetch(i.jwksUri);
   for (const [name, target] of Object.entries(config.targets)) {
     if (target.mode === "forward" && target.allowPassthrough === true && target.audience === undefined) {
-      logger.warn("forward target passes tokens not issued for it (allowPassthrough); the MCP specification forbids token passthrough", { target: name });
+      logger.warn("forward target passes tokens not issued for it (allowPassthrough); the MCP specification forbids token passthrough", {
+        target: name,
+      });
     }
   }
   const usesObo = Object.values(config.targets).some((t) => t.mode === "obo");
@@ -183,7 +186,14 @@ function buildRuntime(config: Config, options: HandlerOptions, logger: Logger): 
   return { config, verifier, managed: new ManagedHeaders(config), exchanger, assertions };
 }
 
-async function headersFor(plan: Plan, id: VerifiedToken, runtime: Runtime, deadline: Deadline, audit: AuditRecord, detail: AuditDetail): Promise<Record<string, string>> {
+async function headersFor(
+  plan: Plan,
+  id: VerifiedToken,
+  runtime: Runtime,
+  deadline: Deadline,
+  audit: AuditRecord,
+  detail: AuditDetail,
+): Promise<Record<string, string>> {
   if (plan.kind !== "target") return {};
   switch (plan.config.mode) {
     case "forward":

@@ -48,7 +48,19 @@ export interface AuditRecord {
 
 export type AuditDetail = NonNullable<AuditRecord["detail"]>;
 
-const SENSITIVE_KEYS = new Set(["authorization", "access_token", "subject_token", "actor_token", "client_secret", "refresh_token", "id_token", "token", "secret", "password", "private_key"]);
+const SENSITIVE_KEYS = new Set([
+  "authorization",
+  "access_token",
+  "subject_token",
+  "actor_token",
+  "client_secret",
+  "refresh_token",
+  "id_token",
+  "token",
+  "secret",
+  "password",
+  "private_key",
+]);
 /**
  * A whole run of base64url segments joined by at least two dots, starting where such a run starts
  * (the lookbehind), redacted when it holds `eyJ`. Matching from the run's start only keeps this linear:
@@ -121,10 +133,11 @@ export function createLogger(): Logger {
 }
 
 /** Denials that are our own fault (the table's 500s) are logged at ERROR; the others at WARN. */
-const ERROR_REASONS: ReadonlySet<string> = new Set(Object.entries(DENIALS).flatMap(([reason, spec]) => (spec.status === 500 ? [reason] : [])));
+const ERROR_REASONS: ReadonlySet<string> = new Set(
+  Object.entries(DENIALS).flatMap(([reason, spec]) => (spec.status === 500 ? [reason] : [])),
+);
 
-const cleanValue = (v: unknown): unknown =>
-  typeof v === "string" ? clean(v) : Array.isArray(v) ? v.map((x) => clean(String(x))) : v;
+const cleanValue = (v: unknown): unknown => (typeof v === "string" ? clean(v) : Array.isArray(v) ? v.map((x) => clean(String(x))) : v);
 
 export function writeAudit(logger: Logger, record: AuditRecord): void {
   const fields: Record<string, unknown> = {};

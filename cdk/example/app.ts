@@ -26,8 +26,16 @@ const oauth = (name: string) =>
     scopes: [`${name}/read`],
   });
 // Target names are the policy's keys: the construct sets each claims target's header allowlist.
-interceptor.gateway.addMcpServerTarget("Crm", { gatewayTargetName: "crm", endpoint: "https://crm.example.com/mcp", credentialProviderConfigurations: [oauth("crm")] });
-interceptor.gateway.addMcpServerTarget("Orders", { gatewayTargetName: "orders", endpoint: "https://orders.example.com/mcp", credentialProviderConfigurations: [oauth("orders")] });
+interceptor.gateway.addMcpServerTarget("Crm", {
+  gatewayTargetName: "crm",
+  endpoint: "https://crm.example.com/mcp",
+  credentialProviderConfigurations: [oauth("crm")],
+});
+interceptor.gateway.addMcpServerTarget("Orders", {
+  gatewayTargetName: "orders",
+  endpoint: "https://orders.example.com/mcp",
+  credentialProviderConfigurations: [oauth("orders")],
+});
 
 const assembly = app.synth();
 if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {

@@ -51,6 +51,10 @@ export function signAssertion(claims: Record<string, unknown>, key: SigningKey):
   const alg = key.publicJwk.alg;
   // ES256 signatures are R || S (RFC 7518 §3.4), not DER.
   const signature =
-    alg === "EdDSA" ? sign(null, data, key.key) : alg === "ES256" ? sign("sha256", data, { key: key.key, dsaEncoding: "ieee-p1363" }) : sign("sha256", data, key.key);
+    alg === "EdDSA"
+      ? sign(null, data, key.key)
+      : alg === "ES256"
+        ? sign("sha256", data, { key: key.key, dsaEncoding: "ieee-p1363" })
+        : sign("sha256", data, key.key);
   return `${input}.${signature.toString("base64url")}`;
 }

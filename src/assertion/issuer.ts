@@ -36,7 +36,13 @@ interface LoadedKeys {
 }
 
 /** Secrets Manager errors that retrying will not fix: the operator must (a missing or unreadable secret). */
-const PERSISTENT = new Set(["ResourceNotFoundException", "AccessDeniedException", "DecryptionFailure", "InvalidRequestException", "secret"]);
+const PERSISTENT = new Set([
+  "ResourceNotFoundException",
+  "AccessDeniedException",
+  "DecryptionFailure",
+  "InvalidRequestException",
+  "secret",
+]);
 
 /** The reason a failed secret read maps to: persistent faults are ours (500), the rest an outage (503). */
 export function secretFailureReason(why: string): Reason {
@@ -128,7 +134,12 @@ export class AssertionIssuer {
     // One entry per target and caller token: another token of the same user may carry other claims.
     const key = JSON.stringify([target, id.issuer.issuer, id.sub, id.jti ?? createHash("sha256").update(id.token).digest("base64url")]);
     const cached = this.issued.get(key);
-    if (cached !== undefined && cached.signer.kid === signer.kid && cached.signer.thumbprint === signer.thumbprint && now < cached.reuseUntil) {
+    if (
+      cached !== undefined &&
+      cached.signer.kid === signer.kid &&
+      cached.signer.thumbprint === signer.thumbprint &&
+      now < cached.reuseUntil
+    ) {
       headers[header] = cached.value;
       return { headers, cache: "hit" };
     }

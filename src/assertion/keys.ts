@@ -25,7 +25,6 @@ export interface SigningKey {
   protectedHeader: string;
 }
 
-
 export const MAX_SIGNING_KEYS = 10;
 const MIN_RSA_BITS = 2048;
 const KID = /^[A-Za-z0-9._~-]{1,128}$/;
@@ -38,7 +37,16 @@ const Entry = z
     privateKey: z.optional(z.string()),
     jwk: z.optional(z.record(z.string(), z.unknown())),
     /** Seconds since the epoch, or an ISO 8601 date-time with an offset. */
-    notBefore: z.optional(z.union([z.int().check(z.gte(0)), z.string().check(z.refine((s) => ISO_DATE_TIME.test(s) && !Number.isNaN(Date.parse(s)), "must be an ISO 8601 date-time with Z or an offset"))])),
+    notBefore: z.optional(
+      z.union([
+        z.int().check(z.gte(0)),
+        z
+          .string()
+          .check(
+            z.refine((s) => ISO_DATE_TIME.test(s) && !Number.isNaN(Date.parse(s)), "must be an ISO 8601 date-time with Z or an offset"),
+          ),
+      ]),
+    ),
     status: z._default(z.enum(["active", "retired"]), "active"),
   })
   .check(z.refine((e) => (e.privateKey === undefined) !== (e.jwk === undefined), "exactly one of privateKey (PEM) or jwk is required"));
@@ -60,10 +68,13 @@ function thumbprintOf(jwk: Record<string, unknown>): string {
 export function keyProblem(key: KeyObject, algorithm: AssertionAlgorithm): string | undefined {
   if (key.type !== "private") return "is not a private key";
   const type = key.asymmetricKeyType;
-  if (algorithm === "ES256") return type === "ec" && key.asymmetricKeyDetails?.namedCurve === "prime256v1" ? undefined : "ES256 needs an EC P-256 key";
+  if (algorithm === "ES256")
+    return type === "ec" && key.asymmetricKeyDetails?.namedCurve === "prime256v1" ? undefined : "ES256 needs an EC P-256 key";
   if (algorithm === "EdDSA") return type === "ed25519" ? undefined : "EdDSA needs an Ed25519 key";
   if (type !== "rsa") return "RS256 needs an RSA key";
-  return (key.asymmetricKeyDetails?.modulusLength ?? 0) >= MIN_RSA_BITS ? undefined : `RS256 needs an RSA key of at least ${MIN_RSA_BITS} bits`;
+  return (key.asymmetricKeyDetails?.modulusLength ?? 0) >= MIN_RSA_BITS
+    ? undefined
+    : `RS256 needs an RSA key of at least ${MIN_RSA_BITS} bits`;
 }
 
 function privateKeyOf(entry: Pick<EntryInput, "privateKey" | "jwk">, where: string): KeyObject {
@@ -84,7 +95,8 @@ function signingKey(entry: EntryInput, algorithm: AssertionAlgorithm, where: str
   const thumbprint = thumbprintOf(pub);
   const fromJwk = typeof entry.jwk?.kid === "string" && KID.test(entry.jwk.kid) ? entry.jwk.kid : undefined;
   const kid = entry.kid ?? fromJwk ?? thumbprint;
-  const notBefore = entry.notBefore === undefined ? 0 : typeof entry.notBefore === "number" ? entry.notBefore : Date.parse(entry.notBefore) / 1000;
+  const notBefore =
+    entry.notBefore === undefined ? 0 : typeof entry.notBefore === "number" ? entry.notBefore : Date.parse(entry.notBefore) / 1000;
   return {
     kid,
     key,
@@ -96,7 +108,11 @@ function signingKey(entry: EntryInput, algorithm: AssertionAlgorithm, where: str
   };
 }
 
-const pathText = (path: readonly PropertyKey[]) => path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("").replace(/^\./, "");
+const pathText = (path: readonly PropertyKey[]) =>
+  path
+    .map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`))
+    .join("")
+    .replace(/^\./, "");
 
 /** Parses the secret's `SecretString` into signing keys, in the secret's order. */
 export function parseSigningKeys(text: string, algorithm: AssertionAlgorithm): SigningKey[] {

@@ -71,8 +71,14 @@ export class JwksCache {
     let fetchedNow = false;
     if (st.keys === undefined || this.ageSeconds(st.fetchedAt) >= maxAgeSeconds) {
       // Within the negative-cache window after a failure no fetch is tried (unless one is in flight).
-      const inNegativeWindow = st.failedAt !== undefined && this.ageSeconds(st.failedAt) < negativeCacheSeconds && st.inflight === undefined;
-      fetchedNow = !inNegativeWindow && (await this.load(st).then(() => true, () => false));
+      const inNegativeWindow =
+        st.failedAt !== undefined && this.ageSeconds(st.failedAt) < negativeCacheSeconds && st.inflight === undefined;
+      fetchedNow =
+        !inNegativeWindow &&
+        (await this.load(st).then(
+          () => true,
+          () => false,
+        ));
       if (!fetchedNow) {
         const age = this.ageSeconds(st.fetchedAt);
         if (st.keys === undefined || age >= staleIfErrorSeconds) deny("jwks.unavailable");
@@ -86,7 +92,13 @@ export class JwksCache {
       if (since < refetchIntervalSeconds) {
         deny("jwks.rate_limited", { retryAfter: Math.max(1, Math.ceil(refetchIntervalSeconds - since)) });
       }
-      if (!(await this.load(st).then(() => true, () => false))) deny("jwks.unavailable");
+      if (
+        !(await this.load(st).then(
+          () => true,
+          () => false,
+        ))
+      )
+        deny("jwks.unavailable");
     }
     return st.keys?.get(kid) ?? deny("token.kid_unknown");
   }
@@ -126,7 +138,6 @@ export class JwksCache {
     return st.inflight;
   }
 }
-
 
 /** `{"keys":[…]}` with object entries; the first entry wins for a repeated `kid` (as in the library). */
 function parseJwks(doc: unknown): Map<string, VerificationKey> {

@@ -21,14 +21,19 @@ export function isMachineToken(payload: Record<string, unknown>, sub: string, cl
     const client = payload[name];
     if (typeof client !== "string") continue;
     if (sub === client) return true;
-    if (sub.length === client.length + AUTH0_MACHINE_SUFFIX.length && sub.startsWith(client) && sub.endsWith(AUTH0_MACHINE_SUFFIX)) return true;
+    if (sub.length === client.length + AUTH0_MACHINE_SUFFIX.length && sub.startsWith(client) && sub.endsWith(AUTH0_MACHINE_SUFFIX))
+      return true;
   }
   const username = payload.preferred_username;
   if (typeof username === "string" && username.startsWith("service-account-")) return true;
   if (issuer.machineTokens !== undefined) {
     for (const m of issuer.machineTokens) {
       const v = Object.hasOwn(payload, m.claim) ? payload[m.claim] : undefined;
-      if (m.absent === true ? v === undefined : typeof v === "string" && (m.equals !== undefined ? v === m.equals : m.prefix !== undefined && v.startsWith(m.prefix))) {
+      if (
+        m.absent === true
+          ? v === undefined
+          : typeof v === "string" && (m.equals !== undefined ? v === m.equals : m.prefix !== undefined && v.startsWith(m.prefix))
+      ) {
         return true;
       }
     }

@@ -6,9 +6,15 @@ import { constants, verify, type KeyObject, type VerifyKeyObjectInput } from "no
  * alike. The caller has already bound the algorithm to the key (`algorithmFitsKey`).
  */
 const HASH: Readonly<Record<string, string>> = {
-  RS256: "sha256", RS384: "sha384", RS512: "sha512",
-  PS256: "sha256", PS384: "sha384", PS512: "sha512",
-  ES256: "sha256", ES384: "sha384", ES512: "sha512",
+  RS256: "sha256",
+  RS384: "sha384",
+  RS512: "sha512",
+  PS256: "sha256",
+  PS384: "sha384",
+  PS512: "sha512",
+  ES256: "sha256",
+  ES384: "sha384",
+  ES512: "sha512",
 };
 
 /** RFC 7518 §3.4: an ECDSA JWS signature is R ‖ S, each exactly the curve's coordinate size. */

@@ -21,7 +21,16 @@ export interface TokenFacts {
 }
 
 /** JWT types that are never access tokens (RFC 8725 §3.12 explicit typing). */
-const OTHER_KINDS = new Set(["dpop+jwt", "logout+jwt", "secevent+jwt", "id_token+jwt", "id+jwt", "jwt-bearer", "client-authentication+jwt", "token-introspection+jwt"]);
+const OTHER_KINDS = new Set([
+  "dpop+jwt",
+  "logout+jwt",
+  "secevent+jwt",
+  "id_token+jwt",
+  "id+jwt",
+  "jwt-bearer",
+  "client-authentication+jwt",
+  "token-introspection+jwt",
+]);
 const ACCEPTED_UNTYPED = new Set(["jwt", "at+jwt"]);
 
 const isFiniteNumber = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v);
@@ -56,7 +65,8 @@ export function checkTokenKind(header: Record<string, unknown>, payload: Record<
     deny("token.kind_invalid");
   }
   // ID tokens: OIDC markers, Cognito token_use, Keycloak payload typ; unless the issuer opts in.
-  if (issuer.acceptIdTokens !== true && ("nonce" in payload || "at_hash" in payload || payload.token_use === "id")) deny("token.kind_invalid");
+  if (issuer.acceptIdTokens !== true && ("nonce" in payload || "at_hash" in payload || payload.token_use === "id"))
+    deny("token.kind_invalid");
   if (issuer.tokenUse !== undefined && payload.token_use !== issuer.tokenUse) deny("token.kind_invalid");
   if (issuer.requirePayloadTyp !== undefined && payload.typ !== issuer.requirePayloadTyp) deny("token.kind_invalid");
   rejectSenderConstrained(payload);

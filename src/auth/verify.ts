@@ -156,7 +156,20 @@ export class TokenVerifier {
     checkTime(payload, this.config.clockSkewSeconds, issuer.maxTokenAgeSeconds, nowSeconds(this.clock));
     const f = checkIdentity(payload, issuer);
     // Built field by field: an object spread here cost more than all the checks above together.
-    return { sub: f.sub, clientId: f.clientId, actor: f.actor, scopes: f.scopes, jti: f.jti, exp: f.exp, machine: f.machine, token, issuer, claims: payload, kid: v.kid, alg: v.alg };
+    return {
+      sub: f.sub,
+      clientId: f.clientId,
+      actor: f.actor,
+      scopes: f.scopes,
+      jti: f.jti,
+      exp: f.exp,
+      machine: f.machine,
+      token,
+      issuer,
+      claims: payload,
+      kid: v.kid,
+      alg: v.alg,
+    };
   }
 
   /** Strict decoding and every check that needs no key: issuer, algorithm allowlist, kid, claim types. */
@@ -188,7 +201,8 @@ export class TokenVerifier {
     const jwksVersion = this.jwks.version(issuer.jwksUri);
     // decodeJws checked the three segments as canonical base64url, so these are the bytes it decoded.
     const dot = token.lastIndexOf(".");
-    if (!verifySignature(alg, key.key, token.slice(0, dot), Buffer.from(token.slice(dot + 1), "base64url"))) deny("token.signature_invalid");
+    if (!verifySignature(alg, key.key, token.slice(0, dot), Buffer.from(token.slice(dot + 1), "base64url")))
+      deny("token.signature_invalid");
     try {
       validateJwtFields(registeredClaims(d.payload), { issuer: issuer.issuer, audience: null, graceSeconds: this.config.clockSkewSeconds });
     } catch (err) {

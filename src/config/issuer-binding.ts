@@ -21,10 +21,13 @@ export function issuerBindingProblems(config: Config): string[] {
     const mappings = Object.values(headers);
     if (mappings.some(qualifies)) {
       const bad = accepted.find((iss) => iss.includes("|"));
-      if (bad !== undefined) problems.push(`targets.${name}.headers: "qualify" sends "<iss>|<value>", so issuer "${bad}" must not contain "|"`);
+      if (bad !== undefined)
+        problems.push(`targets.${name}.headers: "qualify" sends "<iss>|<value>", so issuer "${bad}" must not contain "|"`);
     }
     if (accepted.length < 2 || mappings.some(readsIss) || mappings.every(qualifies)) continue;
-    const unbound = Object.entries(headers).filter(([, m]) => !qualifies(m)).map(([h]) => h);
+    const unbound = Object.entries(headers)
+      .filter(([, m]) => !qualifies(m))
+      .map(([h]) => h);
     problems.push(
       `targets.${name}.headers: this target accepts ${accepted.length} issuers, so its identity headers must be issuer-bound: ` +
         `map "iss" to a header, or set "qualify": true on ${unbound.join(", ")}, or accept one issuer ("issuers")`,

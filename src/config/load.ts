@@ -9,10 +9,8 @@ z.config(en());
 export type LoadedConfig = { ok: true; config: Config } | { ok: false; problems: string[] };
 
 const pathText = (path: readonly PropertyKey[]) =>
-  path.reduce<string>(
-    (acc, p) => (typeof p === "number" ? `${acc}[${p}]` : acc === "" ? String(p) : `${acc}.${String(p)}`),
-    "",
-  ) || "(root)";
+  path.reduce<string>((acc, p) => (typeof p === "number" ? `${acc}[${p}]` : acc === "" ? String(p) : `${acc}.${String(p)}`), "") ||
+  "(root)";
 
 /** A bad record key carries the key's own problem one level down; report that one. */
 function messageOf(issue: z.core.$ZodIssue): string {
@@ -74,7 +72,10 @@ export function loadConfig(env: NodeJS.ProcessEnv, besideBundle: URL): LoadedCon
     }
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? "read error";
-    return { ok: false, problems: [`(config source): cannot read the configuration (${code}); set INTERCEPTOR_CONFIG or INTERCEPTOR_CONFIG_FILE`] };
+    return {
+      ok: false,
+      problems: [`(config source): cannot read the configuration (${code}); set INTERCEPTOR_CONFIG or INTERCEPTOR_CONFIG_FILE`],
+    };
   }
   let json: unknown;
   try {

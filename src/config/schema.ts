@@ -149,16 +149,17 @@ const ForwardTarget = z
 const ClaimsTarget = z.strictObject({
   mode: z.literal("claims"),
   ...targetCommon,
-  headers: z
-    .record(headerName(), ClaimSpec)
-    .check(
-      z.refine((h) => Object.keys(h).length >= 1, "at least one header is required"),
-      z.refine((h) => Object.keys(h).length <= MAX_HEADERS_PER_TARGET, `at most ${MAX_HEADERS_PER_TARGET} headers per target (AgentCore limit)`),
-      z.refine(
-        (h) => new Set(Object.keys(h).map((n) => n.toLowerCase())).size === Object.keys(h).length,
-        "header names must differ by more than letter case",
-      ),
+  headers: z.record(headerName(), ClaimSpec).check(
+    z.refine((h) => Object.keys(h).length >= 1, "at least one header is required"),
+    z.refine(
+      (h) => Object.keys(h).length <= MAX_HEADERS_PER_TARGET,
+      `at most ${MAX_HEADERS_PER_TARGET} headers per target (AgentCore limit)`,
     ),
+    z.refine(
+      (h) => new Set(Object.keys(h).map((n) => n.toLowerCase())).size === Object.keys(h).length,
+      "header names must differ by more than letter case",
+    ),
+  ),
 });
 
 const NoneTarget = z.strictObject({ mode: z.literal("none"), ...targetCommon });
@@ -205,7 +206,11 @@ const OboSettings = z
     clientId: text(),
     clientAuth: z._default(z.enum(["client_secret_basic", "client_secret_post", "private_key_jwt"]), "client_secret_basic"),
     /** Secrets Manager secret: the client secret itself, or JSON with `client_secret` or `private_key` (PEM or JWK). */
-    clientSecretArn: z.string().check(z.regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$/, "must be a Secrets Manager secret ARN")),
+    clientSecretArn: z
+      .string()
+      .check(
+        z.regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$/, "must be a Secrets Manager secret ARN"),
+      ),
     /** RFC 8693 `audience` (logical name of the target). */
     audience: z.optional(text()),
     /** RFC 8693 / RFC 8707 `resource` (absolute URI of the target). */
@@ -270,12 +275,17 @@ const AssertionTarget = z
     audience: z.optional(text()),
     /** Top-level claims of the caller's verified token copied into the assertion (names as in the token). */
     claims: z.optional(
-      z.array(
-        text().check(
-          z.refine((c) => segmentProblem(c) === undefined, "must not be a prototype name"),
-          z.refine((c) => !(ASSERTION_RESERVED_CLAIMS as readonly string[]).includes(c), `is set by the assertion itself (${ASSERTION_RESERVED_CLAIMS.join(", ")})`),
-        ),
-      ).check(z.maxLength(50)),
+      z
+        .array(
+          text().check(
+            z.refine((c) => segmentProblem(c) === undefined, "must not be a prototype name"),
+            z.refine(
+              (c) => !(ASSERTION_RESERVED_CLAIMS as readonly string[]).includes(c),
+              `is set by the assertion itself (${ASSERTION_RESERVED_CLAIMS.join(", ")})`,
+            ),
+          ),
+        )
+        .check(z.maxLength(50)),
     ),
     /** Claim headers sent beside the assertion, exactly as in `claims` mode. */
     headers: z.optional(ClaimsTarget.shape.headers),
@@ -286,7 +296,8 @@ const AssertionTarget = z
       path: ["headers"],
     }),
     z.refine(
-      (t) => !Object.keys(t.headers ?? {}).some((h) => canonicalHeaderName(h) === canonicalHeaderName(t.header ?? DEFAULT_ASSERTION_HEADER)),
+      (t) =>
+        !Object.keys(t.headers ?? {}).some((h) => canonicalHeaderName(h) === canonicalHeaderName(t.header ?? DEFAULT_ASSERTION_HEADER)),
       { error: "a claim header must not use the assertion header's name", path: ["headers"] },
     ),
   );
@@ -296,7 +307,9 @@ const AssertionSettings = z.strictObject({
   /** The assertion's `iss`: an identifier of this interceptor that targets are configured to trust. */
   issuer: text(),
   /** Secrets Manager secret holding the private signing key(s): a PEM or JWK, or `{ "keys": [...] }` for rotation. */
-  signingKeySecretArn: z.string().check(z.regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$/, "must be a Secrets Manager secret ARN")),
+  signingKeySecretArn: z
+    .string()
+    .check(z.regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$/, "must be a Secrets Manager secret ARN")),
   /** Seconds an assertion is valid (`exp - iat`); never beyond the caller's token. */
   lifetimeSeconds: z._default(z.int().check(z.gte(5), z.lte(900)), 60),
   algorithm: z._default(z.enum(["ES256", "RS256", "EdDSA"]), "ES256"),
@@ -322,38 +335,43 @@ const OboCacheSettings = z.strictObject({
 });
 
 // A section left out takes each member's own default: the defaults are written once, on the members.
-export const ConfigSchema = z.strictObject({
-  /** Editors' JSON Schema reference (schema/interceptor.config.schema.json); ignored by the interceptor. */
-  $schema: z.optional(z.string()),
-  issuers: nonEmptyList(Issuer),
-  clockSkewSeconds: z._default(z.int().check(z.gte(0), z.lte(300)), 60),
-  targets: z._default(
-    z.record(z.string().check(z.regex(TARGET_NAME, "target names must match ^([0-9a-zA-Z][-]?){1,100}$ (AgentCore target name)")), Target),
-    {},
-  ),
-  unlistedTargets: z._default(z.enum(["strip", "deny"]), "strip"),
-  /** RESPONSE phase: list only the tools and prompts the caller may use ("on"), or pass listings through ("off"). */
-  listingFilter: z._default(z.enum(["on", "off"]), "on"),
-  /**
-   * The gateway's MCP endpoint path. Accepted, but no decision depends on it: the gateway routes MCP
-   * messages by their body, so the policy does too, on every path variant.
-   */
-  mcpPath: z._default(z.string().check(z.regex(/^\/[\x21-\x7e]*$/, "must be an absolute path")), "/mcp"),
-  /** RFC 9728 protected-resource-metadata URL, advertised in `WWW-Authenticate` challenges. */
-  resourceMetadataUrl: z.optional(httpsUrl()),
-  /** On-behalf-of caches: exchanged tokens (per user and target) and client secrets. */
-  oboCache: z._default(OboCacheSettings, () => OboCacheSettings.parse({})),
-  /** The interceptor's signing identity; required when a target uses `assertion`. */
-  assertion: z.optional(AssertionSettings),
-  /** Largest accepted Authorization header value, in bytes. */
-  maxAuthorizationBytes: z._default(z.int().check(z.gte(1_024), z.lte(65_536)), 16_384),
-  jwks: z._default(JwksSettings, () => JwksSettings.parse({})),
-}).check(
-  z.refine((c) => c.assertion !== undefined || !Object.values(c.targets).some((t) => t.mode === "assertion"), {
-    error: 'required when a target uses mode "assertion": { "issuer", "signingKeySecretArn" }',
-    path: ["assertion"],
-  }),
-);
+export const ConfigSchema = z
+  .strictObject({
+    /** Editors' JSON Schema reference (schema/interceptor.config.schema.json); ignored by the interceptor. */
+    $schema: z.optional(z.string()),
+    issuers: nonEmptyList(Issuer),
+    clockSkewSeconds: z._default(z.int().check(z.gte(0), z.lte(300)), 60),
+    targets: z._default(
+      z.record(
+        z.string().check(z.regex(TARGET_NAME, "target names must match ^([0-9a-zA-Z][-]?){1,100}$ (AgentCore target name)")),
+        Target,
+      ),
+      {},
+    ),
+    unlistedTargets: z._default(z.enum(["strip", "deny"]), "strip"),
+    /** RESPONSE phase: list only the tools and prompts the caller may use ("on"), or pass listings through ("off"). */
+    listingFilter: z._default(z.enum(["on", "off"]), "on"),
+    /**
+     * The gateway's MCP endpoint path. Accepted, but no decision depends on it: the gateway routes MCP
+     * messages by their body, so the policy does too, on every path variant.
+     */
+    mcpPath: z._default(z.string().check(z.regex(/^\/[\x21-\x7e]*$/, "must be an absolute path")), "/mcp"),
+    /** RFC 9728 protected-resource-metadata URL, advertised in `WWW-Authenticate` challenges. */
+    resourceMetadataUrl: z.optional(httpsUrl()),
+    /** On-behalf-of caches: exchanged tokens (per user and target) and client secrets. */
+    oboCache: z._default(OboCacheSettings, () => OboCacheSettings.parse({})),
+    /** The interceptor's signing identity; required when a target uses `assertion`. */
+    assertion: z.optional(AssertionSettings),
+    /** Largest accepted Authorization header value, in bytes. */
+    maxAuthorizationBytes: z._default(z.int().check(z.gte(1_024), z.lte(65_536)), 16_384),
+    jwks: z._default(JwksSettings, () => JwksSettings.parse({})),
+  })
+  .check(
+    z.refine((c) => c.assertion !== undefined || !Object.values(c.targets).some((t) => t.mode === "assertion"), {
+      error: 'required when a target uses mode "assertion": { "issuer", "signingKeySecretArn" }',
+      path: ["assertion"],
+    }),
+  );
 
 export type Config = z.infer<typeof ConfigSchema>;
 export type IssuerConfig = Config["issuers"][number];

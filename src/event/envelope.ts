@@ -83,7 +83,13 @@ export function isPlainMcpRequest(event: unknown): event is McpEvent {
 
 /** A plain JSON object: Object.prototype as its prototype, no own `__proto__` member, no symbol key. */
 function isPlainRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && Object.getPrototypeOf(v) === Object.prototype && !Object.hasOwn(v, "__proto__") && Object.getOwnPropertySymbols(v).length === 0;
+  return (
+    typeof v === "object" &&
+    v !== null &&
+    Object.getPrototypeOf(v) === Object.prototype &&
+    !Object.hasOwn(v, "__proto__") &&
+    Object.getOwnPropertySymbols(v).length === 0
+  );
 }
 
 const isOptionalText = (v: unknown) => v === undefined || v === null || typeof v === "string";

@@ -29,8 +29,7 @@ export interface RequestView {
 
 const RAW_BODY_MAX_DEPTH = 128;
 
-const validId = (v: unknown): v is JsonRpcId =>
-  typeof v === "string" || (typeof v === "number" && Number.isFinite(v));
+const validId = (v: unknown): v is JsonRpcId => typeof v === "string" || (typeof v === "number" && Number.isFinite(v));
 
 /**
  * The JSON-RPC id, as far as it can be read from any event (even one refused before it is parsed),
@@ -53,7 +52,7 @@ export function bestEffortId(event: unknown): JsonRpcId | null {
 
 /** A client's JSON-RPC response (to the gateway's elicitation or sampling request): no method, one of result/error. */
 function isClientResponse(body: Record<string, unknown>): boolean {
-  return body.jsonrpc === "2.0" && !("method" in body) && validId(body.id) && ("result" in body) !== ("error" in body);
+  return body.jsonrpc === "2.0" && !("method" in body) && validId(body.id) && "result" in body !== "error" in body;
 }
 
 /** `=?base64?…?=` values (MCP Streamable HTTP request metadata) decoded; others as they are. */
@@ -133,7 +132,14 @@ function checkRawBody(raw: string, body: Record<string, unknown>): void {
  * Compared member by member, without building lists (this runs on every request).
  */
 function sameRouting(a: Record<string, unknown>, b: Record<string, unknown>): boolean {
-  if (!same(a.jsonrpc, b.jsonrpc) || !same(a.method, b.method) || !same(a.id, b.id) || "result" in a !== "result" in b || "error" in a !== "error" in b) return false;
+  if (
+    !same(a.jsonrpc, b.jsonrpc) ||
+    !same(a.method, b.method) ||
+    !same(a.id, b.id) ||
+    "result" in a !== "result" in b ||
+    "error" in a !== "error" in b
+  )
+    return false;
   const pa = isPlainObject(a.params) ? a.params : undefined;
   const pb = isPlainObject(b.params) ? b.params : undefined;
   if (!same(pa?.name, pb?.name) || !same(pa?.uri, pb?.uri)) return false;
@@ -143,7 +149,8 @@ function sameRouting(a: Record<string, unknown>, b: Record<string, unknown>): bo
 }
 
 /** Compared by kind, not identity, where a member is not a scalar (a malformed name is refused later). */
-const same = (x: unknown, y: unknown) => (typeof x === "object" && x !== null ? "(object)" : x) === (typeof y === "object" && y !== null ? "(object)" : y);
+const same = (x: unknown, y: unknown) =>
+  (typeof x === "object" && x !== null ? "(object)" : x) === (typeof y === "object" && y !== null ? "(object)" : y);
 
 function checkMetadataHeaders(headers: HeaderBag, method: string, params: unknown): void {
   const mcpMethod = headers.single("mcp-method");

@@ -40,7 +40,11 @@ export function routeMessage(method: string, params: unknown): MessageRoute {
   if (name === undefined) return { kind: "invalid" };
   if (named === "tool") {
     const route = routeTool(name);
-    return route.kind === "target" ? { kind: "target", target: route.target, name: route.tool } : route.kind === "invalid" ? route : { kind: "no-target", name };
+    return route.kind === "target"
+      ? { kind: "target", target: route.target, name: route.tool }
+      : route.kind === "invalid"
+        ? route
+        : { kind: "no-target", name };
   }
   return routePrompt(name);
 }

@@ -4,10 +4,7 @@ import { TARGET_NAME } from "../config/schema.js";
 export const SEARCH_TOOL = "x_amz_bedrock_agentcore_search";
 export const MAX_TOOL_NAME = 256;
 
-export type ToolRoute =
-  | { kind: "target"; target: string; tool: string }
-  | { kind: "no-target" }
-  | { kind: "invalid" };
+export type ToolRoute = { kind: "target"; target: string; tool: string } | { kind: "no-target" } | { kind: "invalid" };
 
 /**
  * Splits `<target>___<tool>` on the first `___`, exactly and case-sensitively: no Unicode

@@ -24,7 +24,6 @@ export interface HttpsResponse {
   body: Buffer;
 }
 
-
 export function httpsRequest(r: HttpsRequest): Promise<HttpsResponse> {
   return new Promise((resolve, reject) => {
     let url: URL;
@@ -63,7 +62,8 @@ export function httpsRequest(r: HttpsRequest): Promise<HttpsResponse> {
       res.on("error", fail);
       res.on("end", () => {
         done();
-        if (size <= r.maxBytes) resolve({ status: res.statusCode ?? 0, contentType: res.headers["content-type"] ?? "", body: Buffer.concat(chunks) });
+        if (size <= r.maxBytes)
+          resolve({ status: res.statusCode ?? 0, contentType: res.headers["content-type"] ?? "", body: Buffer.concat(chunks) });
       });
     });
     req.end(r.body);

@@ -44,10 +44,10 @@ export function renderClaim(value: unknown, encode: "mcp-base64" | "reject"): st
 }
 
 /** Where a mapping reads its claim: a dotted path or member names taken literally. */
-export const pathOf = (m: ClaimMapping): string | readonly string[] =>
-  typeof m === "string" ? m : (m.claimPath ?? m.claim ?? "");
+export const pathOf = (m: ClaimMapping): string | readonly string[] => (typeof m === "string" ? m : (m.claimPath ?? m.claim ?? ""));
 
-const isSubject = (path: string | readonly string[]) => (typeof path === "string" ? path === "sub" : path.length === 1 && path[0] === "sub");
+const isSubject = (path: string | readonly string[]) =>
+  typeof path === "string" ? path === "sub" : path.length === 1 && path[0] === "sub";
 
 /** `<iss>|<value>`, for each item of a list: the value is bound to the issuer that vouched for it. */
 function qualified(iss: string, value: unknown): unknown {

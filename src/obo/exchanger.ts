@@ -83,7 +83,13 @@ export class OboExchanger {
    * One token-endpoint request. On `invalid_client` the secret may have rotated: it is read again and
    * the request retried once; a second `invalid_client` is a fault on our side.
    */
-  private async call(settings: OboSettings, form: Record<string, string>, expect: Expectation, subjectToken: string, deadline: Deadline): Promise<IssuedToken> {
+  private async call(
+    settings: OboSettings,
+    form: Record<string, string>,
+    expect: Expectation,
+    subjectToken: string,
+    deadline: Deadline,
+  ): Promise<IssuedToken> {
     try {
       return await this.attempt(settings, form, expect, subjectToken, deadline, false);
     } catch (err) {
@@ -145,7 +151,11 @@ export class OboExchanger {
       const error = oauthError(res.body);
       // The reason names what was wrong with a 200 answer too (e.g. a token for another user).
       const why = err instanceof Denial ? err.reason : undefined;
-      this.events.tokenEndpointFailed(host, { status: res.status, ...(error !== undefined ? { error } : {}), ...(why !== undefined ? { why } : {}) });
+      this.events.tokenEndpointFailed(host, {
+        status: res.status,
+        ...(error !== undefined ? { error } : {}),
+        ...(why !== undefined ? { why } : {}),
+      });
       throw err;
     }
   }

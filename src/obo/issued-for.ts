@@ -35,7 +35,8 @@ export function checkIssuedFor(claims: Record<string, unknown> | undefined, expe
   if (cognitoUser !== undefined) {
     if (claims.iss !== cognitoUser.iss || claims.sub !== cognitoUser.sub || claims.token_use !== "access") deny("obo.invalid_response");
     const audiences = audiencesOf(claims.aud);
-    if (audiences.length !== 1 || (cognitoUser.audience !== undefined && audiences[0] !== cognitoUser.audience)) deny("obo.invalid_response");
+    if (audiences.length !== 1 || (cognitoUser.audience !== undefined && audiences[0] !== cognitoUser.audience))
+      deny("obo.invalid_response");
     // The shape of Cognito's `act` is not spelled out: RFC 8693 §4.1 puts the actor in `act.sub`;
     // a Cognito-style `act.client_id` is accepted too. Without an actor token there must be no `act`.
     const act = claims.act;

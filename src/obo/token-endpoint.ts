@@ -13,7 +13,12 @@ export const TOKEN_EXCHANGE_GRANT = "urn:ietf:params:oauth:grant-type:token-exch
 export const MAX_TOKEN_RESPONSE_BYTES = 65_536;
 export const MAX_ISSUED_TOKEN_BYTES = 16_384;
 
-export function exchangeForm(settings: OboSettings, subjectToken: string, actorToken: string | undefined, target: string): Record<string, string> {
+export function exchangeForm(
+  settings: OboSettings,
+  subjectToken: string,
+  actorToken: string | undefined,
+  target: string,
+): Record<string, string> {
   const form: Record<string, string> = {};
   if (settings.grant === "cognito-client-metadata") {
     form.grant_type = "client_credentials";
@@ -40,7 +45,14 @@ export interface IssuedToken {
   expiresAt: number | undefined;
 }
 
-const REFUSED = new Set(["invalid_target", "invalid_scope", "unauthorized_client", "access_denied", "invalid_request", "unsupported_grant_type"]);
+const REFUSED = new Set([
+  "invalid_target",
+  "invalid_scope",
+  "unauthorized_client",
+  "access_denied",
+  "invalid_request",
+  "unsupported_grant_type",
+]);
 const ISSUED_TYPES = new Set<string>([TOKEN_TYPE.accessToken, TOKEN_TYPE.jwt]);
 /** RFC 6750 b64token: what an Authorization header value may carry. */
 const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
@@ -93,7 +105,13 @@ export function expectationFor(settings: OboSettings, subject?: ExchangeSubject)
   return expect;
 }
 
-export function readTokenResponse(status: number, body: Buffer, expect: Expectation, subjectToken: string, nowSeconds: number): IssuedToken {
+export function readTokenResponse(
+  status: number,
+  body: Buffer,
+  expect: Expectation,
+  subjectToken: string,
+  nowSeconds: number,
+): IssuedToken {
   if (status >= 500) deny("obo.unavailable");
   const json = parseJson(body);
   if (status !== 200) {

@@ -38,7 +38,16 @@ export type UserTokenVerifier = (token: string) => Promise<VerifiedToken>;
  */
 export function triggerIssuerConfig(settings: UserTokenSettings): Config {
   return {
-    issuers: [{ issuer: settings.issuer, jwksUri: settings.jwksUri, clientIds: settings.userClientIds, tokenUse: "access", algorithms: ["RS256"], scopeClaim: "scope" }],
+    issuers: [
+      {
+        issuer: settings.issuer,
+        jwksUri: settings.jwksUri,
+        clientIds: settings.userClientIds,
+        tokenUse: "access",
+        algorithms: ["RS256"],
+        scopeClaim: "scope",
+      },
+    ],
     clockSkewSeconds: 60,
     targets: {},
     unlistedTargets: "strip",
@@ -46,7 +55,14 @@ export function triggerIssuerConfig(settings: UserTokenSettings): Config {
     mcpPath: "/mcp",
     oboCache: { maxEntries: 5_000, secretMaxAgeSeconds: 300 },
     maxAuthorizationBytes: 16_384,
-    jwks: { maxAgeSeconds: 600, staleIfErrorSeconds: 3_600, negativeCacheSeconds: 10, refetchIntervalSeconds: 10, timeoutMs: 1_500, maxBytes: 131_072 },
+    jwks: {
+      maxAgeSeconds: 600,
+      staleIfErrorSeconds: 3_600,
+      negativeCacheSeconds: 10,
+      refetchIntervalSeconds: 10,
+      timeoutMs: 1_500,
+      maxBytes: 131_072,
+    },
   };
 }
 

@@ -11,12 +11,12 @@ import type { ResponseDeps } from "./response.js";
  * is absent or `null`.
  */
 const present = (v: unknown) => v !== undefined && v !== null;
-const field = (o: unknown, key: string): unknown => (typeof o === "object" && o !== null && Object.hasOwn(o, key) ? Reflect.get(o, key) : undefined);
+const field = (o: unknown, key: string): unknown =>
+  typeof o === "object" && o !== null && Object.hasOwn(o, key) ? Reflect.get(o, key) : undefined;
 
 export function isResponsePhase(event: unknown): boolean {
   return present(field(field(event, "mcp"), "gatewayResponse")) || present(field(field(event, "http"), "gatewayResponse"));
 }
-
 
 /** The RESPONSE-phase code is a lazy chunk: a gateway that attaches only REQUEST never loads it. */
 let responsePhase: Promise<typeof import("./response.js")> | undefined;
@@ -29,13 +29,23 @@ export async function respondToResponse(event: unknown, deps: ResponseDeps): Pro
     // The chunk failed to load: fail closed (never the unfiltered reply), one audit line, retry next time.
     responsePhase = undefined;
     const kind = envelopeKindOf(event);
-    const audit: AuditRecord = { decision: "deny", reason: "internal.error", errorClass: errorClass(err), durationMs: 0, detail: { envelope: kind, phase: "response" } };
+    const audit: AuditRecord = {
+      decision: "deny",
+      reason: "internal.error",
+      errorClass: errorClass(err),
+      durationMs: 0,
+      detail: { envelope: kind, phase: "response" },
+    };
     if (deps.requestId !== undefined) audit.requestId = deps.requestId;
     try {
       writeAudit(deps.logger, audit);
     } catch {
       // a failing log sink must not turn a decision into a thrown invocation
     }
-    return denyOutput(kind, new Denial("internal.error"), { id: null, requestId: deps.requestId, resourceMetadataUrl: deps.runtime?.config.resourceMetadataUrl });
+    return denyOutput(kind, new Denial("internal.error"), {
+      id: null,
+      requestId: deps.requestId,
+      resourceMetadataUrl: deps.runtime?.config.resourceMetadataUrl,
+    });
   }
 }

@@ -66,7 +66,11 @@ export async function respondToResponse(event: unknown, deps: ResponseDeps): Pro
     if (!(err instanceof Denial)) audit.errorClass = errorClass(err);
     audit.decision = "deny";
     audit.reason = denial.reason;
-    output = denyOutput(kind, denial, { id: audit.jsonrpcId ?? null, requestId: deps.requestId, resourceMetadataUrl: deps.runtime?.config.resourceMetadataUrl });
+    output = denyOutput(kind, denial, {
+      id: audit.jsonrpcId ?? null,
+      requestId: deps.requestId,
+      resourceMetadataUrl: deps.runtime?.config.resourceMetadataUrl,
+    });
   }
   audit.durationMs = Math.round((performance.now() - deps.started) * 1000) / 1000;
   try {
@@ -172,5 +176,7 @@ async function authenticate(event: McpResponseEvent, deps: ResponseDeps, audit: 
 }
 
 function isHeaderMap(v: unknown): v is RawHeaders {
-  return isPlainObject(v) && Object.values(v).every((x) => typeof x === "string" || (Array.isArray(x) && x.every((s) => typeof s === "string")));
+  return (
+    isPlainObject(v) && Object.values(v).every((x) => typeof x === "string" || (Array.isArray(x) && x.every((s) => typeof s === "string")))
+  );
 }

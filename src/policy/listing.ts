@@ -61,7 +61,12 @@ export function permitsTarget(config: Config, target: string, identity: Verified
  * removed, as the REQUEST path would refuse to call it. Without an identity (or a valid config)
  * everything is removed (fail closed: an empty list, never the full one).
  */
-export function filterListing(config: Config | undefined, identity: VerifiedToken | undefined, method: ListingMethod, result: Json): Filtered {
+export function filterListing(
+  config: Config | undefined,
+  identity: VerifiedToken | undefined,
+  method: ListingMethod,
+  result: Json,
+): Filtered {
   const verdicts = new Map<string, boolean>();
   const removedTargets = new Set<string>();
   let removed = 0;
@@ -119,7 +124,8 @@ function filterSearchResult(result: Json, filterList: (list: unknown) => unknown
       if (Array.isArray(parsed) && parsed.every((t) => isPlainObject(t) && typeof t.name === "string")) {
         return { ...item, text: JSON.stringify(filterList(parsed)) };
       }
-      if (isPlainObject(parsed) && Array.isArray(parsed.tools)) return { ...item, text: JSON.stringify({ ...parsed, tools: filterList(parsed.tools) }) };
+      if (isPlainObject(parsed) && Array.isArray(parsed.tools))
+        return { ...item, text: JSON.stringify({ ...parsed, tools: filterList(parsed.tools) }) };
       return item;
     });
   }

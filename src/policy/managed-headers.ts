@@ -7,9 +7,18 @@ import type { HeaderBag } from "../event/headers.js";
  * sends one of these, or any header the config makes the interceptor set, is trying to speak for it.
  */
 const DENYLIST = [
-  "x-forwarded-user", "x-forwarded-email", "x-forwarded-groups", "x-forwarded-preferred-username",
-  "x-forwarded-access-token", "x-remote-user", "remote-user", "x-remote-email", "x-remote-groups",
-  "x-authenticated-user", "x-authenticated-userid", "x-upstream-authorization",
+  "x-forwarded-user",
+  "x-forwarded-email",
+  "x-forwarded-groups",
+  "x-forwarded-preferred-username",
+  "x-forwarded-access-token",
+  "x-remote-user",
+  "remote-user",
+  "x-remote-email",
+  "x-remote-groups",
+  "x-authenticated-user",
+  "x-authenticated-userid",
+  "x-upstream-authorization",
 ];
 const DENYLIST_PREFIXES = ["x-auth-request-", "x-amzn-oidc-", "x-ms-client-principal", "x-goog-authenticated-user-"];
 

@@ -44,7 +44,12 @@ export function allowOutput(kind: EnvelopeKind, headers: Record<string, string>,
 const quoted = (s: string) => `"${s.replace(/["\\]/g, "\\$&")}"`;
 
 /** RFC 6750 §3 challenge, built only from the table, constants and config, never from the request. */
-export function wwwAuthenticate(challenge: Challenge, message: string, scope: readonly string[] | undefined, prm: string | undefined): string | undefined {
+export function wwwAuthenticate(
+  challenge: Challenge,
+  message: string,
+  scope: readonly string[] | undefined,
+  prm: string | undefined,
+): string | undefined {
   if (challenge === "none") return undefined;
   const params: string[] = [];
   if (challenge !== "bare") params.push(`error=${quoted(challenge)}`);

@@ -18,7 +18,12 @@ import { IdentityInterceptor } from "../../cdk/identity-interceptor.js";
 process.env.CDK_VALIDATION = "false";
 
 const SECRET = "arn:aws:secretsmanager:eu-west-1:111122223333:secret:interceptor-obo-AbCdEf";
-const acme = { issuer: "https://login.acme.example", jwksUri: "https://login.acme.example/jwks.json", audience: ["mcp-gateway"], clientIds: ["acme-agent"] };
+const acme = {
+  issuer: "https://login.acme.example",
+  jwksUri: "https://login.acme.example/jwks.json",
+  audience: ["mcp-gateway"],
+  clientIds: ["acme-agent"],
+};
 const globex = { issuer: "https://id.globex.example", jwksUri: "https://id.globex.example/keys", audience: ["gw"] };
 const policy = {
   issuers: [acme],
@@ -29,7 +34,13 @@ const policy = {
     erp: {
       mode: "obo",
       issuers: ["https://login.acme.example"],
-      obo: { grant: "token-exchange", tokenEndpoint: "https://login.acme.example/oauth2/token", clientId: "gw", clientSecretArn: SECRET, audience: "erp-api" },
+      obo: {
+        grant: "token-exchange",
+        tokenEndpoint: "https://login.acme.example/oauth2/token",
+        clientId: "gw",
+        clientSecretArn: SECRET,
+        audience: "erp-api",
+      },
     },
     hr: { mode: "claims", headers: { "x-user-sub": { claim: "sub", qualify: true } } },
   },
@@ -50,11 +61,29 @@ describe("a new gateway with the interceptor at REQUEST and RESPONSE", () => {
     const app = new App();
     stack = new Stack(app, "New", { env });
     const key = new kms.Key(stack, "SecretsKey");
-    const interceptor = new IdentityInterceptor(stack, "Identity", { config: policy, gatewayName: "gw", responsePhase: true, secretsKey: key });
-    interceptor.gateway.addMcpServerTarget("Crm", { gatewayTargetName: "crm", endpoint: "https://crm.example.com/mcp", credentialProviderConfigurations: [oauth] });
-    interceptor.gateway.addMcpServerTarget("Orders", { gatewayTargetName: "orders", endpoint: "https://orders.example.com/mcp", credentialProviderConfigurations: [oauth] });
+    const interceptor = new IdentityInterceptor(stack, "Identity", {
+      config: policy,
+      gatewayName: "gw",
+      responsePhase: true,
+      secretsKey: key,
+    });
+    interceptor.gateway.addMcpServerTarget("Crm", {
+      gatewayTargetName: "crm",
+      endpoint: "https://crm.example.com/mcp",
+      credentialProviderConfigurations: [oauth],
+    });
+    interceptor.gateway.addMcpServerTarget("Orders", {
+      gatewayTargetName: "orders",
+      endpoint: "https://orders.example.com/mcp",
+      credentialProviderConfigurations: [oauth],
+    });
     // A target made elsewhere in the app, for the same gateway.
-    GatewayTarget.forMcpServer(stack, "Iam", { gateway: interceptor.gateway, gatewayTargetName: "iam", endpoint: "https://iam.example.com/mcp", credentialProviderConfigurations: [oauth] });
+    GatewayTarget.forMcpServer(stack, "Iam", {
+      gateway: interceptor.gateway,
+      gatewayTargetName: "iam",
+      endpoint: "https://iam.example.com/mcp",
+      credentialProviderConfigurations: [oauth],
+    });
     template = Template.fromStack(stack);
     assemblyDir = app.synth().directory;
     fnId = stack.getLogicalId(interceptor.function.node.defaultChild as never);
@@ -72,8 +101,16 @@ describe("a new gateway with the interceptor at REQUEST and RESPONSE", () => {
         },
       },
       InterceptorConfigurations: [
-        { InterceptionPoints: ["REQUEST"], Interceptor: { Lambda: { Arn: { "Fn::GetAtt": [fnId, "Arn"] } } }, InputConfiguration: { PassRequestHeaders: true } },
-        { InterceptionPoints: ["RESPONSE"], Interceptor: { Lambda: { Arn: { "Fn::GetAtt": [fnId, "Arn"] } } }, InputConfiguration: { PassRequestHeaders: true } },
+        {
+          InterceptionPoints: ["REQUEST"],
+          Interceptor: { Lambda: { Arn: { "Fn::GetAtt": [fnId, "Arn"] } } },
+          InputConfiguration: { PassRequestHeaders: true },
+        },
+        {
+          InterceptionPoints: ["RESPONSE"],
+          Interceptor: { Lambda: { Arn: { "Fn::GetAtt": [fnId, "Arn"] } } },
+          InputConfiguration: { PassRequestHeaders: true },
+        },
       ],
     });
   });
@@ -97,7 +134,9 @@ describe("a new gateway with the interceptor at REQUEST and RESPONSE", () => {
   });
 
   it("sets each target's AllowedRequestHeaders from the policy, and nothing on targets that need none", () => {
-    const targets = Object.values(template.findResources("AWS::BedrockAgentCore::GatewayTarget")) as { Properties: Record<string, unknown> }[];
+    const targets = Object.values(template.findResources("AWS::BedrockAgentCore::GatewayTarget")) as {
+      Properties: Record<string, unknown>;
+    }[];
     const allowlists = Object.fromEntries(targets.map((t) => [t.Properties.Name, t.Properties.MetadataConfiguration]));
     expect(allowlists).toEqual({
       crm: { AllowedRequestHeaders: ["x-user-sub", "x-user-email"] },
@@ -109,12 +148,19 @@ describe("a new gateway with the interceptor at REQUEST and RESPONSE", () => {
   });
 
   it("grants the function exactly its log group, the obo secrets and decrypt through Secrets Manager", () => {
-    const fnRole = (template.findResources("AWS::Lambda::Function")[fnId] as { Properties: { Role: { "Fn::GetAtt": [string, string] } } }).Properties.Role["Fn::GetAtt"][0];
-    const policies = Object.values(template.findResources("AWS::IAM::Policy")) as { Properties: { Roles: { Ref: string }[]; PolicyDocument: { Statement: unknown[] } } }[];
+    const fnRole = (template.findResources("AWS::Lambda::Function")[fnId] as { Properties: { Role: { "Fn::GetAtt": [string, string] } } })
+      .Properties.Role["Fn::GetAtt"][0];
+    const policies = Object.values(template.findResources("AWS::IAM::Policy")) as {
+      Properties: { Roles: { Ref: string }[]; PolicyDocument: { Statement: unknown[] } };
+    }[];
     const mine = policies.filter((p) => p.Properties.Roles.some((r) => r.Ref === fnRole));
     expect(mine).toHaveLength(1);
     expect(mine[0]?.Properties.PolicyDocument.Statement).toEqual([
-      { Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Effect: "Allow", Resource: { "Fn::GetAtt": [expect.stringMatching(/^IdentityLogs/), "Arn"] } },
+      {
+        Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+        Effect: "Allow",
+        Resource: { "Fn::GetAtt": [expect.stringMatching(/^IdentityLogs/), "Arn"] },
+      },
       { Sid: "ReadOboSecrets", Action: "secretsmanager:GetSecretValue", Effect: "Allow", Resource: SECRET },
       {
         Sid: "DecryptOboSecrets",
@@ -130,7 +176,11 @@ describe("a new gateway with the interceptor at REQUEST and RESPONSE", () => {
     template.hasResourceProperties("AWS::IAM::Policy", {
       PolicyDocument: {
         Statement: Match.arrayWith([
-          { Action: "lambda:InvokeFunction", Effect: "Allow", Resource: [{ "Fn::GetAtt": [fnId, "Arn"] }, { "Fn::Join": ["", [{ "Fn::GetAtt": [fnId, "Arn"] }, ":*"]] }] },
+          {
+            Action: "lambda:InvokeFunction",
+            Effect: "Allow",
+            Resource: [{ "Fn::GetAtt": [fnId, "Arn"] }, { "Fn::Join": ["", [{ "Fn::GetAtt": [fnId, "Arn"] }, ":*"]] }],
+          },
         ]),
       },
     });
@@ -142,16 +192,32 @@ describe("an existing gateway of the app", () => {
     const stack = new Stack(new App(), "Existing", { env });
     const gateway = new Gateway(stack, "Gw", {
       gatewayName: "existing",
-      authorizerConfiguration: GatewayAuthorizer.usingCustomJwt({ discoveryUrl: "https://login.acme.example/.well-known/openid-configuration", allowedAudience: ["mcp-gateway"] }),
+      authorizerConfiguration: GatewayAuthorizer.usingCustomJwt({
+        discoveryUrl: "https://login.acme.example/.well-known/openid-configuration",
+        allowedAudience: ["mcp-gateway"],
+      }),
     });
-    const crm = gateway.addMcpServerTarget("Crm", { gatewayTargetName: "crm", endpoint: "https://crm.example.com/mcp", credentialProviderConfigurations: [oauth] });
-    (crm.node.defaultChild as CfnGatewayTarget).metadataConfiguration = { allowedRequestHeaders: ["x-trace-id"], allowedResponseHeaders: ["x-rate"] };
+    const crm = gateway.addMcpServerTarget("Crm", {
+      gatewayTargetName: "crm",
+      endpoint: "https://crm.example.com/mcp",
+      credentialProviderConfigurations: [oauth],
+    });
+    (crm.node.defaultChild as CfnGatewayTarget).metadataConfiguration = {
+      allowedRequestHeaders: ["x-trace-id"],
+      allowedResponseHeaders: ["x-rate"],
+    };
     const interceptor = new IdentityInterceptor(stack, "Identity", { config: { ...policy, issuers: [acme, globex] }, gateway });
     const template = Template.fromStack(stack);
     const fnId = stack.getLogicalId(interceptor.function.node.defaultChild as never);
     template.hasResourceProperties("AWS::BedrockAgentCore::Gateway", {
       Name: "existing",
-      InterceptorConfigurations: [{ InterceptionPoints: ["REQUEST"], Interceptor: { Lambda: { Arn: { "Fn::GetAtt": [fnId, "Arn"] } } }, InputConfiguration: { PassRequestHeaders: true } }],
+      InterceptorConfigurations: [
+        {
+          InterceptionPoints: ["REQUEST"],
+          Interceptor: { Lambda: { Arn: { "Fn::GetAtt": [fnId, "Arn"] } } },
+          InputConfiguration: { PassRequestHeaders: true },
+        },
+      ],
     });
     template.hasResourceProperties("AWS::BedrockAgentCore::GatewayTarget", {
       Name: "crm",
@@ -163,7 +229,10 @@ describe("an existing gateway of the app", () => {
   it("a new gateway for several issuers runs without its own authorizer (NONE)", () => {
     const stack = new Stack(new App(), "Multi", { env });
     new IdentityInterceptor(stack, "Identity", { config: { issuers: [acme, globex], targets: {} } });
-    Template.fromStack(stack).hasResourceProperties("AWS::BedrockAgentCore::Gateway", { AuthorizerType: "NONE", AuthorizerConfiguration: Match.absent() });
+    Template.fromStack(stack).hasResourceProperties("AWS::BedrockAgentCore::Gateway", {
+      AuthorizerType: "NONE",
+      AuthorizerConfiguration: Match.absent(),
+    });
   });
 });
 
@@ -172,8 +241,12 @@ describe("the example app (npm run cdk:synth)", () => {
     const outdir = mkdtempSync(join(tmpdir(), "cdk-example-"));
     process.env.CDK_OUTDIR = outdir;
     await import("../../cdk/example/app.js");
-    const template = JSON.parse(readFileSync(join(outdir, "AgentCoreIdentityInterceptorExample.template.json"), "utf8")) as { Resources: Record<string, { Type: string; Properties: Record<string, unknown> }> };
-    const crm = Object.values(template.Resources).find((r) => r.Type === "AWS::BedrockAgentCore::GatewayTarget" && r.Properties.Name === "crm");
+    const template = JSON.parse(readFileSync(join(outdir, "AgentCoreIdentityInterceptorExample.template.json"), "utf8")) as {
+      Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
+    };
+    const crm = Object.values(template.Resources).find(
+      (r) => r.Type === "AWS::BedrockAgentCore::GatewayTarget" && r.Properties.Name === "crm",
+    );
     expect(crm?.Properties.MetadataConfiguration).toEqual({ AllowedRequestHeaders: ["x-user-sub", "x-user-name", "x-user-groups"] });
   });
 });
@@ -181,7 +254,10 @@ describe("the example app (npm run cdk:synth)", () => {
 describe("synth fails", () => {
   it("on an invalid policy, naming every bad field", () => {
     const stack = new Stack(new App(), "Bad", { env });
-    const bad = { issuers: [{ issuer: "https://a.example", jwksUri: "http://a.example/jwks", audience: ["x"] }], targets: { crm: { mode: "claims", headers: { Cookie: "sub" } } } };
+    const bad = {
+      issuers: [{ issuer: "https://a.example", jwksUri: "http://a.example/jwks", audience: ["x"] }],
+      targets: { crm: { mode: "claims", headers: { Cookie: "sub" } } },
+    };
     expect(() => new IdentityInterceptor(stack, "Identity", { config: bad })).toThrow(
       /issuers\[0\]\.jwksUri: must be an https:\/\/ URL\n {2}targets\.crm\.headers\.Cookie: "Cookie" is a restricted header/,
     );
@@ -190,13 +266,21 @@ describe("synth fails", () => {
   it("when a target would need more than 10 allowed headers", () => {
     const stack = new Stack(new App(), "TooMany", { env });
     const interceptor = new IdentityInterceptor(stack, "Identity", { config: policy });
-    const crm = interceptor.gateway.addMcpServerTarget("Crm", { gatewayTargetName: "crm", endpoint: "https://crm.example.com/mcp", credentialProviderConfigurations: [oauth] });
-    (crm.node.defaultChild as CfnGatewayTarget).metadataConfiguration = { allowedRequestHeaders: Array.from({ length: 9 }, (_, i) => `x-other-${i}`) };
+    const crm = interceptor.gateway.addMcpServerTarget("Crm", {
+      gatewayTargetName: "crm",
+      endpoint: "https://crm.example.com/mcp",
+      credentialProviderConfigurations: [oauth],
+    });
+    (crm.node.defaultChild as CfnGatewayTarget).metadataConfiguration = {
+      allowedRequestHeaders: Array.from({ length: 9 }, (_, i) => `x-other-${i}`),
+    };
     expect(() => Template.fromStack(stack)).toThrow(/gateway target "crm": needs 11 allowed request headers .* at most 10 per target/);
   });
 
   it("when the bundle was not built", () => {
     const stack = new Stack(new App(), "NoBundle", { env });
-    expect(() => new IdentityInterceptor(stack, "Identity", { config: policy, bundleDir: "/nonexistent" })).toThrow(/index\.mjs is missing: run npm run build first/);
+    expect(() => new IdentityInterceptor(stack, "Identity", { config: policy, bundleDir: "/nonexistent" })).toThrow(
+      /index\.mjs is missing: run npm run build first/,
+    );
   });
 });

@@ -21,8 +21,19 @@ async function checkConfig(path: string): Promise<{ code: number; out: string[];
   return { code, out, err };
 }
 
-const acme = { issuer: "https://login.acme.example", jwksUri: "https://login.acme.example/jwks.json", audience: ["mcp-gateway"], clientIds: ["acme-agent"], requiredScopes: ["mcp/invoke"] };
-const globex = { issuer: "https://id.globex.example/oauth2", jwksUri: "https://id.globex.example/oauth2/v1/keys", audience: ["api://mcp-gateway"], scopeClaim: "scp" };
+const acme = {
+  issuer: "https://login.acme.example",
+  jwksUri: "https://login.acme.example/jwks.json",
+  audience: ["mcp-gateway"],
+  clientIds: ["acme-agent"],
+  requiredScopes: ["mcp/invoke"],
+};
+const globex = {
+  issuer: "https://id.globex.example/oauth2",
+  jwksUri: "https://id.globex.example/oauth2/v1/keys",
+  audience: ["api://mcp-gateway"],
+  scopeClaim: "scp",
+};
 /** A configuration in the shape of the README's example: two issuers, every mode, issuer-bound claims. */
 const example = {
   $schema: "./schema/interceptor.config.schema.json",
@@ -32,13 +43,27 @@ const example = {
     orders: { mode: "forward", audience: "orders-api" },
     legacy: { mode: "forward", allowPassthrough: true },
     "iam-api": { mode: "forward", audience: "iam-api", header: "X-Upstream-Authorization" },
-    crm: { mode: "claims", headers: { "x-user-iss": "iss", "x-user-sub": "sub", "x-user-email": "email", "x-org-id": "org.id", "x-user-groups": { claim: "groups", required: true, encode: "reject" } } },
+    crm: {
+      mode: "claims",
+      headers: {
+        "x-user-iss": "iss",
+        "x-user-sub": "sub",
+        "x-user-email": "email",
+        "x-org-id": "org.id",
+        "x-user-groups": { claim: "groups", required: true, encode: "reject" },
+      },
+    },
     erp: {
       mode: "obo",
       issuers: ["https://login.acme.example"],
       obo: {
-        grant: "token-exchange", tokenEndpoint: "https://login.acme.example/oauth2/token", clientId: "gateway-interceptor", clientAuth: "client_secret_basic",
-        clientSecretArn: "arn:aws:secretsmanager:eu-west-1:111122223333:secret:obo-AbCdEf", audience: "erp-api", scope: "erp.read",
+        grant: "token-exchange",
+        tokenEndpoint: "https://login.acme.example/oauth2/token",
+        clientId: "gateway-interceptor",
+        clientAuth: "client_secret_basic",
+        clientSecretArn: "arn:aws:secretsmanager:eu-west-1:111122223333:secret:obo-AbCdEf",
+        audience: "erp-api",
+        scope: "erp.read",
       },
     },
     reports: { mode: "none" },
@@ -96,7 +121,7 @@ describe("check-config FILE", () => {
       '  (root): Unrecognized key: "unknownField"',
       "  issuers[0].audience: at least one of audience or clientIds is required",
       "  issuers[0].jwksUri: must be an https:// URL",
-      '  targets.bad_name: target names must match ^([0-9a-zA-Z][-]?){1,100}$ (AgentCore target name)',
+      "  targets.bad_name: target names must match ^([0-9a-zA-Z][-]?){1,100}$ (AgentCore target name)",
       '  targets.crm.headers.Content-Type: "Content-Type" is a restricted header that AgentCore Gateway never propagates',
       '  targets.orders.audience: forward mode needs "audience" (the token must be issued for this target) or "allowPassthrough": true',
     ]);
@@ -116,10 +141,15 @@ describe("the config's JSON Schema (schema/interceptor.config.schema.json)", () 
     expect(readFileSync(SCHEMA_FILE, "utf8")).toBe(schemaText());
   });
 
-  const validate = new Ajv2020({ strict: false, allErrors: true, validateFormats: false }).compile(JSON.parse(readFileSync(SCHEMA_FILE, "utf8")) as object);
+  const validate = new Ajv2020({ strict: false, allErrors: true, validateFormats: false }).compile(
+    JSON.parse(readFileSync(SCHEMA_FILE, "utf8")) as object,
+  );
   const variants: [string, (c: typeof example & Record<string, unknown>) => void][] = [
     ["an illegal header name", (c) => void ((c.targets.crm.headers as Record<string, unknown>)["x user"] = "sub")],
-    ["eleven headers on one target", (c) => void (c.targets.crm.headers = Object.fromEntries(Array.from({ length: 11 }, (_, i) => [`x-h-${i}`, "sub"])) as never)],
+    [
+      "eleven headers on one target",
+      (c) => void (c.targets.crm.headers = Object.fromEntries(Array.from({ length: 11 }, (_, i) => [`x-h-${i}`, "sub"])) as never),
+    ],
     ["an http JWKS URI", (c) => void (c.issuers[0] = { ...acme, jwksUri: "http://login.acme.example/jwks.json" })],
     ["an unknown field", (c) => void (c.surprise = true)],
     ["an unknown mode", (c) => void ((c.targets as Record<string, unknown>).x = { mode: "magic" })],

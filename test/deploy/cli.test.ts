@@ -49,14 +49,26 @@ function fullGateway(extra: Json = {}): Json {
     customTransformConfiguration: { lambda: { arn: "arn:aws:lambda:eu-west-1:111122223333:function:transform" } },
     interceptorConfigurations: [],
     policyEngineConfiguration: { arn: "arn:aws:bedrock-agentcore:eu-west-1:111122223333:policy-engine/pe-1", mode: "ENFORCE" },
-    workloadIdentityDetails: { workloadIdentityArn: "arn:aws:bedrock-agentcore:eu-west-1:111122223333:workload-identity-directory/default/workload-identity/gw-1" },
+    workloadIdentityDetails: {
+      workloadIdentityArn: "arn:aws:bedrock-agentcore:eu-west-1:111122223333:workload-identity-directory/default/workload-identity/gw-1",
+    },
     exceptionLevel: "DEBUG",
     webAclArn: "arn:aws:wafv2:eu-west-1:111122223333:regional/webacl/gw/1",
     wafConfiguration: { failureMode: "FAIL_CLOSE" },
     ...extra,
   };
 }
-const READ_ONLY = ["gatewayArn", "gatewayId", "gatewayUrl", "createdAt", "updatedAt", "status", "statusReasons", "workloadIdentityDetails", "webAclArn"];
+const READ_ONLY = [
+  "gatewayArn",
+  "gatewayId",
+  "gatewayUrl",
+  "createdAt",
+  "updatedAt",
+  "status",
+  "statusReasons",
+  "workloadIdentityDetails",
+  "webAclArn",
+];
 
 const issuer = (n: string) => ({ issuer: `https://${n}.example`, jwksUri: `https://${n}.example/jwks.json`, audience: ["mcp-gateway"] });
 const policy = {
@@ -104,18 +116,33 @@ describe("attach", () => {
     for (const key of Object.keys(read).filter((k) => !READ_ONLY.includes(k) && k !== "interceptorConfigurations")) {
       expect(sent[key], key).toEqual(read[key]);
     }
-    expect(Object.keys(sent).sort()).toEqual(Object.keys(read).filter((k) => !READ_ONLY.includes(k)).sort());
+    expect(Object.keys(sent).sort()).toEqual(
+      Object.keys(read)
+        .filter((k) => !READ_ONLY.includes(k))
+        .sort(),
+    );
     expect(sent.interceptorConfigurations).toEqual([
       { interceptor: { lambda: { arn: FN } }, interceptionPoints: ["REQUEST"], inputConfiguration: { passRequestHeaders: true } },
     ]);
     expect(r.out).toContain("attached");
-    expect(r.err).toContain(`note: the gateway's service role arn:aws:iam::111122223333:role/gateway must allow lambda:InvokeFunction on ${FN}`);
+    expect(r.err).toContain(
+      `note: the gateway's service role arn:aws:iam::111122223333:role/gateway must allow lambda:InvokeFunction on ${FN}`,
+    );
   });
 
   it("--response attaches REQUEST and RESPONSE and keeps another function's unrelated phase", async () => {
-    plane.gateways.set("gw-1", fullGateway({
-      interceptorConfigurations: [{ interceptor: { lambda: { arn: OTHER_FN } }, interceptionPoints: ["RESPONSE"], inputConfiguration: { passRequestHeaders: false } }],
-    }));
+    plane.gateways.set(
+      "gw-1",
+      fullGateway({
+        interceptorConfigurations: [
+          {
+            interceptor: { lambda: { arn: OTHER_FN } },
+            interceptionPoints: ["RESPONSE"],
+            inputConfiguration: { passRequestHeaders: false },
+          },
+        ],
+      }),
+    );
     const keep = await cli("attach", "--gateway", "gw-1", "--function-arn", FN);
     expect(keep.code).toBe(0);
     expect(plane.writes()[0]?.body?.interceptorConfigurations).toEqual([
@@ -125,9 +152,18 @@ describe("attach", () => {
   });
 
   it("refuses to replace another function's interceptor without --force, and sends nothing", async () => {
-    plane.gateways.set("gw-1", fullGateway({
-      interceptorConfigurations: [{ interceptor: { lambda: { arn: OTHER_FN } }, interceptionPoints: ["REQUEST", "RESPONSE"], inputConfiguration: { passRequestHeaders: true } }],
-    }));
+    plane.gateways.set(
+      "gw-1",
+      fullGateway({
+        interceptorConfigurations: [
+          {
+            interceptor: { lambda: { arn: OTHER_FN } },
+            interceptionPoints: ["REQUEST", "RESPONSE"],
+            inputConfiguration: { passRequestHeaders: true },
+          },
+        ],
+      }),
+    );
     const refused = await cli("attach", "--gateway", "gw-1", "--function-arn", FN, "--response");
     expect(refused.code).toBe(1);
     expect(refused.err).toContain(`refused: the gateway already has another interceptor: REQUEST+RESPONSE is served by ${OTHER_FN}`);
@@ -137,7 +173,11 @@ describe("attach", () => {
     expect(forced.code).toBe(0);
     expect(forced.err).toContain("warning: replacing another interceptor (--force)");
     expect(plane.writes()[0]?.body?.interceptorConfigurations).toEqual([
-      { interceptor: { lambda: { arn: FN } }, interceptionPoints: ["REQUEST", "RESPONSE"], inputConfiguration: { passRequestHeaders: true } },
+      {
+        interceptor: { lambda: { arn: FN } },
+        interceptionPoints: ["REQUEST", "RESPONSE"],
+        inputConfiguration: { passRequestHeaders: true },
+      },
     ]);
   });
 
@@ -147,17 +187,34 @@ describe("attach", () => {
     expect(plane.writes()).toEqual([]);
     const printed = JSON.parse(r.out.slice(r.out.indexOf("{"))) as Json;
     const expected = planAttach(
-      { ...(Object.fromEntries(Object.entries(fullGateway()).filter(([k]) => !["createdAt", "updatedAt"].includes(k)))), createdAt: new Date(0), updatedAt: new Date(0) } as never,
+      {
+        ...Object.fromEntries(Object.entries(fullGateway()).filter(([k]) => !["createdAt", "updatedAt"].includes(k))),
+        createdAt: new Date(0),
+        updatedAt: new Date(0),
+      } as never,
       { gatewayId: "gw-1", functionArn: FN, response: false, force: false },
     ).request;
     expect(printed).toEqual(JSON.parse(JSON.stringify(expected)));
-    expect(printed).toMatchObject({ gatewayIdentifier: "gw-1", name: "my-gateway", interceptorConfigurations: [{ interceptionPoints: ["REQUEST"] }] });
+    expect(printed).toMatchObject({
+      gatewayIdentifier: "gw-1",
+      name: "my-gateway",
+      interceptorConfigurations: [{ interceptionPoints: ["REQUEST"] }],
+    });
   });
 
   it("turns passRequestHeaders on for its own function, with a warning, and re-points a new qualifier", async () => {
-    plane.gateways.set("gw-1", fullGateway({
-      interceptorConfigurations: [{ interceptor: { lambda: { arn: FN.replace(":live", ":3") } }, interceptionPoints: ["REQUEST"], inputConfiguration: { passRequestHeaders: false } }],
-    }));
+    plane.gateways.set(
+      "gw-1",
+      fullGateway({
+        interceptorConfigurations: [
+          {
+            interceptor: { lambda: { arn: FN.replace(":live", ":3") } },
+            interceptionPoints: ["REQUEST"],
+            inputConfiguration: { passRequestHeaders: false },
+          },
+        ],
+      }),
+    );
     const r = await cli("attach", "--gateway", "gw-1", "--function-arn", FN);
     expect(r.code).toBe(0);
     expect(r.err).toContain("warning: passRequestHeaders was off");
@@ -168,9 +225,14 @@ describe("attach", () => {
   });
 
   it("sends nothing when the gateway already has exactly this interceptor", async () => {
-    plane.gateways.set("gw-1", fullGateway({
-      interceptorConfigurations: [{ interceptor: { lambda: { arn: FN } }, interceptionPoints: ["REQUEST"], inputConfiguration: { passRequestHeaders: true } }],
-    }));
+    plane.gateways.set(
+      "gw-1",
+      fullGateway({
+        interceptorConfigurations: [
+          { interceptor: { lambda: { arn: FN } }, interceptionPoints: ["REQUEST"], inputConfiguration: { passRequestHeaders: true } },
+        ],
+      }),
+    );
     const r = await cli("attach", "--gateway", "gw-1", "--function-arn", FN);
     expect(r.code).toBe(0);
     expect(r.err).toContain("nothing to change");
@@ -179,13 +241,17 @@ describe("attach", () => {
 
   it("warns when the config trusts several issuers but the gateway's CUSTOM_JWT has one discovery URL", async () => {
     const r = await cli("attach", "--gateway", "gw-1", "--function-arn", FN, "--config", twoIssuersFile, "--dry-run");
-    expect(r.err).toContain("warning: the config trusts 2 issuers but the gateway's CUSTOM_JWT authorizer accepts tokens of one discovery URL");
+    expect(r.err).toContain(
+      "warning: the config trusts 2 issuers but the gateway's CUSTOM_JWT authorizer accepts tokens of one discovery URL",
+    );
     const one = await cli("attach", "--gateway", "gw-1", "--function-arn", FN, "--config", policyFile, "--dry-run");
     expect(one.err).not.toContain("warning");
   });
 
   it("refuses a malformed function ARN and reports usage errors", async () => {
-    expect((await cli("attach", "--gateway", "gw-1", "--function-arn", "arn:aws:lambda:eu-west-1:1:function:x")).err).toContain("not a Lambda function ARN");
+    expect((await cli("attach", "--gateway", "gw-1", "--function-arn", "arn:aws:lambda:eu-west-1:1:function:x")).err).toContain(
+      "not a Lambda function ARN",
+    );
     expect((await cli("attach", "--gateway", "gw-1")).code).toBe(2);
     expect((await cli("attach", "--bogus")).code).toBe(2);
     expect(plane.writes()).toEqual([]);
@@ -193,23 +259,42 @@ describe("attach", () => {
 });
 
 describe("planAttach (pure)", () => {
-  const read = (interceptorConfigurations: unknown[]) => ({ ...fullGateway({ interceptorConfigurations }), createdAt: new Date(0), updatedAt: new Date(0) }) as never;
+  const read = (interceptorConfigurations: unknown[]) =>
+    ({ ...fullGateway({ interceptorConfigurations }), createdAt: new Date(0), updatedAt: new Date(0) }) as never;
   const opts = { gatewayId: "gw-1", functionArn: FN, response: false, force: false };
 
   it("keeps the RESPONSE phase its own function already serves, and its payload filter", () => {
-    const plan = planAttach(read([
-      { interceptor: { lambda: { arn: FN } }, interceptionPoints: ["RESPONSE"], inputConfiguration: { passRequestHeaders: true, payloadFilter: { exclude: [{ field: "RESPONSE_BODY" }] } } },
-    ]), opts);
+    const plan = planAttach(
+      read([
+        {
+          interceptor: { lambda: { arn: FN } },
+          interceptionPoints: ["RESPONSE"],
+          inputConfiguration: { passRequestHeaders: true, payloadFilter: { exclude: [{ field: "RESPONSE_BODY" }] } },
+        },
+      ]),
+      opts,
+    );
     expect(plan.request?.interceptorConfigurations).toEqual([
-      { interceptor: { lambda: { arn: FN } }, interceptionPoints: ["REQUEST", "RESPONSE"], inputConfiguration: { passRequestHeaders: true, payloadFilter: { exclude: [{ field: "RESPONSE_BODY" }] } } },
+      {
+        interceptor: { lambda: { arn: FN } },
+        interceptionPoints: ["REQUEST", "RESPONSE"],
+        inputConfiguration: { passRequestHeaders: true, payloadFilter: { exclude: [{ field: "RESPONSE_BODY" }] } },
+      },
     ]);
     expect(plan.notes).toContain("keeping the RESPONSE phase this function already serves");
   });
 
   it("with --force keeps the phase of another function it does not take", () => {
-    const plan = planAttach(read([
-      { interceptor: { lambda: { arn: OTHER_FN } }, interceptionPoints: ["REQUEST", "RESPONSE"], inputConfiguration: { passRequestHeaders: true } },
-    ]), { ...opts, force: true });
+    const plan = planAttach(
+      read([
+        {
+          interceptor: { lambda: { arn: OTHER_FN } },
+          interceptionPoints: ["REQUEST", "RESPONSE"],
+          inputConfiguration: { passRequestHeaders: true },
+        },
+      ]),
+      { ...opts, force: true },
+    );
     expect(plan.request?.interceptorConfigurations).toEqual([
       { interceptor: { lambda: { arn: OTHER_FN } }, interceptionPoints: ["RESPONSE"], inputConfiguration: { passRequestHeaders: true } },
       { interceptor: { lambda: { arn: FN } }, interceptionPoints: ["REQUEST"], inputConfiguration: { passRequestHeaders: true } },
@@ -217,9 +302,10 @@ describe("planAttach (pure)", () => {
   });
 
   it("says the interceptor is the only authentication on a NONE gateway, and refuses without a role", () => {
-    expect(planAttach({ ...fullGateway({ authorizerType: "NONE", authorizerConfiguration: undefined }), createdAt: new Date(0) } as never, opts).warnings).toEqual([
-      "authorizerType NONE: the interceptor is the only authentication of this gateway (it verifies every message)",
-    ]);
+    expect(
+      planAttach({ ...fullGateway({ authorizerType: "NONE", authorizerConfiguration: undefined }), createdAt: new Date(0) } as never, opts)
+        .warnings,
+    ).toEqual(["authorizerType NONE: the interceptor is the only authentication of this gateway (it verifies every message)"]);
     expect(planAttach({ ...fullGateway({ roleArn: undefined }) } as never, opts).refusal).toContain("no name, roleArn or authorizerType");
   });
 });
@@ -242,7 +328,15 @@ function mcpTarget(id: string, name: string, allowed?: string[]): Json {
     description: `${name} server`,
     targetConfiguration: { mcp: { mcpServer: { endpoint: `https://${name}.internal.example/mcp` } } },
     credentialProviderConfigurations: [
-      { credentialProviderType: "OAUTH", credentialProvider: { oauthCredentialProvider: { providerArn: `arn:aws:bedrock-agentcore:eu-west-1:111122223333:token-vault/default/oauth2credentialprovider/${name}`, scopes: ["api"] } } },
+      {
+        credentialProviderType: "OAUTH",
+        credentialProvider: {
+          oauthCredentialProvider: {
+            providerArn: `arn:aws:bedrock-agentcore:eu-west-1:111122223333:token-vault/default/oauth2credentialprovider/${name}`,
+            scopes: ["api"],
+          },
+        },
+      },
     ],
     lastSynchronizedAt: "2026-11-20T10:00:00Z",
     ...(allowed ? { metadataConfiguration: { allowedRequestHeaders: allowed, allowedResponseHeaders: ["x-rate-limit-remaining"] } } : {}),
@@ -253,13 +347,16 @@ describe("sync-targets", () => {
   beforeEach(() => {
     plane.requests.length = 0;
     plane.gateways.set("gw-1", fullGateway());
-    plane.targets.set("gw-1", new Map([
-      ["T1", mcpTarget("T1", "crm", ["x-trace-id"])],
-      ["T2", mcpTarget("T2", "orders")],
-      ["T3", mcpTarget("T3", "iam", ["X-UPSTREAM-AUTHORIZATION"])],
-      ["T4", mcpTarget("T4", "weather")],
-      ["T5", mcpTarget("T5", "hr")],
-    ]));
+    plane.targets.set(
+      "gw-1",
+      new Map([
+        ["T1", mcpTarget("T1", "crm", ["x-trace-id"])],
+        ["T2", mcpTarget("T2", "orders")],
+        ["T3", mcpTarget("T3", "iam", ["X-UPSTREAM-AUTHORIZATION"])],
+        ["T4", mcpTarget("T4", "weather")],
+        ["T5", mcpTarget("T5", "hr")],
+      ]),
+    );
   });
 
   it("sends exactly the expected allowlists, re-sending every target field, and reports both gaps", async () => {
@@ -272,7 +369,10 @@ describe("sync-targets", () => {
       description: "crm server",
       targetConfiguration: { mcp: { mcpServer: { endpoint: "https://crm.internal.example/mcp" } } },
       credentialProviderConfigurations: mcpTarget("T1", "crm").credentialProviderConfigurations,
-      metadataConfiguration: { allowedRequestHeaders: ["x-user-sub", "x-user-email", "x-trace-id"], allowedResponseHeaders: ["x-rate-limit-remaining"] },
+      metadataConfiguration: {
+        allowedRequestHeaders: ["x-user-sub", "x-user-email", "x-trace-id"],
+        allowedResponseHeaders: ["x-rate-limit-remaining"],
+      },
     });
     expect(puts[1]?.body).toMatchObject({ name: "hr", metadataConfiguration: { allowedRequestHeaders: ["x-user-sub"] } });
     expect(r.out).toContain("iam: allowlist up to date");
@@ -290,11 +390,21 @@ describe("sync-targets", () => {
     expect(plane.writes()).toEqual([]);
     expect(dry.out).toMatch(/"allowedRequestHeaders": \[\s*"x-user-sub",\s*"x-user-email"\s*\]/);
     await cli("sync-targets", "--gateway", "gw-1", "--config", policyFile, "--prune");
-    expect(plane.writes()[0]?.body?.metadataConfiguration).toEqual({ allowedRequestHeaders: ["x-user-sub", "x-user-email"], allowedResponseHeaders: ["x-rate-limit-remaining"] });
+    expect(plane.writes()[0]?.body?.metadataConfiguration).toEqual({
+      allowedRequestHeaders: ["x-user-sub", "x-user-email"],
+      allowedResponseHeaders: ["x-rate-limit-remaining"],
+    });
   });
 
   it("sends nothing when an allowlist would exceed 10 headers", async () => {
-    plane.targets.get("gw-1")?.set("T1", mcpTarget("T1", "crm", Array.from({ length: 9 }, (_, i) => `x-extra-${i}`)));
+    plane.targets.get("gw-1")?.set(
+      "T1",
+      mcpTarget(
+        "T1",
+        "crm",
+        Array.from({ length: 9 }, (_, i) => `x-extra-${i}`),
+      ),
+    );
     const r = await cli("sync-targets", "--gateway", "gw-1", "--config", policyFile);
     expect(r.code).toBe(1);
     expect(r.err).toContain("crm: needs 11 allowed request headers");
@@ -315,16 +425,20 @@ describe("the bin, as npx runs it", () => {
     plane.requests.length = 0;
     plane.gateways.set("gw-1", fullGateway());
     const bin = new URL("../../bin/agentcore-interceptor.mjs", import.meta.url).pathname;
-    const { stdout } = await promisify(execFile)(process.execPath, [bin, "attach", "--gateway", "gw-1", "--function-arn", FN, "--region", "eu-west-1"], {
-      env: {
-        PATH: process.env.PATH ?? "",
-        AWS_ENDPOINT_URL_BEDROCK_AGENTCORE_CONTROL: plane.url,
-        NODE_EXTRA_CA_CERTS: new URL("../support/tls/ca.pem", import.meta.url).pathname,
-        AWS_ACCESS_KEY_ID: "AKIDLOCALTEST",
-        AWS_SECRET_ACCESS_KEY: "local-test-secret-key",
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      [bin, "attach", "--gateway", "gw-1", "--function-arn", FN, "--region", "eu-west-1"],
+      {
+        env: {
+          PATH: process.env.PATH ?? "",
+          AWS_ENDPOINT_URL_BEDROCK_AGENTCORE_CONTROL: plane.url,
+          NODE_EXTRA_CA_CERTS: new URL("../support/tls/ca.pem", import.meta.url).pathname,
+          AWS_ACCESS_KEY_ID: "AKIDLOCALTEST",
+          AWS_SECRET_ACCESS_KEY: "local-test-secret-key",
+        },
+        timeout: 20_000,
       },
-      timeout: 20_000,
-    });
+    );
     expect(stdout).toContain("attached");
     expect(plane.writes()[0]?.body?.interceptorConfigurations).toEqual([
       { interceptor: { lambda: { arn: FN } }, interceptionPoints: ["REQUEST"], inputConfiguration: { passRequestHeaders: true } },

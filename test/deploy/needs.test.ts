@@ -4,7 +4,13 @@ import { parseConfig } from "../../src/config/load.js";
 import type { Config } from "../../src/config/schema.js";
 
 const issuer = { issuer: "https://a.example", jwksUri: "https://a.example/jwks", audience: ["gw"] };
-const obo = (arn: string) => ({ grant: "token-exchange", tokenEndpoint: "https://a.example/token", clientId: "c", clientSecretArn: arn, audience: "t" });
+const obo = (arn: string) => ({
+  grant: "token-exchange",
+  tokenEndpoint: "https://a.example/token",
+  clientId: "c",
+  clientSecretArn: arn,
+  audience: "t",
+});
 const A = "arn:aws:secretsmanager:eu-west-1:111122223333:secret:a-AbCdEf";
 const B = "arn:aws:secretsmanager:eu-west-1:111122223333:secret:b-AbCdEf";
 function config(targets: Record<string, unknown>): Config {
@@ -15,24 +21,39 @@ function config(targets: Record<string, unknown>): Config {
 
 describe("what a config needs from its deployment", () => {
   it("secretArnsOf: every obo secret once, sorted", () => {
-    expect(secretArnsOf(config({ x: { mode: "obo", obo: obo(B) }, y: { mode: "obo", obo: obo(A) }, z: { mode: "obo", obo: obo(B) }, n: { mode: "none" } }))).toEqual([A, B]);
+    expect(
+      secretArnsOf(
+        config({ x: { mode: "obo", obo: obo(B) }, y: { mode: "obo", obo: obo(A) }, z: { mode: "obo", obo: obo(B) }, n: { mode: "none" } }),
+      ),
+    ).toEqual([A, B]);
     expect(secretArnsOf(config({ n: { mode: "none" } }))).toEqual([]);
   });
 
   it("allowlistNeeds: claims headers and custom token headers; never Authorization", () => {
-    const needs = allowlistNeeds(config({
-      crm: { mode: "claims", headers: { "x-user-sub": "sub", "x-org": "org" } },
-      iam: { mode: "forward", audience: "iam", header: "X-Upstream-Authorization" },
-      orders: { mode: "forward", audience: "orders" },
-      erp: { mode: "obo", obo: obo(A), header: "X-Erp-Token" },
-      plain: { mode: "obo", obo: obo(A) },
-      none: { mode: "none" },
-    }));
-    expect([...needs]).toEqual([["crm", ["x-user-sub", "x-org"]], ["iam", ["X-Upstream-Authorization"]], ["erp", ["X-Erp-Token"]]]);
+    const needs = allowlistNeeds(
+      config({
+        crm: { mode: "claims", headers: { "x-user-sub": "sub", "x-org": "org" } },
+        iam: { mode: "forward", audience: "iam", header: "X-Upstream-Authorization" },
+        orders: { mode: "forward", audience: "orders" },
+        erp: { mode: "obo", obo: obo(A), header: "X-Erp-Token" },
+        plain: { mode: "obo", obo: obo(A) },
+        none: { mode: "none" },
+      }),
+    );
+    expect([...needs]).toEqual([
+      ["crm", ["x-user-sub", "x-org"]],
+      ["iam", ["X-Upstream-Authorization"]],
+      ["erp", ["X-Erp-Token"]],
+    ]);
   });
 
   it("planAllowlist: adds what is missing, keeps (or prunes) other entries, compares names case-insensitively", () => {
-    expect(planAllowlist(["x-user-sub", "x-org"], ["X-USER-SUB", "x-trace"])).toEqual({ headers: ["X-USER-SUB", "x-org", "x-trace"], added: ["x-org"], others: ["x-trace"], problems: [] });
+    expect(planAllowlist(["x-user-sub", "x-org"], ["X-USER-SUB", "x-trace"])).toEqual({
+      headers: ["X-USER-SUB", "x-org", "x-trace"],
+      added: ["x-org"],
+      others: ["x-trace"],
+      problems: [],
+    });
     expect(planAllowlist(["x-user-sub"], ["x-trace"], true).headers).toEqual(["x-user-sub"]);
     expect(planAllowlist(["x-a"], []).headers).toEqual(["x-a"]);
   });

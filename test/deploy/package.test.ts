@@ -75,7 +75,13 @@ process.stdout.write("OUTPUT " + JSON.stringify(out) + "\\n");`;
 
   it("refuses an invalid config with every problem and writes no zip", async () => {
     const dir = mkdtempSync(join(tmpdir(), "package-"));
-    writeFileSync(join(dir, "bad.json"), JSON.stringify({ issuers: [{ issuer: "https://a.example", jwksUri: "http://a.example/k", audience: ["x"] }], targets: { crm: { mode: "claims", headers: { Host: "sub" } } } }));
+    writeFileSync(
+      join(dir, "bad.json"),
+      JSON.stringify({
+        issuers: [{ issuer: "https://a.example", jwksUri: "http://a.example/k", audience: ["x"] }],
+        targets: { crm: { mode: "claims", headers: { Host: "sub" } } },
+      }),
+    );
     const failed = await packageZip("--config", join(dir, "bad.json"), "--out", join(dir, "function.zip")).then(
       () => undefined,
       (err: { code: number; stderr: string }) => err,

@@ -44,7 +44,14 @@ describe("assertion: the target verifies who is calling", () => {
       assertion: {
         verified: true,
         lifetime: 60,
-        claims: { iss: INTERCEPTOR_ISSUER, sub: `${s.acme.issuer}|alice`, aud: "wiki", idp: s.acme.issuer, email: "alice@acme.example", groups: ["eng", "ops"] },
+        claims: {
+          iss: INTERCEPTOR_ISSUER,
+          sub: `${s.acme.issuer}|alice`,
+          aud: "wiki",
+          idp: s.acme.issuer,
+          email: "alice@acme.example",
+          groups: ["eng", "ops"],
+        },
       },
     });
     const sent = lastAssertion();
@@ -56,7 +63,9 @@ describe("assertion: the target verifies who is calling", () => {
 
   it("another organisation's user is qualified by that organisation's issuer", async () => {
     const client = await connect(s.gateway.url, await tokenFor(s.globex, "bob"));
-    expect(await whoami(client, "wiki")).toMatchObject({ assertion: { verified: true, claims: { sub: `${s.globex.issuer}|bob`, idp: s.globex.issuer } } });
+    expect(await whoami(client, "wiki")).toMatchObject({
+      assertion: { verified: true, claims: { sub: `${s.globex.issuer}|bob`, idp: s.globex.issuer } },
+    });
     await client.close();
   });
 
@@ -75,7 +84,12 @@ describe("assertion: the target verifies who is calling", () => {
     await whoami(client, "wiki");
     const stolen = lastAssertion();
     await client.close();
-    const vault = new McpTarget("vault", undefined, { header: HEADER, issuer: INTERCEPTOR_ISSUER, audience: "vault", jwksUri: s.assertionJwksUri });
+    const vault = new McpTarget("vault", undefined, {
+      header: HEADER,
+      issuer: INTERCEPTOR_ISSUER,
+      audience: "vault",
+      jwksUri: s.assertionJwksUri,
+    });
     expect(await vault.checkAssertion(stolen)).toEqual({ verified: false, error: "JwtInvalidAudienceError" });
     expect(await s.targets.wiki.checkAssertion(stolen)).toMatchObject({ verified: true });
   });

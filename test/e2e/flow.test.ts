@@ -41,7 +41,22 @@ describe("identity at each target", () => {
   it("tools/list shows every target's tools with the <target>___ prefix", async () => {
     const client = await connect(s.gateway.url, await tokenFor(s.acme, "alice"));
     const names = (await client.listTools()).tools.map((t) => t.name).sort();
-    expect(names).toEqual(["crm___echo", "crm___whoami", "erp___echo", "erp___whoami", "ledger___echo", "ledger___whoami", "orders___echo", "orders___whoami", "reports___echo", "reports___whoami", "weather___echo", "weather___whoami", "wiki___echo", "wiki___whoami"]);
+    expect(names).toEqual([
+      "crm___echo",
+      "crm___whoami",
+      "erp___echo",
+      "erp___whoami",
+      "ledger___echo",
+      "ledger___whoami",
+      "orders___echo",
+      "orders___whoami",
+      "reports___echo",
+      "reports___whoami",
+      "weather___echo",
+      "weather___whoami",
+      "wiki___echo",
+      "wiki___whoami",
+    ]);
     await client.close();
   });
 
@@ -74,7 +89,9 @@ describe("identity at each target", () => {
 
   it("claims for a second organisation: bob's identity comes with his own issuer", async () => {
     const client = await connect(s.gateway.url, await tokenFor(s.globex, "bob"));
-    expect(await whoami(client, "crm")).toMatchObject({ headers: { "x-user-iss": s.globex.issuer, "x-user-sub": "bob", "x-org-id": "globex" } });
+    expect(await whoami(client, "crm")).toMatchObject({
+      headers: { "x-user-iss": s.globex.issuer, "x-user-sub": "bob", "x-org-id": "globex" },
+    });
     await client.close();
   });
 
@@ -113,7 +130,10 @@ describe("identity at each target", () => {
     const sent = String(s.targets.ledger.seen.at(-1)?.authorization);
     expect(sent).not.toBe(`Bearer ${token}`);
     registerToken(sent.slice(7));
-    expect(s.pool.requests.map((r) => r.form.grant_type)).toEqual(["client_credentials", "urn:ietf:params:oauth:grant-type:token-exchange"]);
+    expect(s.pool.requests.map((r) => r.form.grant_type)).toEqual([
+      "client_credentials",
+      "urn:ietf:params:oauth:grant-type:token-exchange",
+    ]);
     expect(s.pool.requests[1]?.form).toMatchObject({ subject_token: token, audience: "ledger-api", scope: "ledger-api/read" });
     await client.close();
   });
@@ -151,7 +171,9 @@ describe("prompts/get addresses one target and gets exactly its decision", () =>
   it("claims: crm's prompt is rendered with alice's issuer-bound claims, as its tool is", async () => {
     const client = await connect(s.gateway.url, await tokenFor(s.acme, "alice"));
     expect(await whoamiPrompt(client, "crm")).toEqual(await whoami(client, "crm"));
-    expect(await whoamiPrompt(client, "crm")).toMatchObject({ headers: { "x-user-iss": s.acme.issuer, "x-user-sub": "alice", "x-org-id": "acme" } });
+    expect(await whoamiPrompt(client, "crm")).toMatchObject({
+      headers: { "x-user-iss": s.acme.issuer, "x-user-sub": "alice", "x-org-id": "acme" },
+    });
     await client.close();
   });
 
@@ -188,7 +210,8 @@ describe("what never reaches a target", () => {
       }
     }
     for (const name of ["reports", "weather", "orders", "erp", "ledger", "wiki"] as const) {
-      for (const headers of s.targets[name].seen) expect(Object.keys(headers).filter((h) => h.startsWith("x-user-") || h === "x-org-id")).toEqual([]);
+      for (const headers of s.targets[name].seen)
+        expect(Object.keys(headers).filter((h) => h.startsWith("x-user-") || h === "x-org-id")).toEqual([]);
     }
   });
 

@@ -16,9 +16,20 @@ const allow = (headers: Record<string, string>, body: unknown): Output => ({
   output: { interceptorOutputVersion: "1.0", mcp: { transformedGatewayRequest: { headers, body } } },
 });
 
-async function withGateway(reply: (event: { mcp: { gatewayRequest: { body: unknown } } }) => Output, unconfirmed: GatewayOptions["unconfirmed"], work: (url: string) => Promise<void>) {
+async function withGateway(
+  reply: (event: { mcp: { gatewayRequest: { body: unknown } } }) => Output,
+  unconfirmed: GatewayOptions["unconfirmed"],
+  work: (url: string) => Promise<void>,
+) {
   const gateway = await new Gateway({
-    targets: [{ name: "t", url: target.url, credential: { authorization: "Bearer static-credential", "x-api-key": "k" }, allowedRequestHeaders: ["x-user-sub", "x-note"] }],
+    targets: [
+      {
+        name: "t",
+        url: target.url,
+        credential: { authorization: "Bearer static-credential", "x-api-key": "k" },
+        allowedRequestHeaders: ["x-user-sub", "x-note"],
+      },
+    ],
     passRequestHeaders: true,
     invokeInterceptor: async (e) => reply(e as never),
     unconfirmed,
@@ -39,34 +50,55 @@ const call = (url: string, headers: Record<string, string> = {}) =>
 
 describe("local gateway (AgentCore Gateway double)", () => {
   it.each([
-    ["body as a JSON string", (b: unknown) => ({ output: { interceptorOutputVersion: "1.0", mcp: { transformedGatewayRequest: { body: JSON.stringify(b) } } } })],
-    ["wrong envelope key", (b: unknown) => ({ output: { interceptorOutputVersion: "1.0", http: { transformedGatewayRequest: { body: b } } } })],
-    ["extra keys", (b: unknown) => ({ output: { interceptorOutputVersion: "1.0", mcp: { transformedGatewayRequest: { body: b, path: "/mcp" } } } })],
+    [
+      "body as a JSON string",
+      (b: unknown) => ({ output: { interceptorOutputVersion: "1.0", mcp: { transformedGatewayRequest: { body: JSON.stringify(b) } } } }),
+    ],
+    [
+      "wrong envelope key",
+      (b: unknown) => ({ output: { interceptorOutputVersion: "1.0", http: { transformedGatewayRequest: { body: b } } } }),
+    ],
+    [
+      "extra keys",
+      (b: unknown) => ({ output: { interceptorOutputVersion: "1.0", mcp: { transformedGatewayRequest: { body: b, path: "/mcp" } } } }),
+    ],
     ["a thrown invocation", () => ({ error: "Error" })],
   ])("rejects malformed interceptor output (%s) with 500 and never calls the target", async (_n, make) => {
     const before = target.seen.length;
-    await withGateway((e) => make(e.mcp.gatewayRequest.body) as Output, {}, async (url) => {
-      const res = await call(url);
-      expect(res.status).toBe(500);
-      expect(JSON.stringify(await res.json())).toContain("InterceptorException");
-    });
+    await withGateway(
+      (e) => make(e.mcp.gatewayRequest.body) as Output,
+      {},
+      async (url) => {
+        const res = await call(url);
+        expect(res.status).toBe(500);
+        expect(JSON.stringify(await res.json())).toContain("InterceptorException");
+      },
+    );
     expect(target.seen.length).toBe(before);
   });
 
   it("answers a short-circuit with its status and body, without calling the target", async () => {
     const before = target.seen.length;
     const body = { jsonrpc: "2.0", id: 1, error: { code: -31003, message: "no", data: { reason: "policy.target_denied" } } };
-    await withGateway(() => ({ output: { interceptorOutputVersion: "1.0", mcp: { transformedGatewayResponse: { statusCode: 403, body } } } }), {}, async (url) => {
-      const res = await call(url);
-      expect(res.status).toBe(403);
-      expect(await res.json()).toEqual(body);
-    });
+    await withGateway(
+      () => ({ output: { interceptorOutputVersion: "1.0", mcp: { transformedGatewayResponse: { statusCode: 403, body } } } }),
+      {},
+      async (url) => {
+        const res = await call(url);
+        expect(res.status).toBe(403);
+        expect(await res.json()).toEqual(body);
+      },
+    );
     expect(target.seen.length).toBe(before);
   });
 
   it("applies the header rules: interceptor Authorization overrides the credential; other interceptor headers only if allowlisted; restricted names dropped; allowlisted client headers pass", async () => {
     await withGateway(
-      (e) => allow({ Authorization: "Bearer from-interceptor", "x-user-sub": "alice", "x-not-allowed": "1", "content-type": "text/plain" }, e.mcp.gatewayRequest.body),
+      (e) =>
+        allow(
+          { Authorization: "Bearer from-interceptor", "x-user-sub": "alice", "x-not-allowed": "1", "content-type": "text/plain" },
+          e.mcp.gatewayRequest.body,
+        ),
       {},
       async (url) => {
         await call(url, { "x-note": "client-note", "x-user-sub": "client-value", "x-other": "client" });
@@ -83,9 +115,13 @@ describe("local gateway (AgentCore Gateway double)", () => {
   });
 
   it("option omittedHeaderStripsClientCopy: an allowlisted client header the interceptor did not set is dropped", async () => {
-    await withGateway((e) => allow({}, e.mcp.gatewayRequest.body), { omittedHeaderStripsClientCopy: true }, async (url) => {
-      await call(url, { "x-note": "client-note" });
-    });
+    await withGateway(
+      (e) => allow({}, e.mcp.gatewayRequest.body),
+      { omittedHeaderStripsClientCopy: true },
+      async (url) => {
+        await call(url, { "x-note": "client-note" });
+      },
+    );
     expect(target.seen.at(-1)!["x-note"]).toBeUndefined();
     expect(target.seen.at(-1)!.authorization).toBe("Bearer static-credential");
   });

@@ -37,13 +37,19 @@ describe("listing filter (RESPONSE phase) end to end", () => {
     // `ledger` accepts only the Cognito pool's users: neither alice nor bob sees it.
     const without = (...targets: string[]) => all.filter((n) => !targets.some((t) => n.startsWith(`${t}___`)));
     expect(toolNames((await alice.listTools()).tools)).toEqual(["x_amz_bedrock_agentcore_search", ...without("ledger")].sort());
-    expect(toolNames((await bob.listTools()).tools)).toEqual(["x_amz_bedrock_agentcore_search", ...without("orders", "erp", "ledger")].sort());
+    expect(toolNames((await bob.listTools()).tools)).toEqual(
+      ["x_amz_bedrock_agentcore_search", ...without("orders", "erp", "ledger")].sort(),
+    );
     await alice.close();
     await bob.close();
   });
 
   it("each caller sees exactly the tools it may call", async () => {
-    for (const [idp, user] of [[s.acme, "alice"], [s.acme, "carol"], [s.globex, "bob"]] as const) {
+    for (const [idp, user] of [
+      [s.acme, "alice"],
+      [s.acme, "carol"],
+      [s.globex, "bob"],
+    ] as const) {
       const client = await connect(s.gateway.url, await tokenFor(idp, user));
       const listed = new Set(toolNames((await client.listTools()).tools));
       for (const target of TARGETS) {

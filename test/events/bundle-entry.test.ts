@@ -31,7 +31,9 @@ process.stdout.write("OUTPUT " + JSON.stringify(out) + "\\n");`;
 
 describe("dist/index.mjs as the Lambda entry", () => {
   it("exports handler from a small entry chunk: under 32 KiB minified (npm run build prints the size; 17.5 KB when written)", () => {
-    const meta = JSON.parse(readFileSync(new URL("../../dist/meta.json", import.meta.url), "utf8")) as { outputs: Record<string, { entryPoint?: string; exports: string[]; bytes: number }> };
+    const meta = JSON.parse(readFileSync(new URL("../../dist/meta.json", import.meta.url), "utf8")) as {
+      outputs: Record<string, { entryPoint?: string; exports: string[]; bytes: number }>;
+    };
     const entry = meta.outputs["dist/index.mjs"];
     expect(entry?.entryPoint).toBe("src/index.ts");
     expect(entry?.exports).toEqual(expect.arrayContaining(["handler", "createHandler", "parseConfig"]));
@@ -53,7 +55,9 @@ describe("dist/index.mjs as the Lambda entry", () => {
 
   it("with no configuration at all, denies every request with 500 config.invalid", async () => {
     const out = await invoke({}, mcpEvent({ token: tokenA() }));
-    expect(out).toMatchObject({ mcp: { transformedGatewayResponse: { statusCode: 500, body: { error: { data: { reason: "config.invalid" } } } } } });
+    expect(out).toMatchObject({
+      mcp: { transformedGatewayResponse: { statusCode: 500, body: { error: { data: { reason: "config.invalid" } } } } },
+    });
   });
 });
 
@@ -67,17 +71,27 @@ const { handler } = await import(${JSON.stringify(bundle)});
 const out = await handler(JSON.parse(process.env.EVENT), { awsRequestId: "lazy", getRemainingTimeInMillis: () => 30000 });
 if (!JSON.stringify(out).includes("transformedGatewayRequest")) throw new Error("denied");`;
     const { stderr } = await run(process.execPath, ["--input-type=module", "-e", script], {
-      env: { PATH: process.env.PATH ?? "", NODE_EXTRA_CA_CERTS: caFile, EVENT: JSON.stringify(event), INTERCEPTOR_CONFIG: JSON.stringify(config) },
+      env: {
+        PATH: process.env.PATH ?? "",
+        NODE_EXTRA_CA_CERTS: caFile,
+        EVENT: JSON.stringify(event),
+        INTERCEPTOR_CONFIG: JSON.stringify(config),
+      },
       timeout: 15_000,
     });
-    return stderr.split("\n").filter((l) => l.startsWith("LOADED ")).map((l) => l.slice(7).split("/").pop()!);
+    return stderr
+      .split("\n")
+      .filter((l) => l.startsWith("LOADED "))
+      .map((l) => l.slice(7).split("/").pop()!);
   };
 
   it("forward/claims/none deployments never load the on-behalf-of chunk or the AWS SDK", async () => {
     const files = await loadedFiles(baseConfig(h.server), mcpEvent({ token: tokenA() }));
     expect(files).toContain("index.mjs");
     expect(files.some((f) => f.startsWith("chunk-"))).toBe(true);
-    const meta = JSON.parse(readFileSync(new URL("../../dist/meta.json", import.meta.url), "utf8")) as { outputs: Record<string, { inputs: Record<string, unknown> }> };
+    const meta = JSON.parse(readFileSync(new URL("../../dist/meta.json", import.meta.url), "utf8")) as {
+      outputs: Record<string, { inputs: Record<string, unknown> }>;
+    };
     const lazy = Object.entries(meta.outputs)
       .filter(([, o]) => Object.keys(o.inputs).some((i) => i.includes("@aws-sdk/client-secrets-manager") || i.startsWith("src/obo/")))
       .map(([file]) => file.split("/").pop()!);
@@ -87,7 +101,9 @@ if (!JSON.stringify(out).includes("transformedGatewayRequest")) throw new Error(
 
   it("deployments without an assertion target never load the signed-assertion chunk", async () => {
     const files = await loadedFiles(baseConfig(h.server), mcpEvent({ token: tokenA() }));
-    const meta = JSON.parse(readFileSync(new URL("../../dist/meta.json", import.meta.url), "utf8")) as { outputs: Record<string, { inputs: Record<string, unknown> }> };
+    const meta = JSON.parse(readFileSync(new URL("../../dist/meta.json", import.meta.url), "utf8")) as {
+      outputs: Record<string, { inputs: Record<string, unknown> }>;
+    };
     const lazy = Object.entries(meta.outputs)
       .filter(([, o]) => Object.keys(o.inputs).some((i) => i.startsWith("src/assertion/")))
       .map(([file]) => file.split("/").pop()!);

@@ -50,7 +50,12 @@ const ISSUERS = {
   initech: "https://login.initech.example",
   pool: "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_EvEnTs001",
 };
-const keys: Record<TokenSpec["issuer"], TestKey> = { acme: rsaKey("acme-2026-11"), globex: rsaKey("globex-1"), initech: rsaKey("initech-1"), pool: rsaKey("events-pool-1") };
+const keys: Record<TokenSpec["issuer"], TestKey> = {
+  acme: rsaKey("acme-2026-11"),
+  globex: rsaKey("globex-1"),
+  initech: rsaKey("initech-1"),
+  pool: rsaKey("events-pool-1"),
+};
 const server = new JwksServer();
 const sts = new StsServer();
 const sm = new SecretsManagerServer();
@@ -64,8 +69,18 @@ let handler: InterceptorHandler;
 
 function mint(spec: TokenSpec): string {
   const now = Math.floor(Date.now() / 1000);
-  const payload = { iss: ISSUERS[spec.issuer], iat: now - 5, exp: now + (spec.expiresIn ?? 600), jti: `ev-${Math.random().toString(36).slice(2)}`, ...spec.claims };
-  const token = buildToken({ header: { alg: spec.alg ?? "RS256", typ: "at+jwt", kid: keys[spec.issuer].kid }, payload, key: keys[spec.issuer] });
+  const payload = {
+    iss: ISSUERS[spec.issuer],
+    iat: now - 5,
+    exp: now + (spec.expiresIn ?? 600),
+    jti: `ev-${Math.random().toString(36).slice(2)}`,
+    ...spec.claims,
+  };
+  const token = buildToken({
+    header: { alg: spec.alg ?? "RS256", typ: "at+jwt", kid: keys[spec.issuer].kid },
+    payload,
+    key: keys[spec.issuer],
+  });
   if (spec.forge !== "payload") return token;
   const [h, , s] = token.split(".");
   const forged = `${h}.${b64url(JSON.stringify({ ...payload, sub: "admin" }))}.${s}`;
@@ -85,10 +100,26 @@ function fill(text: string): string {
 
 beforeAll(async () => {
   await Promise.all([server.start(), sts.start(), sm.start(), pool.start()]);
-  sts.behaviour = { kind: "json", status: 200, body: { access_token: EXCHANGED, issued_token_type: "urn:ietf:params:oauth:token-type:access_token", token_type: "Bearer", expires_in: 300, scope: "erp.read" } };
+  sts.behaviour = {
+    kind: "json",
+    status: 200,
+    body: {
+      access_token: EXCHANGED,
+      issued_token_type: "urn:ietf:params:oauth:token-type:access_token",
+      token_type: "Bearer",
+      expires_in: 300,
+      scope: "erp.read",
+    },
+  };
   sm.put("arn:aws:secretsmanager:eu-west-1:111122223333:secret:gateway-interceptor-AbCdEf", sts.clientSecret);
-  sm.put("arn:aws:secretsmanager:eu-west-1:111122223333:secret:pool-billing-interceptor-AbCdEf", JSON.stringify({ client_secret: poolClient.secret }));
-  sm.put("arn:aws:secretsmanager:eu-west-1:111122223333:secret:interceptor-signing-AbCdEf", signing.privateKey.export({ type: "pkcs8", format: "pem" }).toString());
+  sm.put(
+    "arn:aws:secretsmanager:eu-west-1:111122223333:secret:pool-billing-interceptor-AbCdEf",
+    JSON.stringify({ client_secret: poolClient.secret }),
+  );
+  sm.put(
+    "arn:aws:secretsmanager:eu-west-1:111122223333:secret:interceptor-signing-AbCdEf",
+    signing.privateKey.export({ type: "pkcs8", format: "pem" }).toString(),
+  );
   server.set("/acme/jwks", { kind: "ok", body: jwksOf(keys.acme) });
   server.set("/globex/jwks", { kind: "ok", body: jwksOf(keys.globex) });
   const specs = JSON.parse(read("_tokens.json")) as Record<string, TokenSpec>;
@@ -117,11 +148,24 @@ function checkAssertion(actual: unknown, aud: string, event: unknown): string {
   const jws = String(actual);
   const [h = "", p = "", sig = ""] = jws.split(".");
   expect(jws.split(".")).toHaveLength(3);
-  expect(verifySignature("sha256", Buffer.from(`${h}.${p}`), { key: signing.publicKey, dsaEncoding: "ieee-p1363" }, Buffer.from(sig, "base64url")), "the assertion verifies with the stored key").toBe(true);
+  expect(
+    verifySignature(
+      "sha256",
+      Buffer.from(`${h}.${p}`),
+      { key: signing.publicKey, dsaEncoding: "ieee-p1363" },
+      Buffer.from(sig, "base64url"),
+    ),
+    "the assertion verifies with the stored key",
+  ).toBe(true);
   expect(json(h)).toEqual({ alg: "ES256", typ: "JWT", kid: thumbprint(signing.publicKey) });
-  const bearer = String((event as { mcp: { gatewayRequest: { headers: Record<string, string> } } }).mcp.gatewayRequest.headers.Authorization).slice("Bearer ".length);
+  const bearer = String(
+    (event as { mcp: { gatewayRequest: { headers: Record<string, string> } } }).mcp.gatewayRequest.headers.Authorization,
+  ).slice("Bearer ".length);
   const caller = json(bearer.split(".")[1] ?? "");
-  const config = JSON.parse(read("_config.json")) as { assertion: { issuer: string; lifetimeSeconds?: number }; targets: Record<string, { audience?: string; claims?: string[] }> };
+  const config = JSON.parse(read("_config.json")) as {
+    assertion: { issuer: string; lifetimeSeconds?: number };
+    targets: Record<string, { audience?: string; claims?: string[] }>;
+  };
   const target = Object.entries(config.targets).find(([name, t]) => (t.audience ?? name) === aud)?.[1] ?? {};
   const claims = json(p);
   const now = Math.floor(Date.now() / 1000);
@@ -167,7 +211,10 @@ describe("recorded gateway events through dist/index.mjs", () => {
     const mark = logMark();
     const output = await handler(event, { awsRequestId: "events-test", getRemainingTimeInMillis: () => 30_000 });
     // Filled after the call: `{{cognito-exchanged}}` is the token the pool issued for this request.
-    const expectedText = fill(read(`${name}.expected.json`)).replace(/\{\{cognito-exchanged\}\}/g, pool.exchanged.at(-1) ?? "no-cognito-exchange");
+    const expectedText = fill(read(`${name}.expected.json`)).replace(
+      /\{\{cognito-exchanged\}\}/g,
+      pool.exchanged.at(-1) ?? "no-cognito-exchange",
+    );
     const expected = resolveAssertions(JSON.parse(expectedText) as unknown, output, event);
     expect(output).toEqual(expected);
     expect(auditLinesSince(mark)).toHaveLength(1);
@@ -175,10 +222,24 @@ describe("recorded gateway events through dist/index.mjs", () => {
 
   it("tools-call-obo-cognito exchanged dave's own pool token at the pool, with the interceptor's own token as actor", () => {
     const exchanges = pool.requests.filter((r) => r.form.grant_type === "urn:ietf:params:oauth:grant-type:token-exchange");
-    expect(exchanges.map((r) => ({ subject: r.form.subject_token, audience: r.form.audience, scope: r.form.scope, actor: r.form.actor_token !== undefined, client: r.clientId }))).toEqual([
+    expect(
+      exchanges.map((r) => ({
+        subject: r.form.subject_token,
+        audience: r.form.audience,
+        scope: r.form.scope,
+        actor: r.form.actor_token !== undefined,
+        client: r.clientId,
+      })),
+    ).toEqual([
       { subject: tokens.get("dave"), audience: "ledger-api", scope: "ledger-api/read", actor: true, client: "billing-interceptor" },
     ]);
-    expect(json(pool.exchanged[0]?.split(".")[1] ?? "")).toMatchObject({ iss: ISSUERS.pool, sub: "d4e5-dave", aud: "ledger-api", token_use: "access", act: { sub: "billing-interceptor" } });
+    expect(json(pool.exchanged[0]?.split(".")[1] ?? "")).toMatchObject({
+      iss: ISSUERS.pool,
+      sub: "d4e5-dave",
+      aud: "ledger-api",
+      token_use: "access",
+      act: { sub: "billing-interceptor" },
+    });
   });
 
   it("tools-call-obo exchanged alice's own verified token for an erp-api token at the token endpoint", () => {

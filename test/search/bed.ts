@@ -83,7 +83,11 @@ export class Bed {
   }
 
   /** One call: the output and its one audit record. */
-  async call(handler: InterceptorHandler, event: unknown, requestId = "req-1"): Promise<{ output: Json; audit: Json; records: LogRecord[] }> {
+  async call(
+    handler: InterceptorHandler,
+    event: unknown,
+    requestId = "req-1",
+  ): Promise<{ output: Json; audit: Json; records: LogRecord[] }> {
     this.log.clear();
     const output = (await handler(event, lambdaContext(requestId))) as Json;
     const records = this.log.records;
@@ -104,10 +108,20 @@ export function mcpEnvelope(headers: Json | null | undefined, body: unknown, pat
   };
 }
 
-export const toolCall = (name: string, id: number | string = 1) => ({ jsonrpc: "2.0", id, method: "tools/call", params: { name, arguments: { q: "x" } } });
+export const toolCall = (name: string, id: number | string = 1) => ({
+  jsonrpc: "2.0",
+  id,
+  method: "tools/call",
+  params: { name, arguments: { q: "x" } },
+});
 
 /** The decision in an output, read without trusting its shape. */
-export function decisionOf(output: Json): { allow: boolean; headers: Record<string, string>; status: number | undefined; reason: string | undefined } {
+export function decisionOf(output: Json): {
+  allow: boolean;
+  headers: Record<string, string>;
+  status: number | undefined;
+  reason: string | undefined;
+} {
   const inner = (output.mcp ?? output.http) as Json | undefined;
   const req = inner?.transformedGatewayRequest as { headers?: Record<string, string> } | undefined;
   const res = inner?.transformedGatewayResponse as { statusCode?: number; body?: unknown } | undefined;

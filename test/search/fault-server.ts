@@ -67,7 +67,9 @@ export class FaultServer {
           case "redirect":
             return void res.writeHead(302, { location: this.url("/elsewhere") }).end();
           case "garbage":
-            return void res.writeHead(200, { "content-type": f.contentType }).end("<html><body>\u0000\u00ff not what you asked for {\"keys\":</body>");
+            return void res
+              .writeHead(200, { "content-type": f.contentType })
+              .end('<html><body>\u0000\u00ff not what you asked for {"keys":</body>');
           case "huge": {
             res.writeHead(200, { "content-type": f.contentType });
             const chunk = Buffer.alloc(64 * 1024, 0x20);

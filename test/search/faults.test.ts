@@ -31,7 +31,9 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   const total = survived.jwks + survived.sts + survived.sm;
-  console.log(`faults: ${total} faults survived (JWKS ${survived.jwks}, token endpoint ${survived.sts}, Secrets Manager ${survived.sm}): documented outcome within the deadline, then recovery`);
+  console.log(
+    `faults: ${total} faults survived (JWKS ${survived.jwks}, token endpoint ${survived.sts}, Secrets Manager ${survived.sm}): documented outcome within the deadline, then recovery`,
+  );
   await Promise.all([jwksFront.stop(), stsFront.stop(), smFront.stop(), sts.stop(), sm.stop(), bed.stop()]);
 });
 
@@ -43,11 +45,26 @@ const context = { awsRequestId: "fault", getRemainingTimeInMillis: () => REMAINI
 
 const config = (c: Json) => {
   (c.issuers as Json[])[0]!.jwksUri = jwksFront.url("/a/jwks");
-  c.jwks = { timeoutMs: JWKS_TIMEOUT_MS, maxBytes: 16_384, maxAgeSeconds: 60, staleIfErrorSeconds: 3_600, negativeCacheSeconds: 10, refetchIntervalSeconds: 10 };
+  c.jwks = {
+    timeoutMs: JWKS_TIMEOUT_MS,
+    maxBytes: 16_384,
+    maxAgeSeconds: 60,
+    staleIfErrorSeconds: 3_600,
+    negativeCacheSeconds: 10,
+    refetchIntervalSeconds: 10,
+  };
   (c.targets as Json).erp = {
     mode: "obo",
     issuers: [ISSUER_A],
-    obo: { grant: "token-exchange", tokenEndpoint: stsFront.url("/oauth2/token"), clientId: "gateway-interceptor", clientSecretArn: SECRET_ARN, audience: "erp-api", scope: "erp.read", timeoutMs: OBO_TIMEOUT_MS },
+    obo: {
+      grant: "token-exchange",
+      tokenEndpoint: stsFront.url("/oauth2/token"),
+      clientId: "gateway-interceptor",
+      clientSecretArn: SECRET_ARN,
+      audience: "erp-api",
+      scope: "erp.read",
+      timeoutMs: OBO_TIMEOUT_MS,
+    },
   };
 };
 const handler = () => bed.handler(config, { secretsClientConfig: { ...sm.clientConfig(), endpoint: smFront.url() } });

@@ -42,7 +42,14 @@ const config = (c: Json) => {
     erp: {
       mode: "obo",
       issuers: [ISSUER_A],
-      obo: { grant: "token-exchange", tokenEndpoint: sts.url, clientId: "gateway-interceptor", clientSecretArn: SECRET_ARN, audience: "erp-api", scope: "erp.read" },
+      obo: {
+        grant: "token-exchange",
+        tokenEndpoint: sts.url,
+        clientId: "gateway-interceptor",
+        clientSecretArn: SECRET_ARN,
+        audience: "erp-api",
+        scope: "erp.read",
+      },
     },
   });
 };
@@ -72,7 +79,17 @@ const ISSUERS: [string, TestKey, string, string][] = [
 function makeUser(no: number, issuerIndex: number, flaw: Flaw, legacyAud: boolean): User {
   const [iss, key, alg, aud] = ISSUERS[issuerIndex]!;
   const now = Math.floor(Date.now() / 1000);
-  const u = { no, iss, sub: `user-${no}`, email: `user-${no}@org${no % 7}.example`, groups: [`g-${no}`, `team-${no % 5}`], org: `org-${no % 7}`, tenant: 1_000 + no, legacyAud, flaw };
+  const u = {
+    no,
+    iss,
+    sub: `user-${no}`,
+    email: `user-${no}@org${no % 7}.example`,
+    groups: [`g-${no}`, `team-${no % 5}`],
+    org: `org-${no % 7}`,
+    tenant: 1_000 + no,
+    legacyAud,
+    flaw,
+  };
   const claims: Json = {
     iss,
     sub: u.sub,
@@ -113,7 +130,9 @@ function expected(u: User, tool: string): Expected {
       if (u.iss !== ISSUER_A) return { allow: false, reason: "policy.target_denied" };
       return { allow: true, headers: { "x-user-email": u.email, "x-org-id": u.org, "x-tenant-no": String(u.tenant) } };
     case "legacy":
-      return u.legacyAud ? { allow: true, headers: { Authorization: `Bearer ${u.token}` } } : { allow: false, reason: "forward.audience_not_bound" };
+      return u.legacyAud
+        ? { allow: true, headers: { Authorization: `Bearer ${u.token}` } }
+        : { allow: false, reason: "forward.audience_not_bound" };
     case "passthru":
       return { allow: true, headers: { Authorization: `Bearer ${u.token}` } };
     case "payroll":
@@ -138,12 +157,22 @@ interface Tally {
   failures: string[];
 }
 
-async function one(handler: ReturnType<Bed["handler"]>, u: User, tool: string, n: number, tally: Tally, outputs: Map<string, Json>): Promise<void> {
+async function one(
+  handler: ReturnType<Bed["handler"]>,
+  u: User,
+  tool: string,
+  n: number,
+  tally: Tally,
+  outputs: Map<string, Json>,
+): Promise<void> {
   const requestId = `r-${n}`;
   const body = { jsonrpc: "2.0", id: n, method: "tools/call", params: { name: `${tool}___run`, arguments: { n } } };
   const event = {
     interceptorInputVersion: "1.0",
-    mcp: { rawGatewayRequest: { body: JSON.stringify(body) }, gatewayRequest: { path: "/mcp", httpMethod: "POST", headers: { authorization: `Bearer ${u.token}` }, body } },
+    mcp: {
+      rawGatewayRequest: { body: JSON.stringify(body) },
+      gatewayRequest: { path: "/mcp", httpMethod: "POST", headers: { authorization: `Bearer ${u.token}` }, body },
+    },
   };
   const output = (await handler(event, { awsRequestId: requestId, getRemainingTimeInMillis: () => 30_000 })) as Json;
   outputs.set(requestId, output);
@@ -211,58 +240,68 @@ function heapAfterGc(): number {
 }
 
 describe("isolation and load in one warm container", () => {
-  it(`${REQUESTS.toLocaleString("en")} interleaved requests, sequential then concurrent: no wrong decision, no leak, bounded memory`, { timeout: 600_000 }, async () => {
-    // 40 users each of A and B (RSA, slow to sign), 3 000 of C (ES256): more distinct tokens than the
-    // verified-token cache holds (2 048), more A users than the obo cache holds.
-    const flaws = fc.sample(fc.constantFrom<Flaw>("none", "none", "none", "none", "none", "none", "none", "none", "expired", "audience", "scope", "bound"), { seed: SEED, numRuns: 3_080 });
-    const users = flaws.map((flaw, no) => makeUser(no, no < 40 ? 0 : no < 80 ? 1 : 2, flaw, no % 3 === 0));
-    const picks = fc.sample(fc.tuple(fc.nat({ max: users.length - 1 }), fc.nat({ max: 79 }), fc.constantFrom(...TOOLS), fc.boolean()), { seed: SEED + 1, numRuns: REQUESTS });
-    const handler = bed.handler(config, { secretsClientConfig: sm.clientConfig() });
-    const tally: Tally = { requests: 0, wrong: 0, leaks: 0, allows: 0, denies: 0, failures: [] };
-    const started = performance.now();
-    const half = Math.floor(REQUESTS / 2);
-    let heapWarm = 0;
-    let exchanges = 0;
-    const batch = REQUESTS >= 50_000 ? 10_000 : 2_000;
-
-    for (let from = 0; from < REQUESTS; from += batch) {
-      const slice = picks.slice(from, from + batch);
-      const byRequest = new Map<string, { u: User; tool: string; n: number }>();
-      const outputs = new Map<string, Json>();
-      bed.log.clear();
-      const run = slice.map(([userIdx, abUser, tool, favourAB], i) => {
-        // Half the traffic from the 80 A/B users, so their caches are hit and evicted often.
-        const u = favourAB ? users[abUser]! : users[userIdx]!;
-        const n = from + i;
-        byRequest.set(`r-${n}`, { u, tool, n });
-        return { u, tool, n };
+  it(
+    `${REQUESTS.toLocaleString("en")} interleaved requests, sequential then concurrent: no wrong decision, no leak, bounded memory`,
+    { timeout: 600_000 },
+    async () => {
+      // 40 users each of A and B (RSA, slow to sign), 3 000 of C (ES256): more distinct tokens than the
+      // verified-token cache holds (2 048), more A users than the obo cache holds.
+      const flaws = fc.sample(
+        fc.constantFrom<Flaw>("none", "none", "none", "none", "none", "none", "none", "none", "expired", "audience", "scope", "bound"),
+        { seed: SEED, numRuns: 3_080 },
+      );
+      const users = flaws.map((flaw, no) => makeUser(no, no < 40 ? 0 : no < 80 ? 1 : 2, flaw, no % 3 === 0));
+      const picks = fc.sample(fc.tuple(fc.nat({ max: users.length - 1 }), fc.nat({ max: 79 }), fc.constantFrom(...TOOLS), fc.boolean()), {
+        seed: SEED + 1,
+        numRuns: REQUESTS,
       });
-      if (from < half) {
-        for (const r of run) await one(handler, r.u, r.tool, r.n, tally, outputs);
-      } else {
-        for (let i = 0; i < run.length; i += 64) {
-          await Promise.all(run.slice(i, i + 64).map((r) => one(handler, r.u, r.tool, r.n, tally, outputs)));
+      const handler = bed.handler(config, { secretsClientConfig: sm.clientConfig() });
+      const tally: Tally = { requests: 0, wrong: 0, leaks: 0, allows: 0, denies: 0, failures: [] };
+      const started = performance.now();
+      const half = Math.floor(REQUESTS / 2);
+      let heapWarm = 0;
+      let exchanges = 0;
+      const batch = REQUESTS >= 50_000 ? 10_000 : 2_000;
+
+      for (let from = 0; from < REQUESTS; from += batch) {
+        const slice = picks.slice(from, from + batch);
+        const byRequest = new Map<string, { u: User; tool: string; n: number }>();
+        const outputs = new Map<string, Json>();
+        bed.log.clear();
+        const run = slice.map(([userIdx, abUser, tool, favourAB], i) => {
+          // Half the traffic from the 80 A/B users, so their caches are hit and evicted often.
+          const u = favourAB ? users[abUser]! : users[userIdx]!;
+          const n = from + i;
+          byRequest.set(`r-${n}`, { u, tool, n });
+          return { u, tool, n };
+        });
+        if (from < half) {
+          for (const r of run) await one(handler, r.u, r.tool, r.n, tally, outputs);
+        } else {
+          for (let i = 0; i < run.length; i += 64) {
+            await Promise.all(run.slice(i, i + 64).map((r) => one(handler, r.u, r.tool, r.n, tally, outputs)));
+          }
         }
+        checkAudits(byRequest, tally);
+        exchanges += sts.requests.length;
+        sts.requests.length = 0; // the test server's own record, not the handler's memory
+        if (from === 0) heapWarm = heapAfterGc();
       }
-      checkAudits(byRequest, tally);
-      exchanges += sts.requests.length;
-      sts.requests.length = 0; // the test server's own record, not the handler's memory
-      if (from === 0) heapWarm = heapAfterGc();
-    }
-    const heapGrowthMb = (heapAfterGc() - heapWarm) / 1_048_576;
-    const seconds = (performance.now() - started) / 1000;
-    console.log(
-      `isolation: ${tally.requests.toLocaleString("en")} requests (${half.toLocaleString("en")} sequential, ${(REQUESTS - half).toLocaleString("en")} concurrent by 64), ` +
-        `${users.length.toLocaleString("en")} users of 3 issuers on ${TOOLS.length} targets: ${tally.wrong} wrong decisions, ${tally.leaks} leaks ` +
-        `(${tally.allows.toLocaleString("en")} allow, ${tally.denies.toLocaleString("en")} deny, ${exchanges.toLocaleString("en")} exchanges); ` +
-        `heap +${heapGrowthMb.toFixed(1)} MB after warm-up; ${seconds.toFixed(1)} s`,
-    );
-    expect(tally.failures).toEqual([]);
-    expect(tally.wrong).toBe(0);
-    expect(tally.leaks).toBe(0);
-    expect(tally.requests).toBe(REQUESTS);
-    // Caches are bounded (verified tokens 2 048, obo tokens 16 here, one JWKS per issuer): after the
-    // first batch filled them, the heap may not keep growing with the request count.
-    expect(heapGrowthMb).toBeLessThan(40);
-  });
+      const heapGrowthMb = (heapAfterGc() - heapWarm) / 1_048_576;
+      const seconds = (performance.now() - started) / 1000;
+      console.log(
+        `isolation: ${tally.requests.toLocaleString("en")} requests (${half.toLocaleString("en")} sequential, ${(REQUESTS - half).toLocaleString("en")} concurrent by 64), ` +
+          `${users.length.toLocaleString("en")} users of 3 issuers on ${TOOLS.length} targets: ${tally.wrong} wrong decisions, ${tally.leaks} leaks ` +
+          `(${tally.allows.toLocaleString("en")} allow, ${tally.denies.toLocaleString("en")} deny, ${exchanges.toLocaleString("en")} exchanges); ` +
+          `heap +${heapGrowthMb.toFixed(1)} MB after warm-up; ${seconds.toFixed(1)} s`,
+      );
+      expect(tally.failures).toEqual([]);
+      expect(tally.wrong).toBe(0);
+      expect(tally.leaks).toBe(0);
+      expect(tally.requests).toBe(REQUESTS);
+      // Caches are bounded (verified tokens 2 048, obo tokens 16 here, one JWKS per issuer): after the
+      // first batch filled them, the heap may not keep growing with the request count.
+      expect(heapGrowthMb).toBeLessThan(40);
+    },
+  );
 });

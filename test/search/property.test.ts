@@ -64,12 +64,27 @@ const nameArb = fc.oneof(
   fc.constantFrom(...TARGETS, "unknown").map((t) => `${t}___get`),
   fc
     .tuple(
-      fc.constantFrom(...TARGETS, "Orders", "ORDERS", "orders-", "-orders", "or ders", "\u043erders", "orders\u200b", "", "x_amz", "payroll-x"),
+      fc.constantFrom(
+        ...TARGETS,
+        "Orders",
+        "ORDERS",
+        "orders-",
+        "-orders",
+        "or ders",
+        "\u043erders",
+        "orders\u200b",
+        "",
+        "x_amz",
+        "payroll-x",
+      ),
       fc.constantFrom("___", "____", "__", "___ ", "%5F%5F%5F", "_\u200b__", "\uff3f\uff3f\uff3f", "___orders___"),
       fc.string({ maxLength: 12 }),
     )
     .map(([a, b, c]) => a + b + c),
-  fc.string({ unit: fc.constantFrom("o", "r", "d", "e", "s", "_", "-", "l", "g", "a", "c", "y", "p", "h", "\u0000", "/", "."), maxLength: 30 }),
+  fc.string({
+    unit: fc.constantFrom("o", "r", "d", "e", "s", "_", "-", "l", "g", "a", "c", "y", "p", "h", "\u0000", "/", "."),
+    maxLength: 30,
+  }),
   fc.string({ unit: anyChar, maxLength: 40 }),
 );
 
@@ -109,7 +124,12 @@ function eventFor(o: { envelope: string; method: string; name: string; path: str
     return {
       interceptorInputVersion: "1.0",
       http: {
-        gatewayRequest: { path: `/${o.name}/invocations`, httpMethod: "POST", headers, body: Buffer.from(JSON.stringify(body)).toString("base64") },
+        gatewayRequest: {
+          path: `/${o.name}/invocations`,
+          httpMethod: "POST",
+          headers,
+          body: Buffer.from(JSON.stringify(body)).toString("base64"),
+        },
       },
     };
   }
@@ -156,26 +176,51 @@ describe("property-based search over the built handler", () => {
     const headersArb = fc.oneof(
       fc.constant(undefined),
       fc.constant(null),
-      fc.dictionary(fc.string({ maxLength: 20 }), fc.oneof(fc.string({ unit: anyChar, maxLength: 60 }), fc.array(fc.string(), { maxLength: 3 })), { maxKeys: 6 }),
+      fc.dictionary(
+        fc.string({ maxLength: 20 }),
+        fc.oneof(fc.string({ unit: anyChar, maxLength: 60 }), fc.array(fc.string(), { maxLength: 3 })),
+        { maxKeys: 6 },
+      ),
       fc.constantFrom({ Authorization: `Bearer ${validToken}` }, { authorization: `Bearer ${validToken}`, "mcp-session-id": "s" }),
     );
     const bodyArb = fc.oneof(
       fc.jsonValue({ maxDepth: 4 }),
-      fc.record({ jsonrpc: fc.constantFrom("2.0", "1.0"), id: fc.oneof(fc.integer(), fc.string(), fc.constant(null)), method: fc.oneof(methodArb, fc.string()), params: fc.oneof(fc.record({ name: nameArb }), fc.jsonValue({ maxDepth: 2 })) }, { requiredKeys: [] }),
+      fc.record(
+        {
+          jsonrpc: fc.constantFrom("2.0", "1.0"),
+          id: fc.oneof(fc.integer(), fc.string(), fc.constant(null)),
+          method: fc.oneof(methodArb, fc.string()),
+          params: fc.oneof(fc.record({ name: nameArb }), fc.jsonValue({ maxDepth: 2 })),
+        },
+        { requiredKeys: [] },
+      ),
     );
     const eventArb = fc.oneof(
       fc.anything({ maxDepth: 3 }),
-      fc.record({ headers: headersArb, body: bodyArb, path: pathArb, raw: fc.oneof(fc.constant("same"), fc.string({ maxLength: 40 }), fc.constant(null)) }).map(({ headers, body, path, raw }) => {
-        const event = mcpEnvelope(headers, body, path);
-        const mcp = event.mcp as Json;
-        if (raw === null) delete mcp.rawGatewayRequest;
-        else if (raw !== "same") mcp.rawGatewayRequest = { body: raw };
-        return event;
-      }),
-      fc.record({ headers: headersArb, body: fc.oneof(fc.base64String(), fc.string(), fc.constant(null)), path: fc.oneof(fc.string(), fc.constantFrom("/orders/invocations", "/legacy/invocations")) }).map(({ headers, body, path }) => ({
-        interceptorInputVersion: "1.0",
-        http: { gatewayRequest: { path, httpMethod: "POST", headers, body } },
-      })),
+      fc
+        .record({
+          headers: headersArb,
+          body: bodyArb,
+          path: pathArb,
+          raw: fc.oneof(fc.constant("same"), fc.string({ maxLength: 40 }), fc.constant(null)),
+        })
+        .map(({ headers, body, path, raw }) => {
+          const event = mcpEnvelope(headers, body, path);
+          const mcp = event.mcp as Json;
+          if (raw === null) delete mcp.rawGatewayRequest;
+          else if (raw !== "same") mcp.rawGatewayRequest = { body: raw };
+          return event;
+        }),
+      fc
+        .record({
+          headers: headersArb,
+          body: fc.oneof(fc.base64String(), fc.string(), fc.constant(null)),
+          path: fc.oneof(fc.string(), fc.constantFrom("/orders/invocations", "/legacy/invocations")),
+        })
+        .map(({ headers, body, path }) => ({
+          interceptorInputVersion: "1.0",
+          http: { gatewayRequest: { path, httpMethod: "POST", headers, body } },
+        })),
     );
     await fc.assert(
       fc.asyncProperty(eventArb, async (event) => {
@@ -191,48 +236,61 @@ describe("property-based search over the built handler", () => {
 
   it("P2 the caller's token and claim values reach only the target the request names, and only if the policy allows it", async () => {
     await fc.assert(
-      fc.asyncProperty(tokenShape, nameArb, methodArb, pathArb, authVariant, envelopeVariant, async (shape, name, method, path, auth, envelope) => {
-        const m = markers();
-        const claims = claimsFor(shape.issuer, {
-          sub: m.sub,
-          email: m.email,
-          groups: [m.groups],
-          org: { id: m.org },
-          tenant_no: m.tenant,
-          ...(shape.legacyAud ? { aud: [shape.issuer === "A" ? "https://gateway.example/mcp" : "gateway-b", "legacy-resource"] } : {}),
-          ...(shape.scope !== undefined ? { scope: shape.scope } : {}),
-        });
-        const token = mint(claims, {}, keyOf(shape.issuer));
-        const event = eventFor({ envelope, method, name, path, auth, token });
-        const { output, audit, records } = await bed.call(handler, event);
-        const d = decisionOf(output);
-        const named = envelope === "http" ? pathTarget(`/${name}/invocations`) : method === "tools/call" || method === "prompts/get" ? namedBy(name) : undefined;
-        const allowedHeaders = named !== undefined && Object.hasOwn(TARGET_HEADERS, named) ? TARGET_HEADERS[named]! : {};
+      fc.asyncProperty(
+        tokenShape,
+        nameArb,
+        methodArb,
+        pathArb,
+        authVariant,
+        envelopeVariant,
+        async (shape, name, method, path, auth, envelope) => {
+          const m = markers();
+          const claims = claimsFor(shape.issuer, {
+            sub: m.sub,
+            email: m.email,
+            groups: [m.groups],
+            org: { id: m.org },
+            tenant_no: m.tenant,
+            ...(shape.legacyAud ? { aud: [shape.issuer === "A" ? "https://gateway.example/mcp" : "gateway-b", "legacy-resource"] } : {}),
+            ...(shape.scope !== undefined ? { scope: shape.scope } : {}),
+          });
+          const token = mint(claims, {}, keyOf(shape.issuer));
+          const event = eventFor({ envelope, method, name, path, auth, token });
+          const { output, audit, records } = await bed.call(handler, event);
+          const d = decisionOf(output);
+          const named =
+            envelope === "http"
+              ? pathTarget(`/${name}/invocations`)
+              : method === "tools/call" || method === "prompts/get"
+                ? namedBy(name)
+                : undefined;
+          const allowedHeaders = named !== undefined && Object.hasOwn(TARGET_HEADERS, named) ? TARGET_HEADERS[named]! : {};
 
-        // Headers only of the named target, routing only to the named target.
-        for (const h of Object.keys(d.headers)) expect(Object.keys(allowedHeaders), `${h} for name ${JSON.stringify(name)}`).toContain(h);
-        if (audit.target !== undefined) expect(audit.target).toBe(named);
-        expectLegalHeaders(d.headers);
+          // Headers only of the named target, routing only to the named target.
+          for (const h of Object.keys(d.headers)) expect(Object.keys(allowedHeaders), `${h} for name ${JSON.stringify(name)}`).toContain(h);
+          if (audit.target !== undefined) expect(audit.target).toBe(named);
+          expectLegalHeaders(d.headers);
 
-        // Search the whole output: a value appears only in a header of the named target mapped to it.
-        const text = JSON.stringify(output);
-        const mapped = new Set(Object.values(d.allow ? allowedHeaders : {}));
-        const leaks: [string, string][] = [
-          ["token", token],
-          ["sub", m.sub],
-          ["email", m.email],
-          ["groups", m.groups],
-          ["org.id", m.org],
-          ["tenant_no", m.tenant],
-        ];
-        for (const [claim, value] of leaks) {
-          if (JSON.stringify((event.mcp as Json | undefined)?.gatewayRequest ?? {}).includes(value) && claim !== "token") continue;
-          if (text.includes(value)) expect(mapped.has(claim), `${claim} reached ${JSON.stringify(name)}`).toBe(true);
-        }
-        if (text.includes(token)) expect(Object.values(d.headers)).toContain(`Bearer ${token}`);
-        // And never a token in the logs.
-        expect(JSON.stringify(records)).not.toContain(token.split(".")[2]);
-      }),
+          // Search the whole output: a value appears only in a header of the named target mapped to it.
+          const text = JSON.stringify(output);
+          const mapped = new Set(Object.values(d.allow ? allowedHeaders : {}));
+          const leaks: [string, string][] = [
+            ["token", token],
+            ["sub", m.sub],
+            ["email", m.email],
+            ["groups", m.groups],
+            ["org.id", m.org],
+            ["tenant_no", m.tenant],
+          ];
+          for (const [claim, value] of leaks) {
+            if (JSON.stringify((event.mcp as Json | undefined)?.gatewayRequest ?? {}).includes(value) && claim !== "token") continue;
+            if (text.includes(value)) expect(mapped.has(claim), `${claim} reached ${JSON.stringify(name)}`).toBe(true);
+          }
+          if (text.includes(token)) expect(Object.values(d.headers)).toContain(`Bearer ${token}`);
+          // And never a token in the logs.
+          expect(JSON.stringify(records)).not.toContain(token.split(".")[2]);
+        },
+      ),
       { seed: SEED + 1, numRuns: RUNS * 2 },
     );
     held(RUNS * 2);
@@ -251,14 +309,20 @@ describe("property-based search over the built handler", () => {
       fc.string({ minLength: 1000, maxLength: 1100 }),
     );
     await fc.assert(
-      fc.asyncProperty(claimValue, claimValue, claimValue, fc.constantFrom("orders", "crm", "payroll"), async (sub, email, groups, target) => {
-        const token = mint(claimsFor("A", { sub, email, groups, org: { id: email }, tenant_no: sub }));
-        const { output } = await bed.call(handler, mcpEnvelope({ Authorization: `Bearer ${token}` }, toolCall(`${target}___x`)));
-        expectDocumentedShape(output, "mcp");
-        const d = decisionOf(output);
-        expectLegalHeaders(d.headers);
-        for (const h of Object.keys(d.headers)) expect(Object.keys(TARGET_HEADERS[target]!)).toContain(h);
-      }),
+      fc.asyncProperty(
+        claimValue,
+        claimValue,
+        claimValue,
+        fc.constantFrom("orders", "crm", "payroll"),
+        async (sub, email, groups, target) => {
+          const token = mint(claimsFor("A", { sub, email, groups, org: { id: email }, tenant_no: sub }));
+          const { output } = await bed.call(handler, mcpEnvelope({ Authorization: `Bearer ${token}` }, toolCall(`${target}___x`)));
+          expectDocumentedShape(output, "mcp");
+          const d = decisionOf(output);
+          expectLegalHeaders(d.headers);
+          for (const h of Object.keys(d.headers)) expect(Object.keys(TARGET_HEADERS[target]!)).toContain(h);
+        },
+      ),
       { seed: SEED + 2, numRuns: RUNS },
     );
     held(RUNS);
@@ -269,7 +333,9 @@ describe("property-based search over the built handler", () => {
     const original = mint(claimsFor("A"));
     const other = mint(claimsFor("A", { sub: "someone-else" }));
     const otherB = mint(claimsFor("B"), {}, keyB);
-    expect(decisionOf((await bed.call(handler, mcpEnvelope({ Authorization: `Bearer ${original}` }, toolCall("orders___x")))).output).allow).toBe(true);
+    expect(
+      decisionOf((await bed.call(handler, mcpEnvelope({ Authorization: `Bearer ${original}` }, toolCall("orders___x")))).output).allow,
+    ).toBe(true);
     const [h64, p64, s64] = original.split(".") as [string, string, string];
     const header = JSON.parse(Buffer.from(h64, "base64url").toString()) as Json;
     const payload = JSON.parse(Buffer.from(p64, "base64url").toString()) as Json;
@@ -355,28 +421,45 @@ describe("property-based search over the built handler", () => {
           (c.targets as Json).erp = {
             mode: "obo",
             issuers: [ISSUER_A],
-            obo: { grant: "token-exchange", tokenEndpoint: sts.url, clientId: "gateway-interceptor", clientSecretArn: arn, audience: "erp-api", scope: "erp.read" },
+            obo: {
+              grant: "token-exchange",
+              tokenEndpoint: sts.url,
+              clientId: "gateway-interceptor",
+              clientSecretArn: arn,
+              audience: "erp-api",
+              scope: "erp.read",
+            },
           };
         },
         { secretsClientConfig: sm.clientConfig() },
       );
       let exchanges = 0;
-      const names = fc.oneof(fc.constantFrom("erp___x", "erp___get"), nameArb, fc.constantFrom("erp___x", "erp____x", "Erp___x", "erp___", "erpx___y", "erp-___x", "orders___erp___x", "erp"));
+      const names = fc.oneof(
+        fc.constantFrom("erp___x", "erp___get"),
+        nameArb,
+        fc.constantFrom("erp___x", "erp____x", "Erp___x", "erp___", "erpx___y", "erp-___x", "orders___erp___x", "erp"),
+      );
       await fc.assert(
-        fc.asyncProperty(tokenShape, names, fc.constantFrom("tools/call", "tools/call", "prompts/get", "ping"), fc.constantFrom("plain", "plain", "lower", "missing", "double", "query"), async (shape, name, method, auth) => {
-          const token = mint(claimsFor(shape.issuer, { sub: `p6-${caseNo++}` }), {}, keyOf(shape.issuer));
-          sts.requests.length = 0;
-          const { output } = await bed.call(obo, eventFor({ envelope: "mcp", method, name, path: "/mcp", auth, token }));
-          const named = method === "tools/call" || method === "prompts/get" ? namedBy(name) : undefined;
-          for (const r of sts.requests) {
-            exchanges++;
-            expect(named, `token posted for ${JSON.stringify(name)}`).toBe("erp");
-            expect(shape.issuer, "another issuer's token posted to issuer A's endpoint").toBe("A");
-            expect(r.form.subject_token).toBe(token);
-          }
-          const d = decisionOf(output);
-          if (d.headers.Authorization !== undefined && named === "erp") expect(d.headers.Authorization).not.toContain(token);
-        }),
+        fc.asyncProperty(
+          tokenShape,
+          names,
+          fc.constantFrom("tools/call", "tools/call", "prompts/get", "ping"),
+          fc.constantFrom("plain", "plain", "lower", "missing", "double", "query"),
+          async (shape, name, method, auth) => {
+            const token = mint(claimsFor(shape.issuer, { sub: `p6-${caseNo++}` }), {}, keyOf(shape.issuer));
+            sts.requests.length = 0;
+            const { output } = await bed.call(obo, eventFor({ envelope: "mcp", method, name, path: "/mcp", auth, token }));
+            const named = method === "tools/call" || method === "prompts/get" ? namedBy(name) : undefined;
+            for (const r of sts.requests) {
+              exchanges++;
+              expect(named, `token posted for ${JSON.stringify(name)}`).toBe("erp");
+              expect(shape.issuer, "another issuer's token posted to issuer A's endpoint").toBe("A");
+              expect(r.form.subject_token).toBe(token);
+            }
+            const d = decisionOf(output);
+            if (d.headers.Authorization !== undefined && named === "erp") expect(d.headers.Authorization).not.toContain(token);
+          },
+        ),
         { seed: SEED + 5, numRuns: RUNS },
       );
       expect(exchanges).toBeGreaterThan(RUNS / 50);
@@ -413,24 +496,39 @@ describe("property-based search over the built handler", () => {
     const blanks = fc.constantFrom(" ", "\t", " \t", ",", ".", "=", "eyJ", "a");
     const hostile = fc.oneof(
       // Authorization values at the size cap built from repeated units around the scheme and token.
-      fc.tuple(fc.constantFrom("", "Bearer", "Bearer ", "bearer x"), blanks, fc.constantFrom("", "x", "Bearer x", ".")).map(([pre, unit, post]) => {
-        const fill = unit.repeat(Math.floor((cap - pre.length - post.length) / unit.length));
-        return mcpEnvelope({ Authorization: pre + fill + post }, toolCall("orders___x"));
-      }),
+      fc
+        .tuple(fc.constantFrom("", "Bearer", "Bearer ", "bearer x"), blanks, fc.constantFrom("", "x", "Bearer x", "."))
+        .map(([pre, unit, post]) => {
+          const fill = unit.repeat(Math.floor((cap - pre.length - post.length) / unit.length));
+          return mcpEnvelope({ Authorization: pre + fill + post }, toolCall("orders___x"));
+        }),
       // A token of the cap's size: many dots, long segments, deep JSON in the header.
-      fc.constantFrom(
-        `Bearer ${".".repeat(cap - 8)}`,
-        `Bearer ${"A".repeat(cap - 8)}`,
-        `Bearer ${Buffer.from("[".repeat(5_000)).toString("base64url")}.e30.sig`,
-        `Bearer ${Buffer.from(`{"alg":"RS256","kid":"a1","x":"${"\\u0000".repeat(1_500)}"}`).toString("base64url")}.e30.c2ln`,
-        `Bearer ${Buffer.from(`{${'"a":1,'.repeat(1_800)}"alg":"RS256"}`).toString("base64url")}.e30.c2ln`,
-      ).map((auth) => mcpEnvelope({ Authorization: auth }, toolCall("orders___x"))),
+      fc
+        .constantFrom(
+          `Bearer ${".".repeat(cap - 8)}`,
+          `Bearer ${"A".repeat(cap - 8)}`,
+          `Bearer ${Buffer.from("[".repeat(5_000)).toString("base64url")}.e30.sig`,
+          `Bearer ${Buffer.from(`{"alg":"RS256","kid":"a1","x":"${"\\u0000".repeat(1_500)}"}`).toString("base64url")}.e30.c2ln`,
+          `Bearer ${Buffer.from(`{${'"a":1,'.repeat(1_800)}"alg":"RS256"}`).toString("base64url")}.e30.c2ln`,
+        )
+        .map((auth) => mcpEnvelope({ Authorization: auth }, toolCall("orders___x"))),
       // Many headers, long names and bodies (16 KiB) of hostile JSON.
       fc.constantFrom(
         mcpEnvelope(Object.fromEntries(Array.from({ length: 500 }, (_, i) => [`x-h${i}`, "v".repeat(20)])), toolCall("orders___x")),
         mcpEnvelope({ Authorization: `Bearer ${fresh[0]}` }, toolCall(`orders___${"_".repeat(250)}`)),
-        mcpEnvelope({ Authorization: `Bearer ${fresh[0]}` }, { jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "orders___x", arguments: { a: "x".repeat(16_000) } } }),
-        mcpEnvelope({ Authorization: `Bearer ${fresh[0]}` }, { jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "orders___x", arguments: JSON.parse("[".repeat(500) + "]".repeat(500)) as unknown } }),
+        mcpEnvelope(
+          { Authorization: `Bearer ${fresh[0]}` },
+          { jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "orders___x", arguments: { a: "x".repeat(16_000) } } },
+        ),
+        mcpEnvelope(
+          { Authorization: `Bearer ${fresh[0]}` },
+          {
+            jsonrpc: "2.0",
+            id: 1,
+            method: "tools/call",
+            params: { name: "orders___x", arguments: JSON.parse("[".repeat(500) + "]".repeat(500)) as unknown },
+          },
+        ),
       ),
     );
     const inputs = fc.sample(hostile, { seed: SEED + 4, numRuns: 40 });
@@ -440,7 +538,9 @@ describe("property-based search over the built handler", () => {
       worst = Math.max(worst, ms / baseline);
       expect(ms, `an input cost ${ms.toFixed(3)} ms against ${baseline.toFixed(3)} ms normally`).toBeLessThan(baseline * FACTOR);
     }
-    console.log(`property: P5 worst hostile request ${worst.toFixed(1)}x a normal one (bound ${FACTOR}x, normal ${baseline.toFixed(3)} ms CPU)`);
+    console.log(
+      `property: P5 worst hostile request ${worst.toFixed(1)}x a normal one (bound ${FACTOR}x, normal ${baseline.toFixed(3)} ms CPU)`,
+    );
     held(inputs.length);
   });
 });

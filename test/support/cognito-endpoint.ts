@@ -102,7 +102,13 @@ export class CognitoEndpoint {
       }
       const chunks: Buffer[] = [];
       req.on("data", (c: Buffer) => chunks.push(c));
-      req.on("end", () => void this.answer(req.headers.authorization, Buffer.concat(chunks).toString(), (status, body) => res.writeHead(status, { "content-type": "application/json;charset=UTF-8" }).end(JSON.stringify(body))));
+      req.on(
+        "end",
+        () =>
+          void this.answer(req.headers.authorization, Buffer.concat(chunks).toString(), (status, body) =>
+            res.writeHead(status, { "content-type": "application/json;charset=UTF-8" }).end(JSON.stringify(body)),
+          ),
+      );
     });
     this.port = await listenOnLoopback(this.server);
     return this;
@@ -114,7 +120,13 @@ export class CognitoEndpoint {
 
   /** A user's access token from this pool, as a sign-in through the app client `clientId` returns it. */
   userToken(username: string, o: { sub?: string; groups?: string[]; clientId?: string; scope?: string } = {}): string {
-    return this.accessToken({ sub: o.sub ?? `${username}-0000-sub`, username, "cognito:groups": o.groups ?? [], client_id: o.clientId ?? "pool-web-app", scope: o.scope ?? "openid mcp/invoke" });
+    return this.accessToken({
+      sub: o.sub ?? `${username}-0000-sub`,
+      username,
+      "cognito:groups": o.groups ?? [],
+      client_id: o.clientId ?? "pool-web-app",
+      scope: o.scope ?? "openid mcp/invoke",
+    });
   }
 
   /** A client_credentials access token of this pool for the configured app client (e.g. an actor token). */
@@ -126,7 +138,16 @@ export class CognitoEndpoint {
     const now = Math.floor(Date.now() / 1000);
     const token = buildToken({
       header: { alg: "RS256", kid: this.key.kid },
-      payload: { token_use: "access", iss: this.issuer, auth_time: now, iat: now, exp: now + lifetime, jti: `cg-${now}-${Math.random().toString(36).slice(2)}`, version: 2, ...claims },
+      payload: {
+        token_use: "access",
+        iss: this.issuer,
+        auth_time: now,
+        iat: now,
+        exp: now + lifetime,
+        jti: `cg-${now}-${Math.random().toString(36).slice(2)}`,
+        version: 2,
+        ...claims,
+      },
       key: this.key,
     });
     registerToken(token);
@@ -147,7 +168,11 @@ export class CognitoEndpoint {
   private async answer(authorization: string | undefined, text: string, reply: Reply): Promise<void> {
     const form = Object.fromEntries(new URLSearchParams(text));
     const auth = this.authenticate(authorization, form);
-    this.requests.push({ form, clientId: auth === "failed" ? undefined : this.client.id, authMethod: auth === "failed" ? undefined : auth });
+    this.requests.push({
+      form,
+      clientId: auth === "failed" ? undefined : this.client.id,
+      authMethod: auth === "failed" ? undefined : auth,
+    });
     const fail = (error: string, description: string) => reply(400, { error, error_description: description });
     if (auth === "failed") return fail("invalid_client", "Client authentication failed");
     if (form.grant_type === TOKEN_EXCHANGE_GRANT) return this.tokenExchange(form, reply, fail);
@@ -180,8 +205,17 @@ export class CognitoEndpoint {
     } catch {
       return fail("invalid_request", "PreTokenGeneration failed");
     }
-    const details = (result.response as { claimsAndScopeOverrideDetails?: { accessTokenGeneration?: { claimsToAddOrOverride?: Record<string, unknown> } } | null }).claimsAndScopeOverrideDetails;
-    const token = this.accessToken({ ...details?.accessTokenGeneration?.claimsToAddOrOverride, sub: id, client_id: id, scope: scopes.join(" ") });
+    const details = (
+      result.response as {
+        claimsAndScopeOverrideDetails?: { accessTokenGeneration?: { claimsToAddOrOverride?: Record<string, unknown> } } | null;
+      }
+    ).claimsAndScopeOverrideDetails;
+    const token = this.accessToken({
+      ...details?.accessTokenGeneration?.claimsToAddOrOverride,
+      sub: id,
+      client_id: id,
+      scope: scopes.join(" "),
+    });
     reply(200, { access_token: token, expires_in: 3600, token_type: "Bearer" });
   }
 
@@ -203,11 +237,14 @@ export class CognitoEndpoint {
     const x = this.exchange;
     if (x.featurePlan === "LITE") return fail("unsupported_grant_type", "Token exchange requires the Essentials or Plus feature plan");
     const { subject_token: subjectToken, subject_token_type: subjectType, actor_token: actorToken, actor_token_type: actorType } = form;
-    if (subjectToken === undefined || subjectType === undefined) return fail("invalid_request", "subject_token and subject_token_type are required");
+    if (subjectToken === undefined || subjectType === undefined)
+      return fail("invalid_request", "subject_token and subject_token_type are required");
     if (subjectType !== ACCESS_TOKEN_TYPE) return fail("invalid_request", "Unsupported subject_token_type");
-    if ((actorToken === undefined) !== (actorType === undefined)) return fail("invalid_request", "actor_token and actor_token_type go together");
+    if ((actorToken === undefined) !== (actorType === undefined))
+      return fail("invalid_request", "actor_token and actor_token_type go together");
     if (actorType !== undefined && actorType !== ACCESS_TOKEN_TYPE) return fail("invalid_request", "Unsupported actor_token_type");
-    if (form.requested_token_type !== undefined && form.requested_token_type !== ACCESS_TOKEN_TYPE) return fail("invalid_request", "Unsupported requested_token_type");
+    if (form.requested_token_type !== undefined && form.requested_token_type !== ACCESS_TOKEN_TYPE)
+      return fail("invalid_request", "Unsupported requested_token_type");
     const flow: ExchangeFlow = actorToken === undefined ? "ALLOW_TOKEN_EXCHANGE_IMPERSONATION" : "ALLOW_TOKEN_EXCHANGE_DELEGATION";
     if (!x.flows.has(flow)) return fail("unauthorized_client", `Client is not allowed ${flow}`);
     const subject = this.poolAccessToken(subjectToken);
@@ -237,6 +274,12 @@ export class CognitoEndpoint {
     );
     this.exchanged.push(token);
     // No refresh_token: Cognito issues none for an exchanged token.
-    reply(200, { access_token: token, issued_token_type: ACCESS_TOKEN_TYPE, token_type: "Bearer", expires_in: x.expiresIn, scope: granted.join(" ") });
+    reply(200, {
+      access_token: token,
+      issued_token_type: ACCESS_TOKEN_TYPE,
+      token_type: "Bearer",
+      expires_in: x.expiresIn,
+      scope: granted.join(" "),
+    });
   }
 }

@@ -61,7 +61,10 @@ export class ControlPlaneServer {
         if (!String(req.headers.authorization).startsWith("AWS4-HMAC-SHA256")) {
           return reply(403, { message: "missing signature" });
         }
-        const notFound = () => res.writeHead(404, { "content-type": "application/json", "x-amzn-errortype": "ResourceNotFoundException" }).end(JSON.stringify({ message: "not found" }));
+        const notFound = () =>
+          res
+            .writeHead(404, { "content-type": "application/json", "x-amzn-errortype": "ResourceNotFoundException" })
+            .end(JSON.stringify({ message: "not found" }));
         const m = /^\/gateways\/([^/]+)\/(?:targets\/(?:([^/]+)\/)?)?$/.exec(url.pathname);
         const gatewayId = m?.[1];
         const gateway = gatewayId !== undefined ? this.gateways.get(gatewayId) : undefined;
@@ -81,7 +84,11 @@ export class ControlPlaneServer {
             const all = [...targets.values()];
             const start = Number(url.searchParams.get("nextToken") ?? "0");
             const items = all.slice(start, start + this.pageSize).map((t) => ({
-              targetId: t.targetId, name: t.name, status: t.status, createdAt: t.createdAt, updatedAt: t.updatedAt,
+              targetId: t.targetId,
+              name: t.name,
+              status: t.status,
+              createdAt: t.createdAt,
+              updatedAt: t.updatedAt,
             }));
             const next = start + this.pageSize < all.length ? { nextToken: String(start + this.pageSize) } : {};
             return reply(200, { items, ...next });

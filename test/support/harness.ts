@@ -68,7 +68,10 @@ export function baseConfig(server: JwksServer, patch: (c: Json) => void = () => 
     resourceMetadataUrl: PRM,
     targets: {
       // Two issuers reach `orders`: every header is issuer-bound (`qualify`); `crm` accepts A only.
-      orders: { mode: "claims", headers: { "X-User-Sub": { claim: "sub", qualify: true }, "X-User-Groups": { claim: "groups", qualify: true } } },
+      orders: {
+        mode: "claims",
+        headers: { "X-User-Sub": { claim: "sub", qualify: true }, "X-User-Groups": { claim: "groups", qualify: true } },
+      },
       crm: { mode: "claims", headers: { "x-user-email": "email", "x-org-id": "org.id", "x-tenant-no": "tenant_no" } },
       legacy: { mode: "forward", audience: "legacy-resource" },
       passthru: { mode: "forward", allowPassthrough: true },
@@ -139,8 +142,7 @@ export interface EventOptions {
 export function mcpEvent(o: EventOptions = {}): Json {
   const method = o.method ?? "tools/call";
   const params = o.params ?? (method === "tools/call" ? { name: o.name ?? "orders___get_order", arguments: { orderId: "42" } } : {});
-  const body =
-    o.body ?? { jsonrpc: "2.0", ...(o.id === undefined ? { id: 1 } : o.id === null ? {} : { id: o.id }), method, params };
+  const body = o.body ?? { jsonrpc: "2.0", ...(o.id === undefined ? { id: 1 } : o.id === null ? {} : { id: o.id }), method, params };
   const headers =
     o.headers !== undefined
       ? o.headers
@@ -168,7 +170,10 @@ export async function run(handler: InterceptorHandler, event: unknown, context =
   return { output, audit: lines[0]! };
 }
 
-type Mcp = { transformedGatewayRequest?: { headers?: Record<string, string>; body: unknown }; transformedGatewayResponse?: { statusCode: number; body: { id: unknown; error: { code: number; message: string; data: Json } } } };
+type Mcp = {
+  transformedGatewayRequest?: { headers?: Record<string, string>; body: unknown };
+  transformedGatewayResponse?: { statusCode: number; body: { id: unknown; error: { code: number; message: string; data: Json } } };
+};
 
 export const mcpOf = (o: Outcome) => (o.output as { mcp: Mcp }).mcp;
 
@@ -176,7 +181,10 @@ export const mcpOf = (o: Outcome) => (o.output as { mcp: Mcp }).mcp;
 export function expectDeny(o: Outcome, status: number, reason: string): void {
   const mcp = mcpOf(o);
   expect(mcp.transformedGatewayRequest).toBeUndefined();
-  expect({ status: mcp.transformedGatewayResponse?.statusCode, reason: mcp.transformedGatewayResponse?.body.error.data.reason }).toEqual({ status, reason });
+  expect({ status: mcp.transformedGatewayResponse?.statusCode, reason: mcp.transformedGatewayResponse?.body.error.data.reason }).toEqual({
+    status,
+    reason,
+  });
   expect(o.audit).toMatchObject({ decision: "deny", reason });
 }
 

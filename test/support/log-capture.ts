@@ -37,6 +37,9 @@ export function auditLinesSince(mark: number): Record<string, unknown>[] {
 afterAll(() => {
   const all = captured.join("");
   const leaked = [...registeredSecrets()].filter((s) => all.includes(s));
-  expect(leaked.map((s) => `${s.slice(0, 12)}… (${s.length} chars)`), "LG-02: a token, token segment or secret appeared in the logs").toEqual([]);
+  expect(
+    leaked.map((s) => `${s.slice(0, 12)}… (${s.length} chars)`),
+    "LG-02: a token, token segment or secret appeared in the logs",
+  ).toEqual([]);
   expect(all, "LG-02: a Bearer credential appeared in the logs").not.toMatch(/Bearer\s+eyJ/);
 });

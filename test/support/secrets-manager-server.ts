@@ -43,14 +43,25 @@ export class SecretsManagerServer {
         const reply = (status: number, body: unknown) =>
           res.writeHead(status, { "content-type": "application/x-amz-json-1.1" }).end(JSON.stringify(body));
         if (this.mode === "error") return reply(500, { __type: "InternalServiceError", message: "unavailable" });
-        if (req.headers["x-amz-target"] !== "secretsmanager.GetSecretValue" || !String(req.headers.authorization).startsWith("AWS4-HMAC-SHA256")) {
+        if (
+          req.headers["x-amz-target"] !== "secretsmanager.GetSecretValue" ||
+          !String(req.headers.authorization).startsWith("AWS4-HMAC-SHA256")
+        ) {
           return reply(400, { __type: "InvalidRequestException", message: "unsupported" });
         }
         const { SecretId } = JSON.parse(Buffer.concat(chunks).toString()) as { SecretId: string };
         this.reads.push(SecretId);
         const value = this.secrets.get(SecretId);
-        if (value === undefined) return reply(400, { __type: "ResourceNotFoundException", message: "Secrets Manager can't find the specified secret." });
-        return reply(200, { ARN: SecretId, Name: SecretId.split(":").at(-1), SecretString: value, VersionId: "v1", VersionStages: ["AWSCURRENT"], CreatedDate: 1.7e9 });
+        if (value === undefined)
+          return reply(400, { __type: "ResourceNotFoundException", message: "Secrets Manager can't find the specified secret." });
+        return reply(200, {
+          ARN: SecretId,
+          Name: SecretId.split(":").at(-1),
+          SecretString: value,
+          VersionId: "v1",
+          VersionStages: ["AWSCURRENT"],
+          CreatedDate: 1.7e9,
+        });
       });
     });
     this.port = await listenOnLoopback(this.server);

@@ -82,26 +82,53 @@ export class StsServer {
 
   private authenticate(authorization: string | undefined, form: Record<string, string>): string | undefined {
     if (authorization?.startsWith("Basic ")) {
-      const [id, secret] = Buffer.from(authorization.slice(6), "base64").toString().split(":").map((s) => decodeURIComponent(s.replace(/\+/g, " ")));
+      const [id, secret] = Buffer.from(authorization.slice(6), "base64")
+        .toString()
+        .split(":")
+        .map((s) => decodeURIComponent(s.replace(/\+/g, " ")));
       return id === this.clientId && secret === this.clientSecret ? id : undefined;
     }
-    if (form.client_secret !== undefined) return form.client_id === this.clientId && form.client_secret === this.clientSecret ? form.client_id : undefined;
+    if (form.client_secret !== undefined)
+      return form.client_id === this.clientId && form.client_secret === this.clientSecret ? form.client_id : undefined;
     if (form.client_assertion !== undefined && this.clientPublicKey) {
       const [h, p, s] = form.client_assertion.split(".");
       const claims = JSON.parse(Buffer.from(p!, "base64url").toString()) as Record<string, unknown>;
       const alg = (JSON.parse(Buffer.from(h!, "base64url").toString()) as { alg: string }).alg;
-      const ok = verifySignature(alg === "EdDSA" ? null : "sha256", Buffer.from(`${h}.${p}`), alg.startsWith("ES") ? { key: this.clientPublicKey, dsaEncoding: "ieee-p1363" } : this.clientPublicKey, Buffer.from(s!, "base64url"));
+      const ok = verifySignature(
+        alg === "EdDSA" ? null : "sha256",
+        Buffer.from(`${h}.${p}`),
+        alg.startsWith("ES") ? { key: this.clientPublicKey, dsaEncoding: "ieee-p1363" } : this.clientPublicKey,
+        Buffer.from(s!, "base64url"),
+      );
       const fresh = typeof claims.exp === "number" && claims.exp > Date.now() / 1000;
-      return ok && fresh && claims.iss === this.clientId && claims.sub === this.clientId && claims.aud === this.url ? this.clientId : undefined;
+      return ok && fresh && claims.iss === this.clientId && claims.sub === this.clientId && claims.aud === this.url
+        ? this.clientId
+        : undefined;
     }
     return undefined;
   }
 
-  private exchange(clientId: string | undefined, form: Record<string, string>, b: Extract<StsBehaviour, { kind: "exchange" }>): { status: number; body: unknown } {
+  private exchange(
+    clientId: string | undefined,
+    form: Record<string, string>,
+    b: Extract<StsBehaviour, { kind: "exchange" }>,
+  ): { status: number; body: unknown } {
     if (clientId === undefined) return { status: 401, body: { error: "invalid_client" } };
     const now = Math.floor(Date.now() / 1000);
     if (form.grant_type === "client_credentials") {
-      const token = buildToken({ header: { alg: "RS256", typ: "at+jwt", kid: this.signingKey.kid }, payload: { iss: "https://sts.example", sub: clientId, client_id: clientId, aud: "sts", iat: now, exp: now + 600, jti: `cc-${now}-${Math.random()}` }, key: this.signingKey });
+      const token = buildToken({
+        header: { alg: "RS256", typ: "at+jwt", kid: this.signingKey.kid },
+        payload: {
+          iss: "https://sts.example",
+          sub: clientId,
+          client_id: clientId,
+          aud: "sts",
+          iat: now,
+          exp: now + 600,
+          jti: `cc-${now}-${Math.random()}`,
+        },
+        key: this.signingKey,
+      });
       return { status: 200, body: { access_token: token, token_type: "Bearer", expires_in: 600 } };
     }
     if (form.grant_type !== "urn:ietf:params:oauth:grant-type:token-exchange" || form.subject_token === undefined) {
@@ -134,7 +161,13 @@ export class StsServer {
     registerToken(token);
     return {
       status: 200,
-      body: { access_token: token, issued_token_type: "urn:ietf:params:oauth:token-type:access_token", token_type: b.tokenType ?? "Bearer", expires_in: b.expiresIn ?? 300, ...(form.scope ? { scope: form.scope } : {}) },
+      body: {
+        access_token: token,
+        issued_token_type: "urn:ietf:params:oauth:token-type:access_token",
+        token_type: b.tokenType ?? "Bearer",
+        expires_in: b.expiresIn ?? 300,
+        ...(form.scope ? { scope: form.scope } : {}),
+      },
     };
   }
 }

@@ -9,9 +9,20 @@ import { registerToken } from "./secrets.js";
 export type Segment = Record<string, unknown> | string | Buffer;
 
 export const b64url = (bytes: Buffer | string) => Buffer.from(bytes).toString("base64url");
-const encode = (s: Segment) => b64url(Buffer.isBuffer(s) ? s : typeof s === "string" ? Buffer.from(s, "utf8") : Buffer.from(JSON.stringify(s)));
+const encode = (s: Segment) =>
+  b64url(Buffer.isBuffer(s) ? s : typeof s === "string" ? Buffer.from(s, "utf8") : Buffer.from(JSON.stringify(s)));
 
-const HASH: Record<string, string> = { RS256: "sha256", RS384: "sha384", RS512: "sha512", PS256: "sha256", PS384: "sha384", PS512: "sha512", ES256: "sha256", ES384: "sha384", ES512: "sha512" };
+const HASH: Record<string, string> = {
+  RS256: "sha256",
+  RS384: "sha384",
+  RS512: "sha512",
+  PS256: "sha256",
+  PS384: "sha384",
+  PS512: "sha512",
+  ES256: "sha256",
+  ES384: "sha384",
+  ES512: "sha512",
+};
 /** RFC 7518 §3.5: PSS salt as long as the hash. */
 const PSS_SALT: Record<string, number> = { PS256: 32, PS384: 48, PS512: 64 };
 
@@ -19,7 +30,8 @@ const PSS_SALT: Record<string, number> = { PS256: 32, PS384: 48, PS512: 64 };
 export function signWith(how: string, key: KeyObject, input: string): Buffer {
   if (how === "EdDSA") return sign(null, Buffer.from(input), key);
   if (how.startsWith("ES")) return sign(HASH[how]!, Buffer.from(input), { key, dsaEncoding: "ieee-p1363" });
-  if (how.startsWith("PS")) return sign(HASH[how]!, Buffer.from(input), { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: PSS_SALT[how]! });
+  if (how.startsWith("PS"))
+    return sign(HASH[how]!, Buffer.from(input), { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: PSS_SALT[how]! });
   return sign(HASH[how]!, Buffer.from(input), key);
 }
 

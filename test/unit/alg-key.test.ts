@@ -3,7 +3,19 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { ecKey, edKey, jwksOf, rsaKey, type TestKey } from "../support/keys.js";
 import { logMark, logRecordsSince } from "../support/log-capture.js";
 import { b64url, buildToken } from "../support/tokens.js";
-import { baseClaims, expectAllow, expectDeny, Harness, ISSUER_A, type Json, keyA, mcpEvent, qualified, run, withAuth } from "../support/harness.js";
+import {
+  baseClaims,
+  expectAllow,
+  expectDeny,
+  Harness,
+  ISSUER_A,
+  type Json,
+  keyA,
+  mcpEvent,
+  qualified,
+  run,
+  withAuth,
+} from "../support/harness.js";
 
 /** docs/security.md §3 group C: algorithm and key attacks. */
 const h = new Harness();
@@ -30,15 +42,22 @@ describe("C. Algorithm and key attacks (AK)", () => {
   });
 
   it.each(["none", "None", "NONE", "nOnE"])("AK-01 alg %s with an arbitrary signature → DENY(401, token.alg_not_allowed)", async (alg) => {
-    expectDeny(await call(buildToken({ header: { alg, kid: keyA.kid }, payload: baseClaims(), signature: "c2lnbmF0dXJl" })), 401, "token.alg_not_allowed");
+    expectDeny(
+      await call(buildToken({ header: { alg, kid: keyA.kid }, payload: baseClaims(), signature: "c2lnbmF0dXJl" })),
+      401,
+      "token.alg_not_allowed",
+    );
   });
 
-  it.each(["pem", "der"] as const)("AK-02 HS256 keyed with the issuer's RSA public key (%s) → DENY(401, token.alg_not_allowed)", async (format) => {
-    const spki = createPublicKey(keyA.privateKey);
-    const pub = format === "pem" ? spki.export({ type: "spki", format: "pem" }) : spki.export({ type: "spki", format: "der" });
-    const token = buildToken({ header: { alg: "HS256", kid: keyA.kid }, payload: baseClaims(), hmacSecret: pub });
-    expectDeny(await call(token), 401, "token.alg_not_allowed");
-  });
+  it.each(["pem", "der"] as const)(
+    "AK-02 HS256 keyed with the issuer's RSA public key (%s) → DENY(401, token.alg_not_allowed)",
+    async (format) => {
+      const spki = createPublicKey(keyA.privateKey);
+      const pub = format === "pem" ? spki.export({ type: "spki", format: "pem" }) : spki.export({ type: "spki", format: "der" });
+      const token = buildToken({ header: { alg: "HS256", kid: keyA.kid }, payload: baseClaims(), hmacSecret: pub });
+      expectDeny(await call(token), 401, "token.alg_not_allowed");
+    },
+  );
 
   it.each(["HS384", "HS512", "PS256", "ES256K", "RS256 ", "rs256"])("AK-03 alg %j → DENY(401, token.alg_not_allowed)", async (alg) => {
     expectDeny(await call(sign({ alg, kid: keyA.kid }, keyA, "RS256")), 401, "token.alg_not_allowed");
@@ -50,11 +69,19 @@ describe("C. Algorithm and key attacks (AK)", () => {
   });
 
   it("AK-05 JWK without alg, header ES256, RS256 signature with the real RSA key → DENY(401, token.alg_key_mismatch)", async () => {
-    expectDeny(await call(sign({ alg: "ES256", kid: keyA.kid }, keyA, "RS256"), algorithms(["RS256", "ES256"])), 401, "token.alg_key_mismatch");
+    expectDeny(
+      await call(sign({ alg: "ES256", kid: keyA.kid }, keyA, "RS256"), algorithms(["RS256", "ES256"])),
+      401,
+      "token.alg_key_mismatch",
+    );
   });
 
   it("AK-06 JWK without alg, header EdDSA, RS256 signature on the RSA key → DENY(401, token.alg_key_mismatch)", async () => {
-    expectDeny(await call(sign({ alg: "EdDSA", kid: keyA.kid }, keyA, "RS256"), algorithms(["RS256", "EdDSA"])), 401, "token.alg_key_mismatch");
+    expectDeny(
+      await call(sign({ alg: "EdDSA", kid: keyA.kid }, keyA, "RS256"), algorithms(["RS256", "EdDSA"])),
+      401,
+      "token.alg_key_mismatch",
+    );
   });
 
   it("AK-07 JWK without alg, header RS512, ECDSA-SHA512 signature with a P-256 key → DENY(401, token.alg_key_mismatch)", async () => {
@@ -64,7 +91,11 @@ describe("C. Algorithm and key attacks (AK)", () => {
 
   it("AK-08 JWK with alg RS256, header ES256 → DENY(401, token.alg_key_mismatch)", async () => {
     h.server.set("/a/jwks", { kind: "ok", body: { keys: [{ ...keyA.publicJwk, alg: "RS256" }] } });
-    expectDeny(await call(sign({ alg: "ES256", kid: keyA.kid }, keyA, "RS256"), algorithms(["RS256", "ES256"])), 401, "token.alg_key_mismatch");
+    expectDeny(
+      await call(sign({ alg: "ES256", kid: keyA.kid }, keyA, "RS256"), algorithms(["RS256", "ES256"])),
+      401,
+      "token.alg_key_mismatch",
+    );
   });
 
   it("AK-09 ES256 signature of all zeros (psychic signature) → DENY(401, token.signature_invalid)", async () => {
@@ -86,9 +117,25 @@ describe("C. Algorithm and key attacks (AK)", () => {
   });
 
   it.each([
-    ["flipped", (t: string) => { const s = Buffer.from(t.split(".")[2]!, "base64url"); s[10]! ^= 1; return `${t.split(".").slice(0, 2).join(".")}.${b64url(s)}`; }],
-    ["truncated", (t: string) => { const s = Buffer.from(t.split(".")[2]!, "base64url").subarray(0, 128); return `${t.split(".").slice(0, 2).join(".")}.${b64url(s)}`; }],
-    ["from another token", (t: string) => `${t.split(".").slice(0, 2).join(".")}.${sign({ alg: "RS256", kid: keyA.kid }, keyA).split(".")[2]}`],
+    [
+      "flipped",
+      (t: string) => {
+        const s = Buffer.from(t.split(".")[2]!, "base64url");
+        s[10]! ^= 1;
+        return `${t.split(".").slice(0, 2).join(".")}.${b64url(s)}`;
+      },
+    ],
+    [
+      "truncated",
+      (t: string) => {
+        const s = Buffer.from(t.split(".")[2]!, "base64url").subarray(0, 128);
+        return `${t.split(".").slice(0, 2).join(".")}.${b64url(s)}`;
+      },
+    ],
+    [
+      "from another token",
+      (t: string) => `${t.split(".").slice(0, 2).join(".")}.${sign({ alg: "RS256", kid: keyA.kid }, keyA).split(".")[2]}`,
+    ],
   ])("AK-11 signature %s → DENY(401, token.signature_invalid)", async (_n, mangle) => {
     expectDeny(await call(mangle(sign({ alg: "RS256", kid: keyA.kid }, keyA))), 401, "token.signature_invalid");
   });

@@ -54,7 +54,9 @@ describe("publicJwks", () => {
   });
 
   it("an unusable secret throws KeySetInvalid whose text never quotes the secret", () => {
-    const secret = JSON.stringify({ keys: [{ kid: "k", privateKey: "-----BEGIN PRIVATE KEY-----\nc2VjcmV0LWJ5dGVz\n-----END PRIVATE KEY-----" }] });
+    const secret = JSON.stringify({
+      keys: [{ kid: "k", privateKey: "-----BEGIN PRIVATE KEY-----\nc2VjcmV0LWJ5dGVz\n-----END PRIVATE KEY-----" }],
+    });
     let err: unknown;
     try {
       publicJwks(secret);
@@ -67,7 +69,8 @@ describe("publicJwks", () => {
 });
 
 describe("npm run jwks", () => {
-  const cli = (...args: string[]) => run(process.execPath, ["--import", "./scripts/register-ts.mjs", "scripts/jwks.ts", ...args], { cwd: root, timeout: 20_000 });
+  const cli = (...args: string[]) =>
+    run(process.execPath, ["--import", "./scripts/register-ts.mjs", "scripts/jwks.ts", ...args], { cwd: root, timeout: 20_000 });
 
   it("--secret-file prints the public JWKS; a bad secret exits 1 naming the problem, not the secret", async () => {
     const dir = mkdtempSync(join(tmpdir(), "jwks-"));
@@ -78,7 +81,10 @@ describe("npm run jwks", () => {
     expect(JSON.parse(stdout)).toEqual(publicJwks(secret));
     const bad = join(dir, "bad.json");
     writeFileSync(bad, "definitely-not-a-key-but-secret");
-    const failed = await cli("--secret-file", bad).then(() => undefined, (e: { code: number; stderr: string; stdout: string }) => e);
+    const failed = await cli("--secret-file", bad).then(
+      () => undefined,
+      (e: { code: number; stderr: string; stdout: string }) => e,
+    );
     expect(failed).toMatchObject({ code: 1, stdout: "" });
     expect(failed?.stderr).toContain("jwks: secret is neither a PEM private key nor JSON");
     expect(failed?.stderr).not.toContain("definitely-not");

@@ -12,7 +12,21 @@ import { ecKey, edKey, rsaKey } from "../support/keys.js";
 import { logMark, logRecordsSince } from "../support/log-capture.js";
 import { SecretsManagerServer } from "../support/secrets-manager-server.js";
 import { registerSecret, registerToken } from "../support/secrets.js";
-import { expectAllow, expectDeny, Harness, ISSUER_A, ISSUER_B, type Json, lambdaContext, mcpEvent, mcpOf, run, tokenA, tokenB, withAuth } from "../support/harness.js";
+import {
+  expectAllow,
+  expectDeny,
+  Harness,
+  ISSUER_A,
+  ISSUER_B,
+  type Json,
+  lambdaContext,
+  mcpEvent,
+  mcpOf,
+  run,
+  tokenA,
+  tokenB,
+  withAuth,
+} from "../support/harness.js";
 
 /**
  * `assertion` mode (issue #16): a short-lived JWS signed by the interceptor, verified by the target
@@ -50,15 +64,24 @@ const fetcher: SecretFetcher = async (id) => {
   return v;
 };
 
-const assertionConfig = (extra: Json = {}) => (c: Json) => {
-  c.assertion = { issuer: INTERCEPTOR, signingKeySecretArn: ARN, ...extra };
-  Object.assign(c.targets as Json, {
-    ledger: { mode: "assertion", claims: ["email", "groups", "client_id"] },
-    vault: { mode: "assertion", issuers: [ISSUER_A], audience: "urn:vault", header: "x-vault-identity", headers: { "x-user-email": "email" } },
-  });
-};
+const assertionConfig =
+  (extra: Json = {}) =>
+  (c: Json) => {
+    c.assertion = { issuer: INTERCEPTOR, signingKeySecretArn: ARN, ...extra };
+    Object.assign(c.targets as Json, {
+      ledger: { mode: "assertion", claims: ["email", "groups", "client_id"] },
+      vault: {
+        mode: "assertion",
+        issuers: [ISSUER_A],
+        audience: "urn:vault",
+        header: "x-vault-identity",
+        headers: { "x-user-email": "email" },
+      },
+    });
+  };
 const handler = (extra?: Json) => h.handler(assertionConfig(extra), { secretFetcher: fetcher });
-const call = (target: string, token = tokenA({ email: "u1@a.example", groups: ["eng", "ops"] })) => mcpEvent({ name: `${target}___do`, token });
+const call = (target: string, token = tokenA({ email: "u1@a.example", groups: ["eng", "ops"] })) =>
+  mcpEvent({ name: `${target}___do`, token });
 
 const headersOf = (o: Awaited<ReturnType<typeof run>>) => mcpOf(o).transformedGatewayRequest?.headers ?? {};
 const assertionOf = (o: Awaited<ReturnType<typeof run>>, header = "x-identity-assertion") => {
@@ -67,7 +90,10 @@ const assertionOf = (o: Awaited<ReturnType<typeof run>>, header = "x-identity-as
   return value;
 };
 const decode = (jws: string) => {
-  const [header, payload] = jws.split(".").slice(0, 2).map((p) => JSON.parse(Buffer.from(p, "base64url").toString()) as Json);
+  const [header, payload] = jws
+    .split(".")
+    .slice(0, 2)
+    .map((p) => JSON.parse(Buffer.from(p, "base64url").toString()) as Json);
   return { header: header!, payload: payload! };
 };
 /** The target's check, with the JWK from the published JWKS (aws-jwt-verify). */
@@ -108,7 +134,12 @@ describe("claims", () => {
       client_id: "app-a",
     });
     expect(verifyAt(jws, "ledger")).toMatchObject({ sub: `${ISSUER_A}|u-1` });
-    expect(o.audit).toMatchObject({ decision: "allow", reason: "mode.assertion", mode: "assertion", detail: { headersSet: ["x-identity-assertion"], assertionCache: "miss" } });
+    expect(o.audit).toMatchObject({
+      decision: "allow",
+      reason: "mode.assertion",
+      mode: "assertion",
+      detail: { headersSet: ["x-identity-assertion"], assertionCache: "miss" },
+    });
   });
 
   it("never carries the caller's token nor a claim that was not configured", async () => {
@@ -218,16 +249,23 @@ describe("rotation", () => {
   const rotation = (keys: Json[]) => JSON.stringify({ keys });
 
   it("signs with the newest active key whose notBefore has passed; publishes every key, retired ones included", async () => {
-    secrets.set(ARN, rotation([
-      { kid: "k-old", privateKey: pem(es1), status: "retired" },
-      { kid: "k-now", jwk: jwk(es2), notBefore: clock.T - 3_600 },
-      { kid: "k-next", privateKey: pem(ecKey("unused-5").privateKey), notBefore: new Date((clock.T + 20) * 1000).toISOString() },
-    ]));
+    secrets.set(
+      ARN,
+      rotation([
+        { kid: "k-old", privateKey: pem(es1), status: "retired" },
+        { kid: "k-now", jwk: jwk(es2), notBefore: clock.T - 3_600 },
+        { kid: "k-next", privateKey: pem(ecKey("unused-5").privateKey), notBefore: new Date((clock.T + 20) * 1000).toISOString() },
+      ]),
+    );
     const hd = handler();
     const token = tokenA();
     const before = assertionOf(await run(hd, call("ledger", token)));
     expect(decode(before).header.kid).toBe("k-now");
-    expect(publicJwks(secrets.get(ARN)!).keys.map((k) => [k.kid, k.alg, k.use])).toEqual([["k-old", "ES256", "sig"], ["k-now", "ES256", "sig"], ["k-next", "ES256", "sig"]]);
+    expect(publicJwks(secrets.get(ARN)!).keys.map((k) => [k.kid, k.alg, k.use])).toEqual([
+      ["k-old", "ES256", "sig"],
+      ["k-now", "ES256", "sig"],
+      ["k-next", "ES256", "sig"],
+    ]);
     // At notBefore the next key takes over, without a secret read, and the old assertion is not reused
     // although more than half of its lifetime is left.
     clock.at(20);
@@ -282,15 +320,29 @@ describe("failures: a deny from the table, never an unsigned or stale header", (
     registerSecret("not a key at all, but secret text");
     return unusable("not a key at all, but secret text");
   });
-  it("a PEM that is not a key → 500 assertion.key_unusable", () => unusable("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----"));
+  it("a PEM that is not a key → 500 assertion.key_unusable", () =>
+    unusable("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----"));
   it("a public key only → 500 assertion.key_unusable", () => unusable(JSON.stringify({ ...jwk(es1), d: undefined })));
   it("an RSA key for ES256 → 500 assertion.key_unusable", () => unusable(pem(rsa)));
-  it("an RSA-1024 key for RS256 → 500 assertion.key_unusable", () => unusable(pem(rsaKey("weak", 1024).privateKey), { algorithm: "RS256" }));
-  it("every key retired → 500 assertion.key_unusable", () => unusable(JSON.stringify({ keys: [{ privateKey: pem(es1), status: "retired" }] })));
-  it("the only active key not yet valid → 500 assertion.key_unusable", () => unusable(JSON.stringify({ keys: [{ privateKey: pem(es1), notBefore: 4_000_000_000 }] })));
-  it("duplicate kid → 500 assertion.key_unusable", () => unusable(JSON.stringify({ keys: [{ kid: "a", privateKey: pem(es1) }, { kid: "a", privateKey: pem(es2) }] })));
-  it("an entry with both privateKey and jwk → 500 assertion.key_unusable", () => unusable(JSON.stringify({ keys: [{ privateKey: pem(es1), jwk: jwk(es2) }] })));
-  it("an unknown status → 500 assertion.key_unusable", () => unusable(JSON.stringify({ keys: [{ privateKey: pem(es1), status: "maybe" }] })));
+  it("an RSA-1024 key for RS256 → 500 assertion.key_unusable", () =>
+    unusable(pem(rsaKey("weak", 1024).privateKey), { algorithm: "RS256" }));
+  it("every key retired → 500 assertion.key_unusable", () =>
+    unusable(JSON.stringify({ keys: [{ privateKey: pem(es1), status: "retired" }] })));
+  it("the only active key not yet valid → 500 assertion.key_unusable", () =>
+    unusable(JSON.stringify({ keys: [{ privateKey: pem(es1), notBefore: 4_000_000_000 }] })));
+  it("duplicate kid → 500 assertion.key_unusable", () =>
+    unusable(
+      JSON.stringify({
+        keys: [
+          { kid: "a", privateKey: pem(es1) },
+          { kid: "a", privateKey: pem(es2) },
+        ],
+      }),
+    ));
+  it("an entry with both privateKey and jwk → 500 assertion.key_unusable", () =>
+    unusable(JSON.stringify({ keys: [{ privateKey: pem(es1), jwk: jwk(es2) }] })));
+  it("an unknown status → 500 assertion.key_unusable", () =>
+    unusable(JSON.stringify({ keys: [{ privateKey: pem(es1), status: "maybe" }] })));
 
   it("Secrets Manager down → 503 assertion.unavailable; the next request reads again and succeeds", async () => {
     failure = new SecretUnavailable("InternalServiceError (HTTP 500)");

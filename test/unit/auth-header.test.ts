@@ -8,7 +8,8 @@ beforeAll(() => h.start());
 afterAll(() => h.stop());
 
 const ALLOWED = { "X-User-Sub": qualified(ISSUER_A, "u-1") };
-const withHeader = (headers: Record<string, string | string[]>) => mcpEvent({ headers: { "content-type": "application/json", ...headers } });
+const withHeader = (headers: Record<string, string | string[]>) =>
+  mcpEvent({ headers: { "content-type": "application/json", ...headers } });
 
 describe("A. Authorization header extraction (AH)", () => {
   it("AH-01 baseline Bearer token → ALLOW(claims)", async () => {
@@ -117,9 +118,12 @@ describe("A. Authorization header extraction (AH)", () => {
     expectDeny(await run(h.handler(), event), 400, "auth.multiple_credentials");
   });
 
-  it.each(["X-Authorization", "Proxy-Authorization", "X-Amzn-Oidc-Data"])("AH-17 token only in %s → DENY(401, auth.missing)", async (name) => {
-    expectDeny(await run(h.handler(), withHeader({ [name]: `Bearer ${tokenA()}` })), 401, "auth.missing");
-  });
+  it.each(["X-Authorization", "Proxy-Authorization", "X-Amzn-Oidc-Data"])(
+    "AH-17 token only in %s → DENY(401, auth.missing)",
+    async (name) => {
+      expectDeny(await run(h.handler(), withHeader({ [name]: `Bearer ${tokenA()}` })), 401, "auth.missing");
+    },
+  );
 
   it("AH-18 Authorization value of 16 385 bytes → DENY(401, token.too_large)", async () => {
     const value = `Bearer ${"a".repeat(16_385 - 7)}`;

@@ -80,13 +80,17 @@ describe("K. Claim-to-header injection (HI)", () => {
 
   it("HI-11 mapped claim absent: required → DENY(403, claims.missing_required); optional → header omitted", async () => {
     const required = (c: Json) => {
-      (c.targets as Json).need = { mode: "claims", issuers: [ISSUER_A], headers: { "X-User-Email": { claim: "email", required: true }, "X-Org": "org" } };
+      (c.targets as Json).need = {
+        mode: "claims",
+        issuers: [ISSUER_A],
+        headers: { "X-User-Email": { claim: "email", required: true }, "X-Org": "org" },
+      };
     };
     expectDeny(await run(h.handler(required), mcpEvent({ name: "need___x" })), 403, "claims.missing_required");
     expectAllow(await call("people", { name: "ann" }), { "X-User-Name": "ann" });
   });
 
-  it("HI-12 numeric 42 and boolean true → ALLOW(claims) with \"42\" and \"true\"", async () => {
+  it('HI-12 numeric 42 and boolean true → ALLOW(claims) with "42" and "true"', async () => {
     const o = await run(h.handler(), mcpEvent({ name: "crm___x", token: tokenA({ tenant_no: 42, org: { id: true } }) }));
     expectAllow(o, { "x-tenant-no": "42", "x-org-id": "true" });
   });
@@ -108,7 +112,9 @@ describe("K. Claim-to-header injection (HI)", () => {
   );
 
   it("HI-15 two mappings whose names differ only in case → config.invalid", () => {
-    const loaded = parseConfig(h.config((c) => ((c.targets as Json).bad = { mode: "claims", headers: { "X-User": "sub", "x-user": "email" } })));
+    const loaded = parseConfig(
+      h.config((c) => ((c.targets as Json).bad = { mode: "claims", headers: { "X-User": "sub", "x-user": "email" } })),
+    );
     expect(loaded.ok ? [] : loaded.problems).toEqual(["targets.bad.headers: header names must differ by more than letter case"]);
   });
 

@@ -1,6 +1,22 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { buildToken } from "../support/tokens.js";
-import { baseClaims, expectAllow, expectDeny, Harness, ISSUER_A, type Json, keyA, mcpEvent, mcpOf, PRM, qualified, rawToken, run, tokenA, withAuth } from "../support/harness.js";
+import {
+  baseClaims,
+  expectAllow,
+  expectDeny,
+  Harness,
+  ISSUER_A,
+  type Json,
+  keyA,
+  mcpEvent,
+  mcpOf,
+  PRM,
+  qualified,
+  rawToken,
+  run,
+  tokenA,
+  withAuth,
+} from "../support/harness.js";
 
 /** docs/security.md §3 group D: claims and time, with a fake clock at an integer second T. */
 const h = new Harness();
@@ -68,17 +84,23 @@ describe("D. Claims and time (CL)", () => {
   });
 
   it("CL-11 iat = T − 86 401 with max age 86 400 → DENY(401, token.too_old)", async () => {
-    const o = await call(tokenA({ iat: T - 86_401 }), issuerA((i) => (i.maxTokenAgeSeconds = 86_400)));
+    const o = await call(
+      tokenA({ iat: T - 86_401 }),
+      issuerA((i) => (i.maxTokenAgeSeconds = 86_400)),
+    );
     expectDeny(o, 401, "token.too_old");
   });
 
-  it.each([["string", '"1800000000"'], ["true", "true"], ["null", "null"], ["1e400", "1e400"], ["array", `[${T + 300}]`]])(
-    "CL-12 exp as %s → DENY(401, token.malformed)",
-    async (_n, exp) => {
-      const text = JSON.stringify(baseClaims({ exp: "__EXP__" })).replace('"__EXP__"', exp);
-      expectDeny(await call(rawToken(HEADER, text)), 401, "token.malformed");
-    },
-  );
+  it.each([
+    ["string", '"1800000000"'],
+    ["true", "true"],
+    ["null", "null"],
+    ["1e400", "1e400"],
+    ["array", `[${T + 300}]`],
+  ])("CL-12 exp as %s → DENY(401, token.malformed)", async (_n, exp) => {
+    const text = JSON.stringify(baseClaims({ exp: "__EXP__" })).replace('"__EXP__"', exp);
+    expectDeny(await call(rawToken(HEADER, text)), 401, "token.malformed");
+  });
 
   it.each([-5, 0])("CL-13 exp = %i → DENY(401, token.expired)", async (exp) => {
     expectDeny(await call(tokenA({ exp })), 401, "token.expired");
@@ -112,7 +134,10 @@ describe("D. Claims and time (CL)", () => {
   });
 
   it("CL-19 Okta-style scp array with scopeClaim scp → ALLOW", async () => {
-    const o = await call(tokenA({ scope: undefined, scp: ["mcp:invoke"] }), issuerA((i) => (i.scopeClaim = "scp")));
+    const o = await call(
+      tokenA({ scope: undefined, scp: ["mcp:invoke"] }),
+      issuerA((i) => (i.scopeClaim = "scp")),
+    );
     expectAllow(o, ALLOWED);
   });
 
@@ -127,8 +152,11 @@ describe("D. Claims and time (CL)", () => {
     expectAllow(o, ALLOWED);
   });
 
-  it("CL-21 required scopes a b (all of), token has a → DENY(403, scope.insufficient) with scope=\"a b\"", async () => {
-    const o = await call(tokenA({ scope: "a" }), issuerA((i) => (i.requiredScopes = ["a", "b"])));
+  it('CL-21 required scopes a b (all of), token has a → DENY(403, scope.insufficient) with scope="a b"', async () => {
+    const o = await call(
+      tokenA({ scope: "a" }),
+      issuerA((i) => (i.requiredScopes = ["a", "b"])),
+    );
     expectDeny(o, 403, "scope.insufficient");
     expect(mcpOf(o).transformedGatewayResponse?.body.error.data.wwwAuthenticate).toBe(
       `Bearer error="insufficient_scope", scope="a b", resource_metadata="${PRM}"`,
@@ -136,7 +164,10 @@ describe("D. Claims and time (CL)", () => {
     expect(o.audit.scopesRequired).toEqual(["a", "b"]);
   });
 
-  it.each([["CL-22", "mcp:invoke-admin"], ["CL-23", "x\tmcp:invoke"]])("%s scope %j does not grant mcp:invoke → DENY(403, scope.insufficient)", async (_id, scope) => {
+  it.each([
+    ["CL-22", "mcp:invoke-admin"],
+    ["CL-23", "x\tmcp:invoke"],
+  ])("%s scope %j does not grant mcp:invoke → DENY(403, scope.insufficient)", async (_id, scope) => {
     expectDeny(await call(tokenA({ scope })), 403, "scope.insufficient");
   });
 
@@ -145,7 +176,10 @@ describe("D. Claims and time (CL)", () => {
   });
 
   it.each(["iat", "jti", "client_id"])("CL-25 RFC 9068 issuer, %s missing → DENY(401, token.claim_type)", async (claim) => {
-    const o = await call(tokenA({ [claim]: undefined }), issuerA((i) => (i.requireTyp = "at+jwt")));
+    const o = await call(
+      tokenA({ [claim]: undefined }),
+      issuerA((i) => (i.requireTyp = "at+jwt")),
+    );
     expectDeny(o, 401, "token.claim_type");
   });
 
@@ -161,7 +195,7 @@ describe("D. Claims and time (CL)", () => {
 
   it("CL-28 machine token (sub == client_id) on a target that requires a user → DENY(403, policy.target_denied)", async () => {
     const token = buildToken({ header: HEADER, payload: baseClaims({ sub: "app-a" }), key: keyA });
-    const o = await call(token, (c) => ((c.targets as Json).orders as Json).requireUser = true);
+    const o = await call(token, (c) => (((c.targets as Json).orders as Json).requireUser = true));
     expectDeny(o, 403, "policy.target_denied");
   });
 });

@@ -30,7 +30,19 @@ let omittingTrigger: Trigger;
 const userToken = (claims: Json = {}, key = poolKey) =>
   buildToken({
     header: { alg: "RS256", kid: key.kid },
-    payload: { sub: "5f1c-alice", "cognito:groups": ["finance"], iss: POOL, client_id: "web-app", token_use: "access", scope: "mcp/invoke", username: "alice", iat: nowSeconds() - 5, exp: nowSeconds() + 600, jti: `u-${Math.random()}`, ...claims },
+    payload: {
+      sub: "5f1c-alice",
+      "cognito:groups": ["finance"],
+      iss: POOL,
+      client_id: "web-app",
+      token_use: "access",
+      scope: "mcp/invoke",
+      username: "alice",
+      iat: nowSeconds() - 5,
+      exp: nowSeconds() + 600,
+      jti: `u-${Math.random()}`,
+      ...claims,
+    },
     key,
   });
 
@@ -39,7 +51,14 @@ beforeAll(async () => {
   h.server.set("/pool/jwks", { kind: "ok", body: jwksOf(poolKey) });
   const bundle = await loadPreTokenBundle();
   const config = (onInvalidToken: "fail" | "omit") =>
-    bundle.PreTokenConfigSchema.parse({ issuer: POOL, jwksUri: h.server.url("/pool/jwks"), userClientIds: ["web-app"], actorClientIds: [interceptorClient.id], contextKeys: ["target"], onInvalidToken });
+    bundle.PreTokenConfigSchema.parse({
+      issuer: POOL,
+      jwksUri: h.server.url("/pool/jwks"),
+      userClientIds: ["web-app"],
+      actorClientIds: [interceptorClient.id],
+      contextKeys: ["target"],
+      onInvalidToken,
+    });
   failingTrigger = bundle.createPreTokenHandler(config("fail"), { ca: testCa }) as unknown as Trigger;
   omittingTrigger = bundle.createPreTokenHandler(config("omit"), { ca: testCa }) as unknown as Trigger;
   trigger = failingTrigger;
@@ -53,11 +72,23 @@ beforeEach(() => {
 
 const setup = (c: Json) => {
   // The interceptor also accepts the mobile app's users; the trigger only the web app's (userClientIds).
-  (c.issuers as Json[]).push({ issuer: POOL, jwksUri: h.server.url("/pool/jwks"), clientIds: ["web-app", "mobile-app"], tokenUse: "access" });
+  (c.issuers as Json[]).push({
+    issuer: POOL,
+    jwksUri: h.server.url("/pool/jwks"),
+    clientIds: ["web-app", "mobile-app"],
+    tokenUse: "access",
+  });
   (c.targets as Json).ledger = {
     mode: "obo",
     issuers: [POOL],
-    obo: { grant: "cognito-client-metadata", tokenEndpoint: cognito.url, clientId: interceptorClient.id, clientSecretArn: SECRET_ARN, scope: "ledger/read", clientMetadata: { callerApp: "agentcore-gateway" } },
+    obo: {
+      grant: "cognito-client-metadata",
+      tokenEndpoint: cognito.url,
+      clientId: interceptorClient.id,
+      clientSecretArn: SECRET_ARN,
+      scope: "ledger/read",
+      clientMetadata: { callerApp: "agentcore-gateway" },
+    },
   };
 };
 const handler = (more: (c: Json) => void = () => undefined) =>
@@ -122,18 +153,33 @@ describe("Cognito on-behalf-of (aws_client_metadata + pre token generation V3)",
     ["no sub", { username: "alice" }],
     ["a string instead of an object", "5f1c-alice"],
   ])("the machine token's onBehalfOf names %s → DENY(502, obo.invalid_response)", async (_n, onBehalfOf) => {
-    trigger = async (e) => ({ ...e, response: { claimsAndScopeOverrideDetails: { accessTokenGeneration: { claimsToAddOrOverride: { onBehalfOf } } } } });
+    trigger = async (e) => ({
+      ...e,
+      response: { claimsAndScopeOverrideDetails: { accessTokenGeneration: { claimsToAddOrOverride: { onBehalfOf } } } },
+    });
     expectDeny(await run(handler(), event(userToken())), 502, "obo.invalid_response");
   });
 
   it("userClaim names the trigger's claimName when it is not onBehalfOf", async () => {
-    trigger = async (e) => ({ ...e, response: { claimsAndScopeOverrideDetails: { accessTokenGeneration: { claimsToAddOrOverride: { actingFor: { sub: "5f1c-alice" } } } } } });
+    trigger = async (e) => ({
+      ...e,
+      response: {
+        claimsAndScopeOverrideDetails: { accessTokenGeneration: { claimsToAddOrOverride: { actingFor: { sub: "5f1c-alice" } } } },
+      },
+    });
     expectDeny(await run(handler(), event(userToken())), 403, "obo.refused");
-    const o = await run(handler((c) => ((((c.targets as Json).ledger as Json).obo as Json).userClaim = "actingFor")), event(userToken()));
+    const o = await run(
+      handler((c) => ((((c.targets as Json).ledger as Json).obo as Json).userClaim = "actingFor")),
+      event(userToken()),
+    );
     expect(o.audit).toMatchObject({ decision: "allow", mode: "obo" });
   });
 
-  const triggerEvent = (token: string | undefined, clientId = interceptorClient.id, triggerSource = "TokenGeneration_ClientCredentials") => ({
+  const triggerEvent = (
+    token: string | undefined,
+    clientId = interceptorClient.id,
+    triggerSource = "TokenGeneration_ClientCredentials",
+  ) => ({
     version: "3",
     triggerSource,
     callerContext: { clientId },
@@ -182,7 +228,12 @@ describe("Cognito on-behalf-of (aws_client_metadata + pre token generation V3)",
     beforeEach(async () => {
       h.server.set("/pool-rotating/jwks", { kind: "ok", body: jwksOf(poolKey, weakKey) });
       const bundle = await loadPreTokenBundle();
-      const config = bundle.PreTokenConfigSchema.parse({ issuer: POOL, jwksUri: h.server.url("/pool-rotating/jwks"), userClientIds: ["web-app"], actorClientIds: [interceptorClient.id] });
+      const config = bundle.PreTokenConfigSchema.parse({
+        issuer: POOL,
+        jwksUri: h.server.url("/pool-rotating/jwks"),
+        userClientIds: ["web-app"],
+        actorClientIds: [interceptorClient.id],
+      });
       fresh = bundle.createPreTokenHandler(config, { ca: testCa }) as unknown as Trigger;
     });
     afterEach(() => {
@@ -194,15 +245,21 @@ describe("Cognito on-behalf-of (aws_client_metadata + pre token generation V3)",
     it("a key the pool removed stops being trusted once the cached key set is 10 min old", async () => {
       vi.useFakeTimers({ toFake: ["Date"] });
       vi.setSystemTime(new Date(T * 1000));
-      await expect(fresh(triggerEvent(at(T)))).resolves.toMatchObject({ response: { claimsAndScopeOverrideDetails: { accessTokenGeneration: {} } } });
+      await expect(fresh(triggerEvent(at(T)))).resolves.toMatchObject({
+        response: { claimsAndScopeOverrideDetails: { accessTokenGeneration: {} } },
+      });
       h.server.set("/pool-rotating/jwks", { kind: "ok", body: jwksOf(rotatedKey) });
       vi.setSystemTime(new Date((T + 599) * 1000));
-      await expect(fresh(triggerEvent(at(T + 599)))).resolves.toMatchObject({ response: { claimsAndScopeOverrideDetails: { accessTokenGeneration: {} } } });
+      await expect(fresh(triggerEvent(at(T + 599)))).resolves.toMatchObject({
+        response: { claimsAndScopeOverrideDetails: { accessTokenGeneration: {} } },
+      });
       vi.setSystemTime(new Date((T + 601) * 1000));
       const mark = logMark();
       await expect(fresh(triggerEvent(at(T + 601)))).rejects.toThrow("on-behalf-of token rejected");
       expect(logRecordsSince(mark).find((r) => r.message === "on-behalf-of token rejected")).toMatchObject({ reason: "token.kid_unknown" });
-      await expect(fresh(triggerEvent(at(T + 601, {}, rotatedKey)))).resolves.toMatchObject({ response: { claimsAndScopeOverrideDetails: { accessTokenGeneration: {} } } });
+      await expect(fresh(triggerEvent(at(T + 601, {}, rotatedKey)))).resolves.toMatchObject({
+        response: { claimsAndScopeOverrideDetails: { accessTokenGeneration: {} } },
+      });
     });
 
     const dup = () => {
@@ -211,10 +268,30 @@ describe("Cognito on-behalf-of (aws_client_metadata + pre token generation V3)",
     };
     it.each([
       ["issued in the future", () => userToken({ iat: nowSeconds() + 600, exp: nowSeconds() + 1200 }), "token.iat_in_future"],
-      ["with a duplicate claim", () => buildToken({ header: { alg: "RS256", kid: poolKey.kid }, payload: dup(), key: poolKey }), "token.duplicate_member"],
+      [
+        "with a duplicate claim",
+        () => buildToken({ header: { alg: "RS256", kid: poolKey.kid }, payload: dup(), key: poolKey }),
+        "token.duplicate_member",
+      ],
       ["signed with a 1024-bit key", () => userToken({}, weakKey), "token.key_too_weak"],
       ["without exp", () => userToken({ exp: undefined }), "token.exp_missing"],
-      ["typed as an ID token", () => buildToken({ header: { alg: "RS256", kid: poolKey.kid, typ: "id_token+jwt" }, payload: { sub: "5f1c-alice", iss: POOL, client_id: "web-app", token_use: "access", iat: nowSeconds(), exp: nowSeconds() + 600 }, key: poolKey }), "token.kind_invalid"],
+      [
+        "typed as an ID token",
+        () =>
+          buildToken({
+            header: { alg: "RS256", kid: poolKey.kid, typ: "id_token+jwt" },
+            payload: {
+              sub: "5f1c-alice",
+              iss: POOL,
+              client_id: "web-app",
+              token_use: "access",
+              iat: nowSeconds(),
+              exp: nowSeconds() + 600,
+            },
+            key: poolKey,
+          }),
+        "token.kind_invalid",
+      ],
     ])("a user token %s is refused with the interceptor's reason", async (_n, make, reason) => {
       const mark = logMark();
       await expect(fresh(triggerEvent(make()))).rejects.toThrow("on-behalf-of token rejected");
@@ -224,6 +301,8 @@ describe("Cognito on-behalf-of (aws_client_metadata + pre token generation V3)",
 
   it("the trigger's issuer config is what the interceptor's config schema makes of the same settings", () => {
     const settings = { issuer: POOL, jwksUri: "https://pool.example/jwks", userClientIds: ["web-app"] };
-    expect(triggerIssuerConfig(settings)).toEqual(ConfigSchema.parse({ issuers: [{ issuer: POOL, jwksUri: settings.jwksUri, clientIds: ["web-app"], tokenUse: "access" }] }));
+    expect(triggerIssuerConfig(settings)).toEqual(
+      ConfigSchema.parse({ issuers: [{ issuer: POOL, jwksUri: settings.jwksUri, clientIds: ["web-app"], tokenUse: "access" }] }),
+    );
   });
 });

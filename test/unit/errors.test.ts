@@ -29,7 +29,12 @@ describe("one error model (src/errors.ts)", () => {
     }
     expect(caught).toBeInstanceOf(Denial);
     expect(caught).toBeInstanceOf(InterceptorError);
-    expect(caught).toMatchObject({ reason: "scope.insufficient", detail: { scope: ["a", "b"] }, name: "Denial", message: "scope.insufficient" });
+    expect(caught).toMatchObject({
+      reason: "scope.insufficient",
+      detail: { scope: ["a", "b"] },
+      name: "Denial",
+      message: "scope.insufficient",
+    });
   });
 
   it.each([
@@ -77,12 +82,18 @@ describe("one error model (src/errors.ts)", () => {
       [new Error("library text with a token eyJhbGciOi"), "Error"],
     ] as const) {
       const why: string[] = [];
-      const cache = new JwksCache(() => Promise.reject(thrown), settings, { staleServed: () => undefined, fetchFailed: (_uri, w) => why.push(w) });
+      const cache = new JwksCache(() => Promise.reject(thrown), settings, {
+        staleServed: () => undefined,
+        fetchFailed: (_uri, w) => why.push(w),
+      });
       await expect(cache.getKey("https://idp.example/jwks", "k1")).rejects.toMatchObject({ reason: "jwks.unavailable" });
       expect(why).toEqual([logged]);
     }
     const why: string[] = [];
-    const cache = new JwksCache(() => Promise.resolve({ keys: "nope" }), settings, { staleServed: () => undefined, fetchFailed: (_uri, w) => why.push(w) });
+    const cache = new JwksCache(() => Promise.resolve({ keys: "nope" }), settings, {
+      staleServed: () => undefined,
+      fetchFailed: (_uri, w) => why.push(w),
+    });
     await expect(cache.getKey("https://idp.example/jwks", "k1")).rejects.toMatchObject({ reason: "jwks.unavailable" });
     expect(why).toEqual(["not a JWKS"]);
   });

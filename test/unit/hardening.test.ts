@@ -4,7 +4,19 @@ import { parseConfig } from "../../src/config/load.js";
 import { HeaderBag } from "../../src/event/headers.js";
 import { redact } from "../../src/log.js";
 import { Denial } from "../../src/respond/reasons.js";
-import { expectAllow, expectDeny, Harness, ISSUER_A, ISSUER_B, type Json, mcpEvent, qualified, run, tokenA, tokenB } from "../support/harness.js";
+import {
+  expectAllow,
+  expectDeny,
+  Harness,
+  ISSUER_A,
+  ISSUER_B,
+  type Json,
+  mcpEvent,
+  qualified,
+  run,
+  tokenA,
+  tokenB,
+} from "../support/harness.js";
 
 /**
  * Defects found by an outside black-box attack on the built bundle (issue #9), one block each.
@@ -95,13 +107,14 @@ describe("defect 2: an on-behalf-of target never receives another issuer's users
       }),
     );
 
-  it.each(["token-exchange", "cognito-client-metadata"])("%s with two trusted issuers and no issuers restriction → config invalid, naming the field", (grant) => {
-    const loaded = load(oboTarget(grant));
-    expect(loaded.ok).toBe(false);
-    expect(loaded.ok ? [] : loaded.problems).toEqual([
-      expect.stringMatching(/^targets\.erp\.issuers: .*exactly one issuer/),
-    ]);
-  });
+  it.each(["token-exchange", "cognito-client-metadata"])(
+    "%s with two trusted issuers and no issuers restriction → config invalid, naming the field",
+    (grant) => {
+      const loaded = load(oboTarget(grant));
+      expect(loaded.ok).toBe(false);
+      expect(loaded.ok ? [] : loaded.problems).toEqual([expect.stringMatching(/^targets\.erp\.issuers: .*exactly one issuer/)]);
+    },
+  );
 
   it.each(["token-exchange", "cognito-client-metadata"])("%s restricted to both issuers → config invalid", (grant) => {
     const loaded = load(oboTarget(grant, [ISSUER_A, ISSUER_B]));
@@ -128,7 +141,10 @@ describe("defect 3: sender-constrained tokens are not plain bearer tokens", () =
   });
 
   it.each(bound)("%s is never forwarded → DENY(401, token.sender_constrained)", async (_n, claims) => {
-    const o = await run(h.handler(), mcpEvent({ name: "legacy___x", token: tokenA({ ...claims, aud: ["https://gateway.example/mcp", "legacy-resource"] }) }));
+    const o = await run(
+      h.handler(),
+      mcpEvent({ name: "legacy___x", token: tokenA({ ...claims, aud: ["https://gateway.example/mcp", "legacy-resource"] }) }),
+    );
     expectDeny(o, 401, "token.sender_constrained");
   });
 
@@ -142,10 +158,14 @@ describe("defect 4: lone surrogates never collide with U+FFFD", () => {
     expectDeny(await run(h.handler(), mcpEvent({ token: tokenA({ sub }) })), 403, "claims.unsafe_value");
   });
 
-  it("sub \"ada\\ufffd\" and a proper surrogate pair are still encoded and sent", async () => {
+  it('sub "ada\\ufffd" and a proper surrogate pair are still encoded and sent', async () => {
     const b64 = (s: string) => `=?base64?${Buffer.from(s, "utf8").toString("base64")}?=`;
-    expectAllow(await run(h.handler(), mcpEvent({ token: tokenA({ sub: "ada\ufffd" }) })), { "X-User-Sub": b64(qualified(ISSUER_A, "ada\ufffd")) });
-    expectAllow(await run(h.handler(), mcpEvent({ token: tokenB({ sub: "ada\ud83d\ude00" }) })), { "X-User-Sub": b64(qualified(ISSUER_B, "ada\ud83d\ude00")) });
+    expectAllow(await run(h.handler(), mcpEvent({ token: tokenA({ sub: "ada\ufffd" }) })), {
+      "X-User-Sub": b64(qualified(ISSUER_A, "ada\ufffd")),
+    });
+    expectAllow(await run(h.handler(), mcpEvent({ token: tokenB({ sub: "ada\ud83d\ude00" }) })), {
+      "X-User-Sub": b64(qualified(ISSUER_B, "ada\ud83d\ude00")),
+    });
   });
 
   it("a lone surrogate inside a list claim → DENY(403, claims.unsafe_value)", async () => {

@@ -1,5 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { expectAllow, expectDeny, Harness, ISSUER_A, type Json, mcpEvent, mcpOf, qualified, run, tokenA, withAuth } from "../support/harness.js";
+import {
+  expectAllow,
+  expectDeny,
+  Harness,
+  ISSUER_A,
+  type Json,
+  mcpEvent,
+  mcpOf,
+  qualified,
+  run,
+  tokenA,
+  withAuth,
+} from "../support/harness.js";
 
 /** docs/security.md §3 group J: header rewriting and spoofed identity headers (docs/design.md: a client copy is refused). */
 const h = new Harness();
@@ -20,9 +32,12 @@ describe("J. Header rewriting and spoofed identity headers (HR)", () => {
     expectDeny(await call("orders___get_order", { [name]: "admin" }), 403, "policy.client_header_conflict");
   });
 
-  it.each(["unknown___x", "reports___x"])("HR-03 client sends X-User-Sub to %s → DENY(403, policy.client_header_conflict)", async (tool) => {
-    expectDeny(await call(tool, { "X-User-Sub": "admin" }), 403, "policy.client_header_conflict");
-  });
+  it.each(["unknown___x", "reports___x"])(
+    "HR-03 client sends X-User-Sub to %s → DENY(403, policy.client_header_conflict)",
+    async (tool) => {
+      expectDeny(await call(tool, { "X-User-Sub": "admin" }), 403, "policy.client_header_conflict");
+    },
+  );
 
   it.each(["X-Amzn-Oidc-Identity", "X-Forwarded-User", "X-Remote-User", "X-Auth-Request-Email", "X-Ms-Client-Principal-Name"])(
     "HR-04 client sends denylisted %s → DENY(403, policy.client_header_conflict)",
@@ -46,7 +61,11 @@ describe("J. Header rewriting and spoofed identity headers (HR)", () => {
 
   it("HR-07 client copy of a forward target's custom token header (X-Upstream-Authorization) → DENY(403, policy.client_header_conflict)", async () => {
     const patch = (c: Json) => ((c.targets as Json).iam = { mode: "forward", allowPassthrough: true, header: "X-Upstream-Authorization" });
-    expectDeny(await call("iam___x", { "X-Upstream-Authorization": "Bearer forged" }, tokenA(), patch), 403, "policy.client_header_conflict");
+    expectDeny(
+      await call("iam___x", { "X-Upstream-Authorization": "Bearer forged" }, tokenA(), patch),
+      403,
+      "policy.client_header_conflict",
+    );
   });
 
   it("HR-08 the same Mcp-Session-Id for user A then user B: identity comes only from the current token", async () => {

@@ -58,9 +58,42 @@ const outcome = (f: () => string): string => {
 };
 
 describe("Authorization parse: the index scan decides as the regular expressions did", () => {
-  const pieces = [" ", "  ", "\t", "\u00a0", "\u3000", "Bearer", "bearer", "BEARER", "Basic", "Bear", "er", "eyJhbGciOi", "abc.def.ghi", ",", ".", "=", "é", "😀", "\r", "\n", ""];
+  const pieces = [
+    " ",
+    "  ",
+    "\t",
+    "\u00a0",
+    "\u3000",
+    "Bearer",
+    "bearer",
+    "BEARER",
+    "Basic",
+    "Bear",
+    "er",
+    "eyJhbGciOi",
+    "abc.def.ghi",
+    ",",
+    ".",
+    "=",
+    "é",
+    "😀",
+    "\r",
+    "\n",
+    "",
+  ];
   const random = rng(15);
-  const cases: string[] = ["", "Bearer", "Bearer ", " Bearer x ", "\tBearer\tx", "Bearer  x", "Bearer x y", "Bearer x,y", "x", "Bearer\u00a0x"];
+  const cases: string[] = [
+    "",
+    "Bearer",
+    "Bearer ",
+    " Bearer x ",
+    "\tBearer\tx",
+    "Bearer  x",
+    "Bearer x y",
+    "Bearer x,y",
+    "x",
+    "Bearer\u00a0x",
+  ];
   for (let i = 0; i < 4_000; i++) {
     const n = 1 + Math.floor(random() * 6);
     cases.push(Array.from({ length: n }, () => pieces[Math.floor(random() * pieces.length)]!).join(""));
@@ -69,7 +102,10 @@ describe("Authorization parse: the index scan decides as the regular expressions
   it.each([8, 16, 64, 8_192])("same outcome on %i-byte cap for 4 000 generated values", (maxBytes) => {
     for (const value of cases) {
       const headers = new HeaderBag({ authorization: value });
-      expect(outcome(() => bearerToken(headers, "/mcp", maxBytes)), JSON.stringify(value)).toBe(outcome(() => referenceBearer(value, "/mcp", maxBytes)));
+      expect(
+        outcome(() => bearerToken(headers, "/mcp", maxBytes)),
+        JSON.stringify(value),
+      ).toBe(outcome(() => referenceBearer(value, "/mcp", maxBytes)));
     }
   });
 
@@ -172,22 +208,63 @@ describe("event validation: the hand-written check accepts only what zod accepts
     interceptorInputVersion: "1.0",
     mcp: {
       rawGatewayRequest: { body: '{"jsonrpc":"2.0","id":1,"method":"tools/list"}' },
-      gatewayRequest: { path: "/mcp", httpMethod: "POST", headers: { authorization: "Bearer x", "Mcp-Session-Id": "s" }, body: { jsonrpc: "2.0", id: 1, method: "tools/list" }, context: null },
+      gatewayRequest: {
+        path: "/mcp",
+        httpMethod: "POST",
+        headers: { authorization: "Bearer x", "Mcp-Session-Id": "s" },
+        body: { jsonrpc: "2.0", id: 1, method: "tools/list" },
+        context: null,
+      },
       gatewayResponse: null,
     },
   });
   const protoMember = () => JSON.parse('{"__proto__":{"a":"b"},"x":"y"}') as unknown;
   const withSymbol = () => ({ a: "b", [Symbol("s")]: "c" });
   const pool: Array<() => unknown> = [
-    () => undefined, () => null, () => "x", () => "1.0", () => "", () => 1, () => 0, () => true, () => [], () => ["a"], () => ["a", 1],
-    () => Object.assign(new Array<unknown>(2), { 1: "a" }), () => ({}), () => ({ a: "b" }), () => ({ a: ["b", "c"] }), () => ({ a: 1 }), () => ({ a: null }), () => ({ a: ["b", null] }),
-    protoMember, withSymbol, () => Object.create(null) as unknown, () => new Date(0), () => Object.assign(Object.create({ inherited: 1 }) as object, { a: "b" }),
-    () => ({ authorization: "Bearer x", __proto__: null }), () => new Map(),
+    () => undefined,
+    () => null,
+    () => "x",
+    () => "1.0",
+    () => "",
+    () => 1,
+    () => 0,
+    () => true,
+    () => [],
+    () => ["a"],
+    () => ["a", 1],
+    () => Object.assign(new Array<unknown>(2), { 1: "a" }),
+    () => ({}),
+    () => ({ a: "b" }),
+    () => ({ a: ["b", "c"] }),
+    () => ({ a: 1 }),
+    () => ({ a: null }),
+    () => ({ a: ["b", null] }),
+    protoMember,
+    withSymbol,
+    () => Object.create(null) as unknown,
+    () => new Date(0),
+    () => Object.assign(Object.create({ inherited: 1 }) as object, { a: "b" }),
+    () => ({ authorization: "Bearer x", __proto__: null }),
+    () => new Map(),
   ];
   const paths = [
-    [], ["interceptorInputVersion"], ["mcp"], ["mcp", "gatewayRequest"], ["mcp", "rawGatewayRequest"], ["mcp", "rawGatewayRequest", "body"], ["mcp", "gatewayResponse"],
-    ["mcp", "gatewayRequest", "path"], ["mcp", "gatewayRequest", "httpMethod"], ["mcp", "gatewayRequest", "headers"], ["mcp", "gatewayRequest", "headers", "authorization"],
-    ["mcp", "gatewayRequest", "headers", "x-extra"], ["mcp", "gatewayRequest", "body"], ["mcp", "gatewayRequest", "context"], ["mcp", "extra"], ["http"], ["extra"],
+    [],
+    ["interceptorInputVersion"],
+    ["mcp"],
+    ["mcp", "gatewayRequest"],
+    ["mcp", "rawGatewayRequest"],
+    ["mcp", "rawGatewayRequest", "body"],
+    ["mcp", "gatewayResponse"],
+    ["mcp", "gatewayRequest", "path"],
+    ["mcp", "gatewayRequest", "httpMethod"],
+    ["mcp", "gatewayRequest", "headers"],
+    ["mcp", "gatewayRequest", "headers", "authorization"],
+    ["mcp", "gatewayRequest", "headers", "x-extra"],
+    ["mcp", "gatewayRequest", "body"],
+    ["mcp", "gatewayRequest", "context"],
+    ["mcp", "extra"],
+    ["http"],
+    ["extra"],
   ];
   const set = (root: Record<string, unknown>, path: string[], value: unknown, remove: boolean): unknown => {
     if (path.length === 0) return value;
@@ -208,7 +285,8 @@ describe("event validation: the hand-written check accepts only what zod accepts
     let e: unknown = base();
     for (let k = 0; k < 1 + Math.floor(random() * 3); k++) {
       const path = paths[Math.floor(random() * paths.length)]!;
-      if (typeof e === "object" && e !== null) e = set(e as Record<string, unknown>, path, pool[Math.floor(random() * pool.length)]!(), random() < 0.15);
+      if (typeof e === "object" && e !== null)
+        e = set(e as Record<string, unknown>, path, pool[Math.floor(random() * pool.length)]!(), random() < 0.15);
     }
     events.push(e);
   }
@@ -224,7 +302,8 @@ describe("event validation: the hand-written check accepts only what zod accepts
       }
       // What the handler sees is the same either way.
       const parsed = parseEnvelope(e);
-      if (envelopeKindOf(e) === "mcp") expect(parsed === undefined ? undefined : parsed.event).toStrictEqual(zod.success ? zod.data : undefined);
+      if (envelopeKindOf(e) === "mcp")
+        expect(parsed === undefined ? undefined : parsed.event).toStrictEqual(zod.success ? zod.data : undefined);
     }
     expect(fast).toBeGreaterThan(500); // the common shapes do take the fast path
   });
@@ -243,7 +322,10 @@ describe("event validation: the hand-written check accepts only what zod accepts
 });
 
 describe("verified-token cache key: one-shot SHA-256", () => {
-  it.each(["", "a.b.c", "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ1In0.c2ln", "é😀\u0000", "x".repeat(10_000)])("tokenCacheKey(%#) equals the Hash object's base64url digest of the UTF-8 bytes", (token) => {
-    expect(tokenCacheKey(token)).toBe(createHash("sha256").update(Buffer.from(token, "utf8")).digest("base64url"));
-  });
+  it.each(["", "a.b.c", "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ1In0.c2ln", "é😀\u0000", "x".repeat(10_000)])(
+    "tokenCacheKey(%#) equals the Hash object's base64url digest of the UTF-8 bytes",
+    (token) => {
+      expect(tokenCacheKey(token)).toBe(createHash("sha256").update(Buffer.from(token, "utf8")).digest("base64url"));
+    },
+  );
 });

@@ -2,7 +2,22 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vites
 import { parseConfig } from "../../src/config/load.js";
 import { ecKey, jwksOf, rsaKey } from "../support/keys.js";
 import { b64url, buildToken, signWith } from "../support/tokens.js";
-import { baseClaims, expectAllow, expectDeny, Harness, ISSUER_A, ISSUER_B, type Json, keyA, mcpEvent, qualified, run, tokenA, tokenB, withAuth } from "../support/harness.js";
+import {
+  baseClaims,
+  expectAllow,
+  expectDeny,
+  Harness,
+  ISSUER_A,
+  ISSUER_B,
+  type Json,
+  keyA,
+  mcpEvent,
+  qualified,
+  run,
+  tokenA,
+  tokenB,
+  withAuth,
+} from "../support/harness.js";
 
 /**
  * The identity options that make every mainstream IdP work (recipes in idp-recipes.test.ts): PS*,
@@ -18,9 +33,13 @@ afterAll(() => h.stop());
 beforeEach(() => h.resetKeys());
 
 const issuerA = (patch: (i: Json) => void) => (c: Json) => patch((c.issuers as Json[])[0]!);
-const both = (...patches: ((c: Json) => void)[]) => (c: Json) => patches.forEach((p) => p(c));
+const both =
+  (...patches: ((c: Json) => void)[]) =>
+  (c: Json) =>
+    patches.forEach((p) => p(c));
 const target = (name: string, t: Json) => (c: Json) => ((c.targets as Json)[name] = t);
-const call = (token: string, patch?: (c: Json) => void, tool = "orders___x") => run(h.handler(patch), mcpEvent({ name: tool, headers: withAuth(token) }));
+const call = (token: string, patch?: (c: Json) => void, tool = "orders___x") =>
+  run(h.handler(patch), mcpEvent({ name: tool, headers: withAuth(token) }));
 const ALLOWED = { "X-User-Sub": qualified(ISSUER_A, "u-1") };
 const problemsOf = (patch: (c: Json) => void) => {
   const loaded = parseConfig(h.config(patch));
@@ -30,7 +49,13 @@ const problemsOf = (patch: (c: Json) => void) => {
 describe("One verification path: PS256/384/512 and every other algorithm on node:crypto", () => {
   it.each(["PS256", "PS384", "PS512"])("%s signed as RFC 7518 §3.5 says (salt = hash length) → ALLOW", async (alg) => {
     const token = buildToken({ header: { alg, typ: "at+jwt", kid: keyA.kid }, payload: baseClaims(), key: keyA });
-    expectAllow(await call(token, issuerA((i) => (i.algorithms = [alg]))), ALLOWED);
+    expectAllow(
+      await call(
+        token,
+        issuerA((i) => (i.algorithms = [alg])),
+      ),
+      ALLOWED,
+    );
   });
 
   it("a fresh token is decoded once, by the strict decoder: nothing parses its header or payload again", async () => {
@@ -53,12 +78,26 @@ describe("One verification path: PS256/384/512 and every other algorithm on node
 
   it("PS256 header over a PKCS#1 v1.5 (RS256) signature → DENY(401, token.signature_invalid)", async () => {
     const token = buildToken({ header: { alg: "PS256", kid: keyA.kid }, payload: baseClaims(), key: keyA, signAs: "RS256" });
-    expectDeny(await call(token, issuerA((i) => (i.algorithms = ["PS256", "RS256"]))), 401, "token.signature_invalid");
+    expectDeny(
+      await call(
+        token,
+        issuerA((i) => (i.algorithms = ["PS256", "RS256"])),
+      ),
+      401,
+      "token.signature_invalid",
+    );
   });
 
   it("RS256 header over a PSS signature → DENY(401, token.signature_invalid)", async () => {
     const token = buildToken({ header: { alg: "RS256", kid: keyA.kid }, payload: baseClaims(), key: keyA, signAs: "PS256" });
-    expectDeny(await call(token, issuerA((i) => (i.algorithms = ["PS256", "RS256"]))), 401, "token.signature_invalid");
+    expectDeny(
+      await call(
+        token,
+        issuerA((i) => (i.algorithms = ["PS256", "RS256"])),
+      ),
+      401,
+      "token.signature_invalid",
+    );
   });
 
   it("PS256 with a salt shorter than the hash → DENY(401, token.signature_invalid)", async () => {
@@ -66,14 +105,29 @@ describe("One verification path: PS256/384/512 and every other algorithm on node
     const header = b64url(JSON.stringify({ alg: "PS256", kid: keyA.kid }));
     const input = `${header}.${b64url(JSON.stringify(baseClaims()))}`;
     const sig = sign("sha256", Buffer.from(input), { key: keyA.privateKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 0 });
-    expectDeny(await call(buildToken({ header: { alg: "PS256", kid: keyA.kid }, payload: baseClaims(), signature: b64url(sig) }), issuerA((i) => (i.algorithms = ["PS256"]))), 401, "token.signature_invalid");
+    expectDeny(
+      await call(
+        buildToken({ header: { alg: "PS256", kid: keyA.kid }, payload: baseClaims(), signature: b64url(sig) }),
+        issuerA((i) => (i.algorithms = ["PS256"])),
+      ),
+      401,
+      "token.signature_invalid",
+    );
   });
 
   it("PS256 on a 1024-bit RSA key → DENY(401, token.key_too_weak); on an EC key → DENY(401, token.alg_key_mismatch)", async () => {
     h.server.set("/a/jwks", { kind: "ok", body: jwksOf(weak, ec) });
     const ps = issuerA((i) => (i.algorithms = ["PS256"]));
-    expectDeny(await call(buildToken({ header: { alg: "PS256", kid: weak.kid }, payload: baseClaims(), key: weak }), ps), 401, "token.key_too_weak");
-    expectDeny(await call(buildToken({ header: { alg: "PS256", kid: ec.kid }, payload: baseClaims(), key: ec, signAs: "ES256" }), ps), 401, "token.alg_key_mismatch");
+    expectDeny(
+      await call(buildToken({ header: { alg: "PS256", kid: weak.kid }, payload: baseClaims(), key: weak }), ps),
+      401,
+      "token.key_too_weak",
+    );
+    expectDeny(
+      await call(buildToken({ header: { alg: "PS256", kid: ec.kid }, payload: baseClaims(), key: ec, signAs: "ES256" }), ps),
+      401,
+      "token.alg_key_mismatch",
+    );
   });
 
   it("ES256 with a DER-encoded signature (not R ‖ S) → DENY(401, token.signature_invalid)", async () => {
@@ -84,7 +138,14 @@ describe("One verification path: PS256/384/512 and every other algorithm on node
     const der = sign("sha256", Buffer.from(input), ec.privateKey);
     expect(signWith("ES256", ec.privateKey, input)).toHaveLength(64);
     const token = buildToken({ header: { alg: "ES256", kid: ec.kid }, payload, signature: b64url(der) });
-    expectDeny(await call(token, issuerA((i) => (i.algorithms = ["ES256"]))), 401, "token.signature_invalid");
+    expectDeny(
+      await call(
+        token,
+        issuerA((i) => (i.algorithms = ["ES256"])),
+      ),
+      401,
+      "token.signature_invalid",
+    );
   });
 
   it.each([
@@ -105,7 +166,10 @@ describe("Claim references: literal paths, and dotted paths that can never resol
     const t = target("lit", {
       mode: "claims",
       issuers: [ISSUER_A],
-      headers: { "x-email": { claimPath: ["https://acme.example/email"] }, "x-roles": { claimPath: ["resource_access", "my.client", "roles"] } },
+      headers: {
+        "x-email": { claimPath: ["https://acme.example/email"] },
+        "x-roles": { claimPath: ["resource_access", "my.client", "roles"] },
+      },
     });
     const token = tokenA({ "https://acme.example/email": "a@acme.example", resource_access: { "my.client": { roles: ["r1", "r2"] } } });
     expectAllow(await call(token, t, "lit___x"), { "x-email": "a@acme.example", "x-roles": "r1,r2" });
@@ -145,7 +209,9 @@ describe("Claim references: literal paths, and dotted paths that can never resol
 
 describe("Issuer binding is explicit: a target never confuses two issuers' identities", () => {
   it("a claims target reached by two issuers with an unbound header → config.invalid naming the target and the header", () => {
-    const problems = problemsOf(target("crm2", { mode: "claims", headers: { "x-user-sub": "sub", "x-org": { claim: "org.id", qualify: true } } }));
+    const problems = problemsOf(
+      target("crm2", { mode: "claims", headers: { "x-user-sub": "sub", "x-org": { claim: "org.id", qualify: true } } }),
+    );
     expect(problems).toEqual([
       'targets.crm2.headers: this target accepts 2 issuers, so its identity headers must be issuer-bound: map "iss" to a header, or set "qualify": true on x-user-sub, or accept one issuer ("issuers")',
     ]);
@@ -153,25 +219,49 @@ describe("Issuer binding is explicit: a target never confuses two issuers' ident
 
   it("an issuer header beside them binds every header: IdP B cannot pass for IdP A's org", async () => {
     const t = target("crm2", { mode: "claims", headers: { "x-user-iss": "iss", "x-user-sub": "sub", "x-org-id": "org.id" } });
-    expectAllow(await call(tokenA({ org: { id: "acme" } }), t, "crm2___x"), { "x-user-iss": ISSUER_A, "x-user-sub": "u-1", "x-org-id": "acme" });
-    expectAllow(await call(tokenB({ org: { id: "acme" } }), t, "crm2___x"), { "x-user-iss": ISSUER_B, "x-user-sub": "u-1", "x-org-id": "acme" });
+    expectAllow(await call(tokenA({ org: { id: "acme" } }), t, "crm2___x"), {
+      "x-user-iss": ISSUER_A,
+      "x-user-sub": "u-1",
+      "x-org-id": "acme",
+    });
+    expectAllow(await call(tokenB({ org: { id: "acme" } }), t, "crm2___x"), {
+      "x-user-iss": ISSUER_B,
+      "x-user-sub": "u-1",
+      "x-org-id": "acme",
+    });
   });
 
   it("qualify on every header: each value (each item of a list) is <iss>|<value>", async () => {
-    const t = target("crm2", { mode: "claims", headers: { "x-user-sub": { claim: "sub", qualify: true }, "x-groups": { claim: "groups", qualify: true } } });
-    expectAllow(await call(tokenB({ groups: ["admin", "eng"] }), t, "crm2___x"), { "x-user-sub": qualified(ISSUER_B, "u-1"), "x-groups": `${qualified(ISSUER_B, "admin")},${qualified(ISSUER_B, "eng")}` });
+    const t = target("crm2", {
+      mode: "claims",
+      headers: { "x-user-sub": { claim: "sub", qualify: true }, "x-groups": { claim: "groups", qualify: true } },
+    });
+    expectAllow(await call(tokenB({ groups: ["admin", "eng"] }), t, "crm2___x"), {
+      "x-user-sub": qualified(ISSUER_B, "u-1"),
+      "x-groups": `${qualified(ISSUER_B, "admin")},${qualified(ISSUER_B, "eng")}`,
+    });
   });
 
   it("qualification is never implied: one issuer or several, an unqualified sub is sent as it is", async () => {
     const t = target("crm2", { mode: "claims", issuers: [ISSUER_A], headers: { "x-user-sub": "sub" } });
     expectAllow(await call(tokenA(), t, "crm2___x"), { "x-user-sub": "u-1" });
-    const single = both((c) => (c.issuers = [(c.issuers as Json[])[0]]), (c) => ((c.targets as Json).orders = { mode: "claims", headers: { "x-user-sub": "sub" } }));
+    const single = both(
+      (c) => (c.issuers = [(c.issuers as Json[])[0]]),
+      (c) => ((c.targets as Json).orders = { mode: "claims", headers: { "x-user-sub": "sub" } }),
+    );
     expectAllow(await call(tokenA(), single), { "x-user-sub": "u-1" });
   });
 
   it("qualify with an accepted issuer that contains | → config.invalid", () => {
-    const problems = problemsOf(both(issuerA((i) => (i.issuer = "https://idp-a.example/a|b")), (c) => delete (c.targets as Json).crm));
-    expect(problems).toEqual(['targets.orders.headers: "qualify" sends "<iss>|<value>", so issuer "https://idp-a.example/a|b" must not contain "|"']);
+    const problems = problemsOf(
+      both(
+        issuerA((i) => (i.issuer = "https://idp-a.example/a|b")),
+        (c) => delete (c.targets as Json).crm,
+      ),
+    );
+    expect(problems).toEqual([
+      'targets.orders.headers: "qualify" sends "<iss>|<value>", so issuer "https://idp-a.example/a|b" must not contain "|"',
+    ]);
   });
 });
 
@@ -248,13 +338,26 @@ describe("Machine tokens, client id claim, subject fallback, act, scope claims",
     expectAllow(await call(tokenA({ scope: undefined, roles: ["mcp.invoke"] }), pooled), ALLOWED);
     expectAllow(await call(tokenA({ scope: undefined, scp: "mcp.invoke other" }), pooled), ALLOWED);
     expectDeny(await call(tokenA({ scope: "mcp.invoke" }), pooled), 403, "scope.insufficient");
-    expectDeny(await call(tokenA({ scope: undefined, roles: "mcp.invoke" }), issuerA((i) => ((i.scopeClaim = "roles"), (i.requiredScopes = ["x"])))), 403, "scope.insufficient");
+    expectDeny(
+      await call(
+        tokenA({ scope: undefined, roles: "mcp.invoke" }),
+        issuerA((i) => ((i.scopeClaim = "roles"), (i.requiredScopes = ["x"]))),
+      ),
+      403,
+      "scope.insufficient",
+    );
     expectDeny(await call(tokenA({ roles: [1] }), pooled), 401, "token.claim_type");
   });
 
   it("acceptIdTokens is off by default: an OIDC ID token is refused token.kind_invalid; opted in it is allowed", async () => {
     const id = tokenA({ nonce: "n-1", at_hash: "h" });
     expectDeny(await call(id), 401, "token.kind_invalid");
-    expectAllow(await call(id, issuerA((i) => (i.acceptIdTokens = true))), ALLOWED);
+    expectAllow(
+      await call(
+        id,
+        issuerA((i) => (i.acceptIdTokens = true)),
+      ),
+      ALLOWED,
+    );
   });
 });

@@ -3,7 +3,24 @@ import { createHandler } from "../../src/handler.js";
 import { parseConfig } from "../../src/config/load.js";
 import { logMark, logRecordsSince } from "../support/log-capture.js";
 import { buildToken } from "../support/tokens.js";
-import { baseClaims, expectAllow, expectDeny, GATEWAY_AUD, Harness, ISSUER_A, ISSUER_B, type Json, keyA, keyB, mcpEvent, qualified, run, tokenA, tokenB, withAuth } from "../support/harness.js";
+import {
+  baseClaims,
+  expectAllow,
+  expectDeny,
+  GATEWAY_AUD,
+  Harness,
+  ISSUER_A,
+  ISSUER_B,
+  type Json,
+  keyA,
+  keyB,
+  mcpEvent,
+  qualified,
+  run,
+  tokenA,
+  tokenB,
+  withAuth,
+} from "../support/harness.js";
 
 /** docs/security.md §3 group E: issuer, audience, client, multi-issuer. */
 const h = new Harness();
@@ -58,7 +75,11 @@ describe("E. Issuer, audience, client, multi-issuer (IS)", () => {
   it("IS-07 iss = B signed with A's key (A's kid) → DENY(401, token.kid_unknown), only B's JWKS fetched", async () => {
     const a = h.server.count("/a/jwks");
     const b = h.server.count("/b/jwks");
-    const token = buildToken({ header: { alg: "RS256", kid: keyA.kid }, payload: baseClaims({ iss: ISSUER_B, aud: "gateway-b" }), key: keyA });
+    const token = buildToken({
+      header: { alg: "RS256", kid: keyA.kid },
+      payload: baseClaims({ iss: ISSUER_B, aud: "gateway-b" }),
+      key: keyA,
+    });
     expectDeny(await call(token), 401, "token.kid_unknown");
     expect(h.server.count("/a/jwks") - a).toBe(0);
     expect(h.server.count("/b/jwks") - b).toBe(1);
@@ -66,7 +87,11 @@ describe("E. Issuer, audience, client, multi-issuer (IS)", () => {
 
   it("IS-08 iss = B signed with A's key, the kid exists in both JWKSs → DENY(401, token.signature_invalid)", async () => {
     h.server.set("/b/jwks", { kind: "ok", body: { keys: [{ ...keyB.publicJwk, kid: keyA.kid }] } });
-    const token = buildToken({ header: { alg: "RS256", kid: keyA.kid }, payload: baseClaims({ iss: ISSUER_B, aud: "gateway-b" }), key: keyA });
+    const token = buildToken({
+      header: { alg: "RS256", kid: keyA.kid },
+      payload: baseClaims({ iss: ISSUER_B, aud: "gateway-b" }),
+      key: keyA,
+    });
     expectDeny(await call(token), 401, "token.signature_invalid");
   });
 
@@ -113,7 +138,11 @@ describe("E. Issuer, audience, client, multi-issuer (IS)", () => {
       i.clientIds = ["app-a"];
       i.tokenUse = "access";
     });
-    expectDeny(await call(tokenA({ aud: undefined, token_use: "access", client_id: "rogue-app" }), cognito), 401, "token.audience_mismatch");
+    expectDeny(
+      await call(tokenA({ aud: undefined, token_use: "access", client_id: "rogue-app" }), cognito),
+      401,
+      "token.audience_mismatch",
+    );
     expectAllow(await call(tokenA({ aud: undefined, token_use: "access" }), cognito), ALLOWED);
   });
 

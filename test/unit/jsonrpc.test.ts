@@ -1,5 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { expectAllow, expectDeny, Harness, ISSUER_A, type Json, mcpEvent, mcpOf, qualified, run, tokenA, withAuth } from "../support/harness.js";
+import {
+  expectAllow,
+  expectDeny,
+  Harness,
+  ISSUER_A,
+  type Json,
+  mcpEvent,
+  mcpOf,
+  qualified,
+  run,
+  tokenA,
+  withAuth,
+} from "../support/harness.js";
 
 /** docs/security.md §3 group H: JSON-RPC / MCP request shape. */
 const h = new Harness();
@@ -58,7 +70,16 @@ describe("H. JSON-RPC / MCP request shape (RPC)", () => {
     expectDeny(await run(h.handler(), mcpEvent({ raw })), 400, "request.duplicate_member");
   });
 
-  const METHODS = ["initialize", "ping", "tools/list", "server/discover", "subscriptions/listen", "tasks/get", "resources/read", "prompts/list"];
+  const METHODS = [
+    "initialize",
+    "ping",
+    "tools/list",
+    "server/discover",
+    "subscriptions/listen",
+    "tasks/get",
+    "resources/read",
+    "prompts/list",
+  ];
 
   it.each(METHODS)("RPC-07 %s with a valid token → ALLOW-NOID", async (method) => {
     const o = await run(h.handler(), mcpEvent({ method }));
@@ -66,10 +87,13 @@ describe("H. JSON-RPC / MCP request shape (RPC)", () => {
     expect(o.audit).toMatchObject({ method, reason: "no-target", mode: "none" });
   });
 
-  it.each(METHODS)("RPC-08 %s without a token → DENY(401, auth.missing); with a bad signature → DENY(401, token.signature_invalid)", async (method) => {
-    expectDeny(await run(h.handler(), mcpEvent({ method, headers: { "content-type": "application/json" } })), 401, "auth.missing");
-    expectDeny(await run(h.handler(), mcpEvent({ method, token: badSignature() })), 401, "token.signature_invalid");
-  });
+  it.each(METHODS)(
+    "RPC-08 %s without a token → DENY(401, auth.missing); with a bad signature → DENY(401, token.signature_invalid)",
+    async (method) => {
+      expectDeny(await run(h.handler(), mcpEvent({ method, headers: { "content-type": "application/json" } })), 401, "auth.missing");
+      expectDeny(await run(h.handler(), mcpEvent({ method, token: badSignature() })), 401, "token.signature_invalid");
+    },
+  );
 
   it("RPC-09 notifications/initialized (no id) → ALLOW-NOID; with a bad signature → DENY(401, token.signature_invalid), id null", async () => {
     expectAllow(await run(h.handler(), mcpEvent({ method: "notifications/initialized", id: null })), {});
@@ -104,7 +128,10 @@ describe("H. JSON-RPC / MCP request shape (RPC)", () => {
   });
 
   it("RPC-13 Mcp-Name names another tool than the body → DENY(400, request.header_mismatch)", async () => {
-    const o = await run(h.handler(), mcpEvent({ name: "payments___refund", headers: withAuth(tokenA(), { "Mcp-Name": "orders___get_order" }) }));
+    const o = await run(
+      h.handler(),
+      mcpEvent({ name: "payments___refund", headers: withAuth(tokenA(), { "Mcp-Name": "orders___get_order" }) }),
+    );
     expectDeny(o, 400, "request.header_mismatch");
   });
 
@@ -125,19 +152,33 @@ describe("H. JSON-RPC / MCP request shape (RPC)", () => {
     expectDeny(await run(h.handler(), event), 401, "auth.missing");
   });
 
-  it.each(["/other", "/mcp/", "/MCP", "//mcp", "/mcp/../x", "/%6Dcp", null])("RPC-15 tools/call on path %j → the same decision as on /mcp (the gateway routes by body)", async (path) => {
-    const event = mcpEvent();
-    ((event.mcp as Json).gatewayRequest as Json).path = path;
-    expectAllow(await run(h.handler(), event), ALLOWED);
-    const denied = mcpEvent({ name: "unknown___x" });
-    ((denied.mcp as Json).gatewayRequest as Json).path = path;
-    expectDeny(await run(h.handler((c) => (c.unlistedTargets = "deny")), denied), 403, "policy.target_denied");
-  });
+  it.each(["/other", "/mcp/", "/MCP", "//mcp", "/mcp/../x", "/%6Dcp", null])(
+    "RPC-15 tools/call on path %j → the same decision as on /mcp (the gateway routes by body)",
+    async (path) => {
+      const event = mcpEvent();
+      ((event.mcp as Json).gatewayRequest as Json).path = path;
+      expectAllow(await run(h.handler(), event), ALLOWED);
+      const denied = mcpEvent({ name: "unknown___x" });
+      ((denied.mcp as Json).gatewayRequest as Json).path = path;
+      expectDeny(
+        await run(
+          h.handler((c) => (c.unlistedTargets = "deny")),
+          denied,
+        ),
+        403,
+        "policy.target_denied",
+      );
+    },
+  );
 
   it.each([
     ["interceptorInputVersion 2.0 (mcp)", { interceptorInputVersion: "2.0", mcp: (mcpEvent() as Json).mcp }, "mcp"],
     ["mcp missing", { interceptorInputVersion: "1.0" }, "mcp"],
-    ["interceptorInputVersion 2.0 (http)", { interceptorInputVersion: "2.0", http: { gatewayRequest: { path: "/x/invocations", body: "" } } }, "http"],
+    [
+      "interceptorInputVersion 2.0 (http)",
+      { interceptorInputVersion: "2.0", http: { gatewayRequest: { path: "/x/invocations", body: "" } } },
+      "http",
+    ],
   ])("RPC-16 %s → DENY(500, event.unsupported) in the envelope received", async (_n, event, key) => {
     const o = await run(h.handler(), event);
     expect(Object.keys(o.output)).toEqual(["interceptorOutputVersion", key]);
@@ -146,7 +187,10 @@ describe("H. JSON-RPC / MCP request shape (RPC)", () => {
   });
 
   it("RPC-16 a RESPONSE-phase event is not refused: a reply it does not filter passes through unchanged", async () => {
-    const o = await run(h.handler(), { ...mcpEvent(), mcp: { ...((mcpEvent() as Json).mcp as Json), gatewayResponse: { statusCode: 200, body: {} } } });
+    const o = await run(h.handler(), {
+      ...mcpEvent(),
+      mcp: { ...((mcpEvent() as Json).mcp as Json), gatewayResponse: { statusCode: 200, body: {} } },
+    });
     expect(o.output).toEqual({ interceptorOutputVersion: "1.0", mcp: {} });
     expect(o.audit).toMatchObject({ decision: "allow", reason: "response.passthrough" });
   });

@@ -6,7 +6,23 @@ import { JwksServer } from "../support/jwks-server.js";
 import { jwksOf, rsaKey } from "../support/keys.js";
 import { logMark, logRecordsSince } from "../support/log-capture.js";
 import { buildToken } from "../support/tokens.js";
-import { baseClaims, expectAllow, expectDeny, Harness, ISSUER_A, ISSUER_B, type Json, keyA, mcpEvent, mcpOf, qualified, run, tokenA, tokenB, withAuth } from "../support/harness.js";
+import {
+  baseClaims,
+  expectAllow,
+  expectDeny,
+  Harness,
+  ISSUER_A,
+  ISSUER_B,
+  type Json,
+  keyA,
+  mcpEvent,
+  mcpOf,
+  qualified,
+  run,
+  tokenA,
+  tokenB,
+  withAuth,
+} from "../support/harness.js";
 import { testCa, untrustedCert, wrongHostCert } from "../support/tls.js";
 
 /** docs/security.md §3 group G: JWKS availability, rotation, caching. */

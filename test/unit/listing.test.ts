@@ -29,7 +29,13 @@ function config(patch: Record<string, unknown> = {}): Config {
       exch: {
         mode: "obo",
         issuers: [A],
-        obo: { grant: "token-exchange", tokenEndpoint: "https://idp-a.example/token", clientId: "ic", clientSecretArn: "arn:aws:secretsmanager:eu-west-1:111122223333:secret:s-AbCdEf", audience: "exch-api" },
+        obo: {
+          grant: "token-exchange",
+          tokenEndpoint: "https://idp-a.example/token",
+          clientId: "ic",
+          clientSecretArn: "arn:aws:secretsmanager:eu-west-1:111122223333:secret:s-AbCdEf",
+          audience: "exch-api",
+        },
       },
     },
     ...patch,
@@ -42,7 +48,21 @@ const policy = config();
 
 function caller(iss: string, o: Partial<VerifiedToken> = {}): VerifiedToken {
   const issuer = policy.issuers.find((i) => i.issuer === iss)!;
-  return { token: "opaque", issuer, claims: { aud: ["gw"] }, kid: "k1", alg: "RS256", sub: "alice", clientId: "agent", actor: undefined, scopes: new Set(), jti: undefined, exp: 0, machine: false, ...o };
+  return {
+    token: "opaque",
+    issuer,
+    claims: { aud: ["gw"] },
+    kid: "k1",
+    alg: "RS256",
+    sub: "alice",
+    clientId: "agent",
+    actor: undefined,
+    scopes: new Set(),
+    jti: undefined,
+    exp: 0,
+    machine: false,
+    ...o,
+  };
 }
 
 const TARGETS = ["open", "acmeonly", "stripped", "scoped", "humans", "bound", "needsgroups", "exch", "unlisted"];
@@ -60,7 +80,12 @@ describe("listing filter: which targets a caller may use", () => {
   });
 
   it("issuers: a caller of issuer B loses the A-only targets (acmeonly, and exch: an obo target names its one issuer); onDenied strip keeps it listed (callable without identity)", () => {
-    const out = filterListing(policy, caller(B, { scopes: new Set(["payroll/read"]), claims: { aud: ["gw", "bound-api"], groups: ["x"] } }), "tools/list", { tools: allTools() });
+    const out = filterListing(
+      policy,
+      caller(B, { scopes: new Set(["payroll/read"]), claims: { aud: ["gw", "bound-api"], groups: ["x"] } }),
+      "tools/list",
+      { tools: allTools() },
+    );
     expect(out.removedTargets).toEqual(["acmeonly", "exch"]);
     expect(out.removed).toBe(4);
     expect(targetsKept(out.result.tools)).toContain("stripped");
@@ -85,7 +110,10 @@ describe("listing filter: which targets a caller may use", () => {
   });
 
   it("fail closed: no identity or no valid config leaves an empty list, built-ins included", () => {
-    for (const [c, id] of [[policy, undefined], [undefined, caller(A)]] as const) {
+    for (const [c, id] of [
+      [policy, undefined],
+      [undefined, caller(A)],
+    ] as const) {
       const out = filterListing(c, id, "tools/list", { tools: allTools(), nextCursor: "n1" });
       expect(out.result).toEqual({ tools: [], nextCursor: "n1" });
       expect(out.removed).toBe(allTools().length);
@@ -112,7 +140,16 @@ describe("listing filter: what it keeps and how", () => {
   });
 
   it("gateway built-ins and names that route to no target stay; entries nobody can call go", () => {
-    const tools = [tool("x_amz_bedrock_agentcore_search"), tool("plain"), tool("bad_name___x"), tool("open___"), { description: "no name" }, "junk", null, tool("")];
+    const tools = [
+      tool("x_amz_bedrock_agentcore_search"),
+      tool("plain"),
+      tool("bad_name___x"),
+      tool("open___"),
+      { description: "no name" },
+      "junk",
+      null,
+      tool(""),
+    ];
     const out = filterListing(policy, alice, "tools/list", { tools });
     expect(namesOf(out.result.tools)).toEqual(["x_amz_bedrock_agentcore_search", "plain", "bad_name___x"]);
     expect(out.removed).toBe(5);

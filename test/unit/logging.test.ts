@@ -14,7 +14,11 @@ afterAll(() => h.stop());
 describe("O. Logging (LG)", () => {
   it("LG-01 an allow writes exactly one audit line with the decision fields", async () => {
     const token = tokenA({ jti: "jti-42", act: { sub: "agent-7" } });
-    const o = await run(h.handler(), mcpEvent({ token, headers: withAuth(token, { "X-Amzn-Trace-Id": "Root=1-abc" }) }), lambdaContext("req-9"));
+    const o = await run(
+      h.handler(),
+      mcpEvent({ token, headers: withAuth(token, { "X-Amzn-Trace-Id": "Root=1-abc" }) }),
+      lambdaContext("req-9"),
+    );
     expect(o.audit).toMatchObject({
       level: "INFO",
       decision: "allow",
@@ -59,7 +63,9 @@ describe("O. Logging (LG)", () => {
     };
     const errors = REASONS.filter((reason) => levelOf({ decision: "deny", reason, durationMs: 0 }) === "ERROR");
     expect(errors).toEqual(REASONS.filter((r) => DENIALS[r].status === 500));
-    expect(errors).toEqual(expect.arrayContaining(["config.invalid", "internal.error", "obo.client_auth_failed", "event.unsupported", "assertion.key_unusable"]));
+    expect(errors).toEqual(
+      expect.arrayContaining(["config.invalid", "internal.error", "obo.client_auth_failed", "event.unsupported", "assertion.key_unusable"]),
+    );
     expect(levelOf({ decision: "deny", reason: "jwks.unavailable", durationMs: 0 })).toBe("WARN");
     expect(levelOf({ decision: "allow", reason: "mode.claims", durationMs: 0 })).toBe("INFO");
   });
@@ -123,7 +129,10 @@ describe("O. Logging (LG)", () => {
     await run(h.handler(), mcpEvent());
     const records = logRecordsSince(mark);
     expect(JSON.stringify(records)).not.toContain("BODY-MARKER-123");
-    expect(records.find((r) => r.message === "JWKS fetch failed")).toMatchObject({ jwksUri: h.server.url("/a/jwks"), why: "body is not JSON" });
+    expect(records.find((r) => r.message === "JWKS fetch failed")).toMatchObject({
+      jwksUri: h.server.url("/a/jwks"),
+      why: "body is not JSON",
+    });
     h.server.set("/a/jwks", { kind: "ok", body: { keys: [keyA.publicJwk] } });
   });
 });

@@ -2,7 +2,21 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createHandler } from "../../src/handler.js";
 import { parseConfig } from "../../src/config/load.js";
 import { routeMessage, targetOfHttpPath } from "../../src/event/route.js";
-import { expectAllow, expectDeny, Harness, ISSUER_A, ISSUER_B, type Json, mcpEvent, mcpOf, qualified, run, tokenA, tokenB, withAuth } from "../support/harness.js";
+import {
+  expectAllow,
+  expectDeny,
+  Harness,
+  ISSUER_A,
+  ISSUER_B,
+  type Json,
+  mcpEvent,
+  mcpOf,
+  qualified,
+  run,
+  tokenA,
+  tokenB,
+  withAuth,
+} from "../support/harness.js";
 
 /**
  * Every message that addresses a target gets exactly that target's decision (docs/security.md group I).
@@ -56,7 +70,11 @@ describe("routeMessage: which target a message addresses (pure)", () => {
     ["prompts/get", {}, { kind: "invalid" }],
     ["prompts/get", undefined, { kind: "invalid" }],
     ["prompts/get", { name: `payroll___${"x".repeat(300)}` }, { kind: "invalid" }],
-    ["completion/complete", { ref: { type: "ref/prompt", name: "payroll___monthly_summary" } }, { kind: "target", target: "payroll", name: "monthly_summary" }],
+    [
+      "completion/complete",
+      { ref: { type: "ref/prompt", name: "payroll___monthly_summary" } },
+      { kind: "target", target: "payroll", name: "monthly_summary" },
+    ],
     ["completion/complete", { ref: { type: "ref/resource", uri: "file:///payroll___x" } }, { kind: "no-target" }],
     ["completion/complete", { ref: { type: "ref/prompt" } }, { kind: "invalid" }],
     ["completion/complete", { ref: { type: "ref/tool", name: "payroll___x" } }, { kind: "invalid" }],
@@ -107,22 +125,35 @@ describe("targetOfHttpPath: only a canonical path names a target (pure)", () => 
 });
 
 describe("a message that addresses a target gets exactly that target's decision", () => {
-  it.each(ADDRESSING)("%s payroll___monthly_summary: issuer A's user → DENY(403, policy.target_denied); issuer B's user → ALLOW(claims)", async (_n, message) => {
-    const denied = await run(handler(), mcpEvent({ ...message("payroll___monthly_summary"), id: "q-1" }));
-    expectDeny(denied, 403, "policy.target_denied");
-    expect(errorOf(denied).id).toBe("q-1");
-    expect(denied.audit).toMatchObject({ target: "payroll" });
-    const allowed = await run(handler(), mcpEvent({ ...message("payroll___monthly_summary"), token: tokenB() }));
-    expectAllow(allowed, { "x-user-sub": "u-1" });
-    expect(allowed.audit).toMatchObject({ target: "payroll", mode: "claims", reason: "mode.claims" });
-  });
+  it.each(ADDRESSING)(
+    "%s payroll___monthly_summary: issuer A's user → DENY(403, policy.target_denied); issuer B's user → ALLOW(claims)",
+    async (_n, message) => {
+      const denied = await run(handler(), mcpEvent({ ...message("payroll___monthly_summary"), id: "q-1" }));
+      expectDeny(denied, 403, "policy.target_denied");
+      expect(errorOf(denied).id).toBe("q-1");
+      expect(denied.audit).toMatchObject({ target: "payroll" });
+      const allowed = await run(handler(), mcpEvent({ ...message("payroll___monthly_summary"), token: tokenB() }));
+      expectAllow(allowed, { "x-user-sub": "u-1" });
+      expect(allowed.audit).toMatchObject({ target: "payroll", mode: "claims", reason: "mode.claims" });
+    },
+  );
 
-  it.each(ADDRESSING)("%s to an unlisted target with unlistedTargets deny → DENY(403, policy.target_denied); with strip → ALLOW-NOID", async (_n, message) => {
-    expectDeny(await run(handler((c) => (c.unlistedTargets = "deny")), mcpEvent(message("wiki___page"))), 403, "policy.target_denied");
-    const stripped = await run(handler(), mcpEvent(message("wiki___page")));
-    expectAllow(stripped, {});
-    expect(stripped.audit).toMatchObject({ target: "wiki", reason: "unlisted-target" });
-  });
+  it.each(ADDRESSING)(
+    "%s to an unlisted target with unlistedTargets deny → DENY(403, policy.target_denied); with strip → ALLOW-NOID",
+    async (_n, message) => {
+      expectDeny(
+        await run(
+          handler((c) => (c.unlistedTargets = "deny")),
+          mcpEvent(message("wiki___page")),
+        ),
+        403,
+        "policy.target_denied",
+      );
+      const stripped = await run(handler(), mcpEvent(message("wiki___page")));
+      expectAllow(stripped, {});
+      expect(stripped.audit).toMatchObject({ target: "wiki", reason: "unlisted-target" });
+    },
+  );
 
   it.each(ADDRESSING)("%s to a target with requiredScopes the token lacks → DENY(403, scope.insufficient)", async (_n, message) => {
     expectDeny(await run(handler(), mcpEvent(message("ledger___balance"))), 403, "scope.insufficient");
@@ -131,9 +162,16 @@ describe("a message that addresses a target gets exactly that target's decision"
     });
   });
 
-  it.each(ADDRESSING)("%s to a requireUser target with a machine token (sub = client id) → DENY(403, policy.target_denied)", async (_n, message) => {
-    expectDeny(await run(handler(), mcpEvent({ ...message("hr___leave"), token: tokenA({ sub: "app-a" }) })), 403, "policy.target_denied");
-  });
+  it.each(ADDRESSING)(
+    "%s to a requireUser target with a machine token (sub = client id) → DENY(403, policy.target_denied)",
+    async (_n, message) => {
+      expectDeny(
+        await run(handler(), mcpEvent({ ...message("hr___leave"), token: tokenA({ sub: "app-a" }) })),
+        403,
+        "policy.target_denied",
+      );
+    },
+  );
 
   it("the audit line names the prompt (without the prefix) beside the target; tool stays for tools", async () => {
     const o = await run(handler(), mcpEvent({ ...promptGet("orders___summary"), id: 0 }));
@@ -149,7 +187,10 @@ describe("a message that addresses a target gets exactly that target's decision"
     ["prompts/get without a name", { method: "prompts/get", params: { arguments: {} } }],
     ["prompts/get with an empty tool part", { method: "prompts/get", params: { name: "payroll___" } }],
     ["completion/complete without a ref", { method: "completion/complete", params: { argument: { name: "a", value: "" } } }],
-    ["completion/complete with an unknown ref type", { method: "completion/complete", params: { ref: { type: "ref/tool", name: "payroll___x" } } }],
+    [
+      "completion/complete with an unknown ref type",
+      { method: "completion/complete", params: { ref: { type: "ref/tool", name: "payroll___x" } } },
+    ],
   ])("%s → DENY(400, request.invalid_tool_name), -32602", async (_n, message) => {
     const o = await run(handler(), mcpEvent({ ...message, id: 9 }));
     expectDeny(o, 400, "request.invalid_tool_name");
@@ -158,13 +199,22 @@ describe("a message that addresses a target gets exactly that target's decision"
 
   it.each([
     ["resources/read by URI", { method: "resources/read", params: { uri: "payroll://reports/2026-11" } }],
-    ["completion/complete on a ref/resource", { method: "completion/complete", params: { ref: { type: "ref/resource", uri: "payroll://reports/{month}" }, argument: { name: "month", value: "2" } } }],
+    [
+      "completion/complete on a ref/resource",
+      {
+        method: "completion/complete",
+        params: { ref: { type: "ref/resource", uri: "payroll://reports/{month}" }, argument: { name: "month", value: "2" } },
+      },
+    ],
     ["resources/list", { method: "resources/list", params: {} }],
     ["resources/templates/list", { method: "resources/templates/list", params: {} }],
     ["prompts/list", { method: "prompts/list", params: { cursor: "eyJwYWdlIjoyfQ" } }],
     ["logging/setLevel", { method: "logging/setLevel", params: { level: "info" } }],
   ])("%s (routed without a prefix) → ALLOW-NOID, even for an issuer payroll refuses", async (_n, message) => {
-    const o = await run(handler((c) => (c.unlistedTargets = "deny")), mcpEvent(message));
+    const o = await run(
+      handler((c) => (c.unlistedTargets = "deny")),
+      mcpEvent(message),
+    );
     expectAllow(o, {});
     expect(o.audit).toMatchObject({ reason: "no-target" });
   });
@@ -173,32 +223,70 @@ describe("a message that addresses a target gets exactly that target's decision"
     const message = promptGet("orders___summary");
     const raw = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "prompts/get", params: { name: "payroll___monthly_summary" } });
     expectDeny(await run(handler(), mcpEvent({ ...message, raw })), 400, "request.duplicate_member");
-    const dup = '{"jsonrpc":"2.0","id":1,"method":"completion/complete","params":{"ref":{"type":"ref/prompt","name":"payroll___x","name":"orders___x"}}}';
+    const dup =
+      '{"jsonrpc":"2.0","id":1,"method":"completion/complete","params":{"ref":{"type":"ref/prompt","name":"payroll___x","name":"orders___x"}}}';
     expectDeny(await run(handler(), mcpEvent({ ...completion("orders___x"), raw: dup })), 400, "request.duplicate_member");
   });
 
   it("a name that is an object in both bodies is not a disagreement: it is refused as an invalid name", async () => {
-    expectDeny(await run(handler(), mcpEvent({ method: "prompts/get", params: { name: { target: "payroll" } } })), 400, "request.invalid_tool_name");
+    expectDeny(
+      await run(handler(), mcpEvent({ method: "prompts/get", params: { name: { target: "payroll" } } })),
+      400,
+      "request.invalid_tool_name",
+    );
   });
 
   it("a pretty-printed raw body with its keys in another order → the same decision", async () => {
     const message = promptGet("orders___summary");
-    const raw = JSON.stringify({ params: { arguments: { month: "2026-11" }, name: "orders___summary" }, method: "prompts/get", id: 1, jsonrpc: "2.0" }, null, 2);
+    const raw = JSON.stringify(
+      { params: { arguments: { month: "2026-11" }, name: "orders___summary" }, method: "prompts/get", id: 1, jsonrpc: "2.0" },
+      null,
+      2,
+    );
     expectAllow(await run(handler(), mcpEvent({ ...message, raw })), { "X-User-Sub": qualified(ISSUER_A, "u-1") });
   });
 
   it("Mcp-Name on prompts/get must name the prompt; on completion/complete its ref; on resources/read the URI", async () => {
     const headers = (extra: Record<string, string>) => withAuth(tokenA(), extra);
-    expectAllow(await run(handler(), mcpEvent({ ...promptGet("orders___summary"), headers: headers({ "mcp-method": "prompts/get", "mcp-name": "orders___summary" }) })), {
-      "X-User-Sub": qualified(ISSUER_A, "u-1"),
-    });
-    expectDeny(await run(handler(), mcpEvent({ ...promptGet("payroll___x"), headers: headers({ "mcp-name": "orders___summary" }) })), 400, "request.header_mismatch");
-    expectDeny(await run(handler(), mcpEvent({ ...completion("payroll___x"), token: tokenB(), headers: withAuth(tokenB(), { "mcp-name": "orders___x" }) })), 400, "request.header_mismatch");
-    expectAllow(await run(handler(), mcpEvent({ ...completion("payroll___x"), token: tokenB(), headers: withAuth(tokenB(), { "mcp-name": "payroll___x" }) })), {
-      "x-user-sub": "u-1",
-    });
+    expectAllow(
+      await run(
+        handler(),
+        mcpEvent({ ...promptGet("orders___summary"), headers: headers({ "mcp-method": "prompts/get", "mcp-name": "orders___summary" }) }),
+      ),
+      {
+        "X-User-Sub": qualified(ISSUER_A, "u-1"),
+      },
+    );
+    expectDeny(
+      await run(handler(), mcpEvent({ ...promptGet("payroll___x"), headers: headers({ "mcp-name": "orders___summary" }) })),
+      400,
+      "request.header_mismatch",
+    );
+    expectDeny(
+      await run(
+        handler(),
+        mcpEvent({ ...completion("payroll___x"), token: tokenB(), headers: withAuth(tokenB(), { "mcp-name": "orders___x" }) }),
+      ),
+      400,
+      "request.header_mismatch",
+    );
+    expectAllow(
+      await run(
+        handler(),
+        mcpEvent({ ...completion("payroll___x"), token: tokenB(), headers: withAuth(tokenB(), { "mcp-name": "payroll___x" }) }),
+      ),
+      {
+        "x-user-sub": "u-1",
+      },
+    );
     const read = { method: "resources/read", params: { uri: "file:///reports/2026-11.md" } };
-    expectAllow(await run(handler(), mcpEvent({ ...read, headers: headers({ "Mcp-Method": "resources/read", "Mcp-Name": "file:///reports/2026-11.md" }) })), {});
+    expectAllow(
+      await run(
+        handler(),
+        mcpEvent({ ...read, headers: headers({ "Mcp-Method": "resources/read", "Mcp-Name": "file:///reports/2026-11.md" }) }),
+      ),
+      {},
+    );
   });
 });
 
@@ -207,11 +295,17 @@ describe("client JSON-RPC responses (answers to relayed elicitation and sampling
 
   it.each([
     ["an elicitation result", answer({ id: 3, result: { action: "accept", content: { approved: true } } })],
-    ["a sampling result, string id", answer({ id: "srv-7", result: { role: "assistant", content: { type: "text", text: "ok" }, model: "m" } })],
+    [
+      "a sampling result, string id",
+      answer({ id: "srv-7", result: { role: "assistant", content: { type: "text", text: "ok" }, model: "m" } }),
+    ],
     ["an error, id 0", answer({ id: 0, error: { code: -1, message: "User rejected sampling request" } })],
     ["a result of null", answer({ id: 4, result: null })],
   ])("%s → ALLOW-NOID, audited as (response)", async (_n, body) => {
-    const o = await run(handler((c) => (c.unlistedTargets = "deny")), mcpEvent({ body }));
+    const o = await run(
+      handler((c) => (c.unlistedTargets = "deny")),
+      mcpEvent({ body }),
+    );
     expectAllow(o, {});
     expect(mcpOf(o).transformedGatewayRequest?.body).toEqual(body);
     expect(o.audit).toMatchObject({ method: "(response)", reason: "no-target", jsonrpcId: body.id });
@@ -234,7 +328,10 @@ describe("client JSON-RPC responses (answers to relayed elicitation and sampling
   });
 
   it("an Mcp-Method header on a response claims a method the body has not → DENY(400, request.header_mismatch)", async () => {
-    const o = await run(handler(), mcpEvent({ body: answer({ id: 3, result: {} }), headers: withAuth(tokenA(), { "mcp-method": "tools/call" }) }));
+    const o = await run(
+      handler(),
+      mcpEvent({ body: answer({ id: 3, result: {} }), headers: withAuth(tokenA(), { "mcp-method": "tools/call" }) }),
+    );
     expectDeny(o, 400, "request.header_mismatch");
   });
 
@@ -258,7 +355,11 @@ describe("the http envelope: the target is the first segment of a canonical path
     },
   });
   const httpOf = (o: Awaited<ReturnType<typeof run>>) =>
-    (o.output as { http: { transformedGatewayRequest?: { headers: Json }; transformedGatewayResponse?: { statusCode: number; body: string } } }).http;
+    (
+      o.output as {
+        http: { transformedGatewayRequest?: { headers: Json }; transformedGatewayResponse?: { statusCode: number; body: string } };
+      }
+    ).http;
 
   it("/payroll/invocations is payroll's decision: issuer A → DENY(403); issuer B → ALLOW(claims)", async () => {
     const denied = await run(handler(), httpEvent("/payroll/invocations"));
@@ -275,7 +376,10 @@ describe("the http envelope: the target is the first segment of a canonical path
       const response = httpOf(o).transformedGatewayResponse;
       expect(httpOf(o).transformedGatewayRequest).toBeUndefined();
       expect(response?.statusCode).toBe(400);
-      expect(JSON.parse(Buffer.from(response!.body, "base64").toString())).toMatchObject({ id: 21, error: { code: -32600, data: { reason: "request.invalid_path" } } });
+      expect(JSON.parse(Buffer.from(response!.body, "base64").toString())).toMatchObject({
+        id: 21,
+        error: { code: -32600, data: { reason: "request.invalid_path" } },
+      });
       expect(o.audit).toMatchObject({ decision: "deny", reason: "request.invalid_path" });
     },
   );
@@ -298,11 +402,18 @@ describe("config.invalid echoes the request id whenever the body can be read", (
     const body = Buffer.from(JSON.stringify({ jsonrpc: "2.0", id: "h-1", method: "tools/call" })).toString("base64");
     const o = await run(broken(), { interceptorInputVersion: "1.0", http: { gatewayRequest: { path: "/x/invocations", body } } });
     const response = (o.output as { http: { transformedGatewayResponse: { body: string } } }).http.transformedGatewayResponse;
-    expect(JSON.parse(Buffer.from(response.body, "base64").toString())).toMatchObject({ id: "h-1", error: { data: { reason: "config.invalid" } } });
+    expect(JSON.parse(Buffer.from(response.body, "base64").toString())).toMatchObject({
+      id: "h-1",
+      error: { data: { reason: "config.invalid" } },
+    });
   });
 
   it("an unreadable id stays null: a notification, an object id, a batch", async () => {
-    for (const body of [{ jsonrpc: "2.0", method: "notifications/initialized" }, { jsonrpc: "2.0", id: { a: 1 }, method: "ping" }, [{ jsonrpc: "2.0", id: 1, method: "ping" }]]) {
+    for (const body of [
+      { jsonrpc: "2.0", method: "notifications/initialized" },
+      { jsonrpc: "2.0", id: { a: 1 }, method: "ping" },
+      [{ jsonrpc: "2.0", id: 1, method: "ping" }],
+    ]) {
       expect(errorOf(await run(broken(), mcpEvent({ body }))).id).toBeNull();
     }
   });

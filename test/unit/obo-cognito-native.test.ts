@@ -39,14 +39,35 @@ beforeEach(() => {
 const userToken = (claims: Json = {}, key = poolKey) =>
   buildToken({
     header: { alg: "RS256", kid: key.kid },
-    payload: { sub: "7d2e-alice", username: "alice", "cognito:groups": ["finance"], iss: POOL, client_id: "web-app", token_use: "access", scope: "mcp/invoke", iat: nowSeconds() - 5, exp: nowSeconds() + 600, jti: `n-${Math.random()}`, ...claims },
+    payload: {
+      sub: "7d2e-alice",
+      username: "alice",
+      "cognito:groups": ["finance"],
+      iss: POOL,
+      client_id: "web-app",
+      token_use: "access",
+      scope: "mcp/invoke",
+      iat: nowSeconds() - 5,
+      exp: nowSeconds() + 600,
+      jti: `n-${Math.random()}`,
+      ...claims,
+    },
     key,
   });
 
 const native = (extra: Json = {}) => ({
   mode: "obo",
   issuers: [POOL],
-  obo: { grant: "token-exchange", idp: "cognito", tokenEndpoint: pool.url, clientId: client.id, clientSecretArn: SECRET_ARN, audience: "ledger-api", scope: "ledger-api/read", ...extra },
+  obo: {
+    grant: "token-exchange",
+    idp: "cognito",
+    tokenEndpoint: pool.url,
+    clientId: client.id,
+    clientSecretArn: SECRET_ARN,
+    audience: "ledger-api",
+    scope: "ledger-api/read",
+    ...extra,
+  },
 });
 const setup = (extra: Json) => (c: Json) => {
   (c.issuers as Json[]).push({ issuer: POOL, jwksUri: h.server.url("/native/jwks"), clientIds: ["web-app"], tokenUse: "access" });
@@ -64,13 +85,27 @@ describe("obo with Cognito's native token exchange (idp: cognito)", () => {
     const issued = bearerOf(o);
     expectAllow(o, { Authorization: `Bearer ${issued}` });
     const claims = claimsOf(issued);
-    expect(claims).toMatchObject({ iss: POOL, sub: "7d2e-alice", username: "alice", token_use: "access", aud: "ledger-api", scope: "ledger-api/read" });
+    expect(claims).toMatchObject({
+      iss: POOL,
+      sub: "7d2e-alice",
+      username: "alice",
+      token_use: "access",
+      aud: "ledger-api",
+      scope: "ledger-api/read",
+    });
     expect(claims.act).toBeUndefined();
     expect(pool.requests).toHaveLength(1);
     expect(pool.requests[0]).toEqual({
       clientId: client.id,
       authMethod: "client_secret_basic",
-      form: { grant_type: TOKEN_EXCHANGE_GRANT, subject_token: inbound, subject_token_type: ACCESS_TOKEN_TYPE, requested_token_type: ACCESS_TOKEN_TYPE, audience: "ledger-api", scope: "ledger-api/read" },
+      form: {
+        grant_type: TOKEN_EXCHANGE_GRANT,
+        subject_token: inbound,
+        subject_token_type: ACCESS_TOKEN_TYPE,
+        requested_token_type: ACCESS_TOKEN_TYPE,
+        audience: "ledger-api",
+        scope: "ledger-api/read",
+      },
     });
     expect(o.audit).toMatchObject({ decision: "allow", mode: "obo", target: "ledger", sub: "7d2e-alice" });
   });
@@ -88,7 +123,10 @@ describe("obo with Cognito's native token exchange (idp: cognito)", () => {
   it("client_secret_post sends the id and secret in the form instead", async () => {
     const o = await run(handler({ clientAuth: "client_secret_post" }), event());
     expect(bearerOf(o)).not.toBe("");
-    expect(pool.requests[0]).toMatchObject({ authMethod: "client_secret_post", form: { client_id: client.id, client_secret: client.secret } });
+    expect(pool.requests[0]).toMatchObject({
+      authMethod: "client_secret_post",
+      form: { client_id: client.id, client_secret: client.secret },
+    });
   });
 
   it("a second call for the same user and target is served from the cache", async () => {
@@ -104,8 +142,18 @@ describe("obo with Cognito's native token exchange (idp: cognito)", () => {
   describe("documented refusals reach the caller as denials, never as the caller's token", () => {
     it.each([
       ["the pool is on the Lite plan (no token exchange)", () => (pool.exchange.featurePlan = "LITE"), {}, "unsupported_grant_type"],
-      ["the app client lacks ALLOW_TOKEN_EXCHANGE_IMPERSONATION", () => pool.exchange.flows.delete("ALLOW_TOKEN_EXCHANGE_IMPERSONATION"), {}, "unauthorized_client"],
-      ["the app client lacks ALLOW_TOKEN_EXCHANGE_DELEGATION (actor token sent)", () => pool.exchange.flows.delete("ALLOW_TOKEN_EXCHANGE_DELEGATION"), { actorToken: {} }, "unauthorized_client"],
+      [
+        "the app client lacks ALLOW_TOKEN_EXCHANGE_IMPERSONATION",
+        () => pool.exchange.flows.delete("ALLOW_TOKEN_EXCHANGE_IMPERSONATION"),
+        {},
+        "unauthorized_client",
+      ],
+      [
+        "the app client lacks ALLOW_TOKEN_EXCHANGE_DELEGATION (actor token sent)",
+        () => pool.exchange.flows.delete("ALLOW_TOKEN_EXCHANGE_DELEGATION"),
+        { actorToken: {} },
+        "unauthorized_client",
+      ],
       ["the audience is no resource server of the pool", () => undefined, { audience: "hr-api" }, "invalid_target"],
       ["the scope is not the client's", () => undefined, { scope: "ledger-api/admin" }, "invalid_scope"],
     ])("%s → DENY(403, obo.refused)", async (_n, breakIt, extra, error) => {
@@ -148,7 +196,10 @@ describe("obo with Cognito's native token exchange (idp: cognito)", () => {
       pool.exchange.issuedClaims = issuedClaims;
       const mark = logMark();
       expectDeny(await run(handler(extra), event()), 502, "obo.invalid_response");
-      expect(logRecordsSince(mark).find((r) => r.message === "token endpoint call failed")).toMatchObject({ status: 200, why: "obo.invalid_response" });
+      expect(logRecordsSince(mark).find((r) => r.message === "token endpoint call failed")).toMatchObject({
+        status: 200,
+        why: "obo.invalid_response",
+      });
     });
 
     it("act may name the actor as client_id (Cognito's act shape is not spelled out)", async () => {
@@ -158,9 +209,18 @@ describe("obo with Cognito's native token exchange (idp: cognito)", () => {
   });
 
   it.each([
-    [{ clientAuth: "private_key_jwt" }, "targets.ledger.obo.clientAuth: Cognito's token endpoint accepts client_secret_basic or client_secret_post only"],
-    [{ requestedTokenType: "urn:ietf:params:oauth:token-type:jwt" }, "targets.ledger.obo.requestedTokenType: with Cognito, ask for an access token (the target receives it as a Bearer token)"],
-    [{ grant: "cognito-client-metadata", audience: undefined }, 'targets.ledger.obo.idp: idp "cognito" applies to token-exchange only (cognito-client-metadata is always Cognito)'],
+    [
+      { clientAuth: "private_key_jwt" },
+      "targets.ledger.obo.clientAuth: Cognito's token endpoint accepts client_secret_basic or client_secret_post only",
+    ],
+    [
+      { requestedTokenType: "urn:ietf:params:oauth:token-type:jwt" },
+      "targets.ledger.obo.requestedTokenType: with Cognito, ask for an access token (the target receives it as a Bearer token)",
+    ],
+    [
+      { grant: "cognito-client-metadata", audience: undefined },
+      'targets.ledger.obo.idp: idp "cognito" applies to token-exchange only (cognito-client-metadata is always Cognito)',
+    ],
     [{ userClaim: "onBehalfOf" }, "targets.ledger.obo.userClaim: userClaim applies to cognito-client-metadata only"],
   ])("config: %j is refused at load with the field path", (extra, problem) => {
     const loaded = parseConfig(h.config(setup(extra)));

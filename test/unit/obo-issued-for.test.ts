@@ -29,7 +29,12 @@ describe("checkIssuedFor", () => {
     ["act.sub = the actor", issued({ act: { sub: "me" } }), cognito("me"), "ok"],
     ["act.client_id = the actor", issued({ act: { client_id: "me" } }), cognito("me"), "ok"],
     ["act as a string", issued({ act: "me" }), cognito("me"), "obo.invalid_response"],
-    ["a nested act naming the actor only deeper", issued({ act: { sub: "other", act: { sub: "me" } } }), cognito("me"), "obo.invalid_response"],
+    [
+      "a nested act naming the actor only deeper",
+      issued({ act: { sub: "other", act: { sub: "me" } } }),
+      cognito("me"),
+      "obo.invalid_response",
+    ],
   ])("Cognito native: %s → %s", (_n, claims, expect_, reason) => {
     expect(reasonOf(claims, expect_)).toBe(reason);
   });

@@ -25,7 +25,10 @@ beforeAll(async () => {
   sm.put(SECRET_ARN, exchangeClient.clientSecret);
   idp = await new Idp({
     name: "acme",
-    users: { alice: { email: "alice@acme.example", groups: ["eng"], org_id: "acme" }, carol: { email: "carol@acme.example", groups: [], org_id: "acme" } },
+    users: {
+      alice: { email: "alice@acme.example", groups: ["eng"], org_id: "acme" },
+      carol: { email: "carol@acme.example", groups: [], org_id: "acme" },
+    },
     resource: "https://gateway.example/mcp",
     audiences: ["mcp-gateway"],
     scope: "mcp/invoke",
@@ -43,7 +46,17 @@ function handler(audience = "erp-api") {
   const loaded = parseConfig({
     issuers: [{ issuer: idp.issuer, jwksUri: idp.jwksUri, audience: ["mcp-gateway"], clientIds: ["acme-agent"], requireTyp: "at+jwt" }],
     targets: {
-      erp: { mode: "obo", obo: { grant: "token-exchange", tokenEndpoint: `${idp.issuer}/token`, clientId: exchangeClient.clientId, clientSecretArn: SECRET_ARN, audience, scope: "erp.read" } },
+      erp: {
+        mode: "obo",
+        obo: {
+          grant: "token-exchange",
+          tokenEndpoint: `${idp.issuer}/token`,
+          clientId: exchangeClient.clientId,
+          clientSecretArn: SECRET_ARN,
+          audience,
+          scope: "erp.read",
+        },
+      },
     },
   });
   expect(loaded).toMatchObject({ ok: true });
@@ -66,7 +79,14 @@ describe("obo against oidc-provider's token-exchange grant", () => {
       { jwksCache: new SimpleJwksCache({ fetcher: new SimpleFetcher({ defaultRequestOptions: { ca: testCa } }) }) },
     );
     const claims = (await verifier.verify(exchanged)) as Json;
-    expect(claims).toMatchObject({ iss: idp.issuer, sub: "alice", aud: "erp-api", act: { sub: "gateway-interceptor" }, client_id: "gateway-interceptor", scope: "erp.read" });
+    expect(claims).toMatchObject({
+      iss: idp.issuer,
+      sub: "alice",
+      aud: "erp-api",
+      act: { sub: "gateway-interceptor" },
+      client_id: "gateway-interceptor",
+      scope: "erp.read",
+    });
   });
 
   it("OBO-08 the IdP refuses to exchange this user's token (invalid_grant) → DENY(401, obo.subject_rejected)", async () => {

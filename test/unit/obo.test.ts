@@ -31,15 +31,26 @@ const obo = (audience: string, extra: Json = {}) => ({
   mode: "obo",
   // The token endpoint is issuer A's: only A's users may be exchanged there (issue #9, defect 2).
   issuers: [ISSUER_A],
-  obo: { grant: "token-exchange", tokenEndpoint: sts.url, clientId: "gateway-interceptor", clientSecretArn: SECRET_ARN, audience, scope: "payments.read", ...extra },
+  obo: {
+    grant: "token-exchange",
+    tokenEndpoint: sts.url,
+    clientId: "gateway-interceptor",
+    clientSecretArn: SECRET_ARN,
+    audience,
+    scope: "payments.read",
+    ...extra,
+  },
 });
-const withObo = (extra: Json = {}, more: (c: Json) => void = () => undefined) => (c: Json) => {
-  Object.assign(c.targets as Json, { payments: obo("payments-api", extra), billing: obo("billing-api") });
-  more(c);
-};
+const withObo =
+  (extra: Json = {}, more: (c: Json) => void = () => undefined) =>
+  (c: Json) => {
+    Object.assign(c.targets as Json, { payments: obo("payments-api", extra), billing: obo("billing-api") });
+    more(c);
+  };
 const handler = (extra?: Json, more?: (c: Json) => void) => h.handler(withObo(extra, more), { secretsClientConfig: sm.clientConfig() });
 const claimsOf = (token: string) => JSON.parse(Buffer.from(token.split(".")[1]!, "base64url").toString()) as Json;
-const bearerOf = (o: Awaited<ReturnType<typeof run>>) => mcpOf(o).transformedGatewayRequest?.headers?.Authorization?.replace(/^Bearer /, "") ?? "";
+const bearerOf = (o: Awaited<ReturnType<typeof run>>) =>
+  mcpOf(o).transformedGatewayRequest?.headers?.Authorization?.replace(/^Bearer /, "") ?? "";
 const pay = (token = tokenA()) => mcpEvent({ name: "payments___refund", token });
 
 describe("L. On-behalf-of token exchange (OBO)", () => {
@@ -66,7 +77,7 @@ describe("L. On-behalf-of token exchange (OBO)", () => {
     expect(o.audit).toMatchObject({ decision: "allow", mode: "obo", target: "payments", detail: { oboCache: "miss" } });
   });
 
-  it("OBO-02 token_type \"bearer\" → ALLOW(obo)", async () => {
+  it('OBO-02 token_type "bearer" → ALLOW(obo)', async () => {
     sts.behaviour = { kind: "exchange", tokenType: "bearer" };
     expect(bearerOf(await run(handler(), pay()))).not.toBe("");
   });
@@ -79,8 +90,14 @@ describe("L. On-behalf-of token exchange (OBO)", () => {
   it.each([
     ["access_token missing", { issued_token_type: "urn:ietf:params:oauth:token-type:access_token", token_type: "Bearer" }],
     ["issued_token_type missing", { access_token: "abc.def.ghi", token_type: "Bearer" }],
-    ["issued_token_type id_token", { access_token: "abc.def.ghi", issued_token_type: "urn:ietf:params:oauth:token-type:id_token", token_type: "Bearer" }],
-    ["issued_token_type refresh_token", { access_token: "abc.def.ghi", issued_token_type: "urn:ietf:params:oauth:token-type:refresh_token", token_type: "Bearer" }],
+    [
+      "issued_token_type id_token",
+      { access_token: "abc.def.ghi", issued_token_type: "urn:ietf:params:oauth:token-type:id_token", token_type: "Bearer" },
+    ],
+    [
+      "issued_token_type refresh_token",
+      { access_token: "abc.def.ghi", issued_token_type: "urn:ietf:params:oauth:token-type:refresh_token", token_type: "Bearer" },
+    ],
   ])("OBO-04 %s → DENY(502, obo.invalid_response)", async (_n, body) => {
     sts.behaviour = { kind: "json", status: 200, body };
     expectDeny(await run(handler(), pay()), 502, "obo.invalid_response");
@@ -88,21 +105,42 @@ describe("L. On-behalf-of token exchange (OBO)", () => {
 
   it("OBO-05 the STS hands back the inbound token → DENY(502, obo.invalid_response) (would be passthrough)", async () => {
     const inbound = tokenA();
-    sts.behaviour = { kind: "json", status: 200, body: { access_token: inbound, issued_token_type: "urn:ietf:params:oauth:token-type:access_token", token_type: "Bearer" } };
+    sts.behaviour = {
+      kind: "json",
+      status: 200,
+      body: { access_token: inbound, issued_token_type: "urn:ietf:params:oauth:token-type:access_token", token_type: "Bearer" },
+    };
     const o = await run(handler(), pay(inbound));
     expectDeny(o, 502, "obo.invalid_response");
     expect(JSON.stringify(o.output)).not.toContain(inbound.split(".")[2]);
   });
 
   it("OBO-06 answer scope broader than requested → DENY(502, obo.invalid_response)", async () => {
-    sts.behaviour = { kind: "json", status: 200, body: { access_token: "opaque-token-1", issued_token_type: "urn:ietf:params:oauth:token-type:access_token", token_type: "Bearer", scope: "payments.read payments.write" } };
+    sts.behaviour = {
+      kind: "json",
+      status: 200,
+      body: {
+        access_token: "opaque-token-1",
+        issued_token_type: "urn:ietf:params:oauth:token-type:access_token",
+        token_type: "Bearer",
+        scope: "payments.read payments.write",
+      },
+    };
     expectDeny(await run(handler(), pay()), 502, "obo.invalid_response");
   });
 
   it.each([
     ["not JSON", { kind: "raw", status: 200, body: "token=abc", contentType: "text/plain" } as const],
     ["HTML", { kind: "raw", status: 200, body: "<html>error</html>", contentType: "text/html" } as const],
-    ["over 64 KiB", { kind: "raw", status: 200, body: JSON.stringify({ access_token: "a".repeat(70_000), token_type: "Bearer" }), contentType: "application/json" } as const],
+    [
+      "over 64 KiB",
+      {
+        kind: "raw",
+        status: 200,
+        body: JSON.stringify({ access_token: "a".repeat(70_000), token_type: "Bearer" }),
+        contentType: "application/json",
+      } as const,
+    ],
   ])("OBO-07 answer %s → DENY(502, obo.invalid_response)", async (_n, behaviour) => {
     sts.behaviour = behaviour;
     expectDeny(await run(handler(), pay()), 502, "obo.invalid_response");
@@ -115,10 +153,13 @@ describe("L. On-behalf-of token exchange (OBO)", () => {
     expect(mcpOf(o).transformedGatewayResponse?.body.error.data.wwwAuthenticate).toMatch(/^Bearer error="invalid_token"/);
   });
 
-  it.each(["invalid_target", "invalid_scope", "unauthorized_client", "access_denied"])("OBO-09 STS 400 %s → DENY(403, obo.refused)", async (error) => {
-    sts.behaviour = { kind: "json", status: 400, body: { error } };
-    expectDeny(await run(handler(), pay()), 403, "obo.refused");
-  });
+  it.each(["invalid_target", "invalid_scope", "unauthorized_client", "access_denied"])(
+    "OBO-09 STS 400 %s → DENY(403, obo.refused)",
+    async (error) => {
+      sts.behaviour = { kind: "json", status: 400, body: { error } };
+      expectDeny(await run(handler(), pay()), 403, "obo.refused");
+    },
+  );
 
   it("OBO-10 STS 401 invalid_client → the secret is read again once and the call retried; still failing → DENY(500, obo.client_auth_failed)", async () => {
     sm.put(SECRET_ARN, "wrong-secret-value-1234");
@@ -127,7 +168,10 @@ describe("L. On-behalf-of token exchange (OBO)", () => {
     expectDeny(o, 500, "obo.client_auth_failed");
     expect(sm.reads).toEqual([SECRET_ARN, SECRET_ARN]);
     expect(sts.requests).toHaveLength(2);
-    expect(logRecordsSince(mark).find((r) => r.message === "token endpoint call failed")).toMatchObject({ status: 401, error: "invalid_client" });
+    expect(logRecordsSince(mark).find((r) => r.message === "token endpoint call failed")).toMatchObject({
+      status: 401,
+      error: "invalid_client",
+    });
   });
 
   it("OBO-10 a secret rotated at the IdP: invalid_client, fresh secret, retry → ALLOW(obo)", async () => {
@@ -308,7 +352,11 @@ describe("L. On-behalf-of token exchange (OBO)", () => {
 
   it("client_secret_post sends the secret in the form; private_key_jwt signs an assertion with the key from Secrets Manager", async () => {
     await run(handler({ clientAuth: "client_secret_post" }), pay());
-    expect(sts.requests[0]).toMatchObject({ clientId: "gateway-interceptor", authorization: undefined, form: { client_id: "gateway-interceptor", client_secret: sts.clientSecret } });
+    expect(sts.requests[0]).toMatchObject({
+      clientId: "gateway-interceptor",
+      authorization: undefined,
+      form: { client_id: "gateway-interceptor", client_secret: sts.clientSecret },
+    });
     for (const key of [rsaKey("assert-rsa"), ecKey("assert-ec")]) {
       sts.clientPublicKey = publicKeyOf(key);
       sm.put(KEY_ARN, JSON.stringify({ private_key: key.privateKey.export({ format: "pem", type: "pkcs8" }) }));
@@ -333,12 +381,17 @@ describe("L. On-behalf-of token exchange (OBO)", () => {
     const mark = logMark();
     expectDeny(await run(handler({ clientAuth: "private_key_jwt", clientSecretArn: KEY_ARN }), pay()), 500, "obo.client_auth_failed");
     expect(sts.requests).toHaveLength(0);
-    expect(logRecordsSince(mark).find((r) => r.message === "client credential unavailable")).toMatchObject({ why: "unsupported private key type" });
+    expect(logRecordsSince(mark).find((r) => r.message === "client credential unavailable")).toMatchObject({
+      why: "unsupported private key type",
+    });
   });
 
   it("the client secret is read again once secretMaxAgeSeconds have passed, not before", async () => {
     const clock = new ManualClock();
-    const hnd = h.handler(withObo({}, (c) => (c.oboCache = { secretMaxAgeSeconds: 30 })), { secretsClientConfig: sm.clientConfig(), clock });
+    const hnd = h.handler(
+      withObo({}, (c) => (c.oboCache = { secretMaxAgeSeconds: 30 })),
+      { secretsClientConfig: sm.clientConfig(), clock },
+    );
     await run(hnd, pay());
     clock.advance(29_000);
     await run(hnd, pay());
@@ -363,7 +416,13 @@ describe("L. On-behalf-of token exchange (OBO)", () => {
 
   it("a client copy of an obo target's custom header is refused; the caller's own token is never the fallback", async () => {
     const hnd = handler({}, (c) => (((c.targets as Json).payments as Json).header = "X-Upstream-Authorization"));
-    const o = await run(hnd, mcpEvent({ name: "payments___refund", headers: { authorization: `Bearer ${tokenA()}`, "x-upstream-authorization": "Bearer forged" } }));
+    const o = await run(
+      hnd,
+      mcpEvent({
+        name: "payments___refund",
+        headers: { authorization: `Bearer ${tokenA()}`, "x-upstream-authorization": "Bearer forged" },
+      }),
+    );
     expectDeny(o, 403, "policy.client_header_conflict");
   });
 
@@ -372,7 +431,11 @@ describe("L. On-behalf-of token exchange (OBO)", () => {
     const mark = logMark();
     await run(handler(), pay());
     const records = logRecordsSince(mark);
-    expect(records.find((r) => r.message === "token endpoint call failed")).toMatchObject({ host: new URL(sts.url).host, status: 400, error: "invalid_scope" });
+    expect(records.find((r) => r.message === "token endpoint call failed")).toMatchObject({
+      host: new URL(sts.url).host,
+      status: 400,
+      error: "invalid_scope",
+    });
     expect(JSON.stringify(records)).not.toContain("BODY-MARKER-777");
     expect(JSON.stringify(records)).not.toContain(sts.clientSecret);
   });

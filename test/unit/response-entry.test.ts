@@ -24,11 +24,25 @@ describe("RESPONSE-phase entry", () => {
       return original();
     });
     const { respondToResponse } = await import("../../src/phase/response-entry.js");
-    const deps = { runtime: undefined, logger: createLogger(), deadline: Deadline.after(systemClock, 1000), requestId: "r-1", started: performance.now() };
-    const event = { interceptorInputVersion: "1.0", mcp: { gatewayRequest: { body: { jsonrpc: "2.0", id: 1, method: "ping" } }, gatewayResponse: { statusCode: 200, body: { jsonrpc: "2.0", id: 1, result: {} } } } };
+    const deps = {
+      runtime: undefined,
+      logger: createLogger(),
+      deadline: Deadline.after(systemClock, 1000),
+      requestId: "r-1",
+      started: performance.now(),
+    };
+    const event = {
+      interceptorInputVersion: "1.0",
+      mcp: {
+        gatewayRequest: { body: { jsonrpc: "2.0", id: 1, method: "ping" } },
+        gatewayResponse: { statusCode: 200, body: { jsonrpc: "2.0", id: 1, result: {} } },
+      },
+    };
     const mark = logMark();
     const out = await respondToResponse(event, deps);
-    expect(out).toMatchObject({ mcp: { transformedGatewayResponse: { statusCode: 500, body: { error: { data: { reason: "internal.error" } } } } } });
+    expect(out).toMatchObject({
+      mcp: { transformedGatewayResponse: { statusCode: 500, body: { error: { data: { reason: "internal.error" } } } } },
+    });
     expect(auditLinesSince(mark)).toEqual([expect.objectContaining({ decision: "deny", reason: "internal.error", errorClass: "Error" })]);
     fail = false;
     expect(await respondToResponse(event, deps)).toEqual({ interceptorOutputVersion: "1.0", mcp: {} });

@@ -31,7 +31,12 @@ interface ResponseOptions {
 
 /** A RESPONSE-phase event: the REQUEST event's `mcp` plus `gatewayResponse`. */
 function responseEvent(o: ResponseOptions = {}): Json {
-  const request = mcpEvent({ method: "tools/list", token: o.token ?? tokenA(), ...(o.headers !== undefined ? { headers: o.headers as never } : {}), ...(o.request ?? {}) });
+  const request = mcpEvent({
+    method: "tools/list",
+    token: o.token ?? tokenA(),
+    ...(o.headers !== undefined ? { headers: o.headers as never } : {}),
+    ...(o.request ?? {}),
+  });
   const mcp = request.mcp as Json;
   return {
     ...request,
@@ -59,7 +64,13 @@ describe("RESPONSE phase: listings", () => {
     expect(body).toMatchObject({ jsonrpc: "2.0", id: 1, result: { nextCursor: "n2" } });
     // legacy is forward-bound to legacy-resource, which this token's aud does not carry.
     expect(names((body.result as Json).tools)).toEqual(names(catalogue()).filter((n) => !n.startsWith("legacy___")));
-    expect(o.audit).toMatchObject({ decision: "allow", reason: "listing.filtered", method: "tools/list", sub: "u-1", detail: { phase: "response", listing: "tools/list", removed: 2, removedTargets: ["legacy"] } });
+    expect(o.audit).toMatchObject({
+      decision: "allow",
+      reason: "listing.filtered",
+      method: "tools/list",
+      sub: "u-1",
+      detail: { phase: "response", listing: "tools/list", removed: 2, removedTargets: ["legacy"] },
+    });
     expect(JSON.stringify(o.audit)).not.toContain("legacy___get");
   });
 
@@ -92,10 +103,21 @@ describe("RESPONSE phase: listings", () => {
 
   it("the search tool's result is filtered in structuredContent and in JSON text content", async () => {
     const found = [tool("legacy___get"), tool("reports___get")];
-    const body = { jsonrpc: "2.0", id: 8, result: { content: [{ type: "text", text: JSON.stringify({ tools: found }) }], structuredContent: { tools: found } } };
+    const body = {
+      jsonrpc: "2.0",
+      id: 8,
+      result: { content: [{ type: "text", text: JSON.stringify({ tools: found }) }], structuredContent: { tools: found } },
+    };
     const request = { method: "tools/call", params: { name: "x_amz_bedrock_agentcore_search", arguments: { query: "get" } }, id: 8 };
     const o = await run(h.handler(), responseEvent({ request, body }));
-    expect(filteredBody(o.output)).toEqual({ jsonrpc: "2.0", id: 8, result: { content: [{ type: "text", text: JSON.stringify({ tools: [tool("reports___get")] }) }], structuredContent: { tools: [tool("reports___get")] } } });
+    expect(filteredBody(o.output)).toEqual({
+      jsonrpc: "2.0",
+      id: 8,
+      result: {
+        content: [{ type: "text", text: JSON.stringify({ tools: [tool("reports___get")] }) }],
+        structuredContent: { tools: [tool("reports___get")] },
+      },
+    });
     expect(o.audit).toMatchObject({ method: "tools/call", detail: { listing: "search", removed: 2 } });
   });
 
@@ -108,7 +130,11 @@ describe("RESPONSE phase: listings", () => {
   it("a body delivered as JSON text is filtered and stays text", async () => {
     const body = JSON.stringify({ jsonrpc: "2.0", id: 1, result: { tools: [tool("legacy___get"), tool("crm___get")] } });
     const o = await run(h.handler(), responseEvent({ body }));
-    expect(JSON.parse(filteredBody(o.output) as unknown as string)).toEqual({ jsonrpc: "2.0", id: 1, result: { tools: [tool("crm___get")] } });
+    expect(JSON.parse(filteredBody(o.output) as unknown as string)).toEqual({
+      jsonrpc: "2.0",
+      id: 1,
+      result: { tools: [tool("crm___get")] },
+    });
   });
 
   it("without request headers (passRequestHeaders off) the Authorization of gatewayResponse.headers is used, as AWS's sample does", async () => {
@@ -134,7 +160,10 @@ describe("RESPONSE phase: fail closed", () => {
     ["a forged token", { token: `${tokenA().split(".").slice(0, 2).join(".")}.${tokenB().split(".")[2]}` }, "token.signature_invalid"],
   ])("%s: an empty list with the original status, never the full list", async (_n, options, reason) => {
     const o = await run(h.handler(), responseEvent(options as ResponseOptions));
-    expect((o.output.mcp as Json).transformedGatewayResponse).toEqual({ statusCode: 200, body: { jsonrpc: "2.0", id: 1, result: { tools: [], nextCursor: "n2" } } });
+    expect((o.output.mcp as Json).transformedGatewayResponse).toEqual({
+      statusCode: 200,
+      body: { jsonrpc: "2.0", id: 1, result: { tools: [], nextCursor: "n2" } },
+    });
     expect(o.audit).toMatchObject({ decision: "deny", reason, detail: { removed: catalogue().length } });
   });
 
@@ -149,7 +178,10 @@ describe("RESPONSE phase: fail closed", () => {
 
   it("a listing whose body cannot be read is refused, not passed on", async () => {
     const o = await run(h.handler(), responseEvent({ body: "event: message\ndata: {...}" }));
-    expect((o.output.mcp as Json).transformedGatewayResponse).toMatchObject({ statusCode: 500, body: { id: 1, error: { data: { reason: "event.unsupported" } } } });
+    expect((o.output.mcp as Json).transformedGatewayResponse).toMatchObject({
+      statusCode: 500,
+      body: { id: 1, error: { data: { reason: "event.unsupported" } } },
+    });
   });
 
   it("a malformed RESPONSE event is refused with the table's event.unsupported", async () => {
@@ -160,11 +192,24 @@ describe("RESPONSE phase: fail closed", () => {
 
 describe("RESPONSE phase: everything else passes through unchanged", () => {
   it.each([
-    ["a tools/call result", { request: { method: "tools/call", params: { name: "legacy___get", arguments: {} } }, body: { jsonrpc: "2.0", id: 1, result: { content: [{ type: "text", text: "ok" }] } } }],
+    [
+      "a tools/call result",
+      {
+        request: { method: "tools/call", params: { name: "legacy___get", arguments: {} } },
+        body: { jsonrpc: "2.0", id: 1, result: { content: [{ type: "text", text: "ok" }] } },
+      },
+    ],
     ["initialize", { request: { method: "initialize" }, body: { jsonrpc: "2.0", id: 1, result: { capabilities: { tools: {} } } } }],
     ["a notification (no body)", { request: { method: "notifications/initialized", id: null }, body: null, status: 202 }],
     ["a tools/list error", { body: { jsonrpc: "2.0", id: 1, error: { code: -32603, message: "boom" } } }],
-    ["a short-circuit denial replayed after REQUEST", { body: { jsonrpc: "2.0", id: 1, error: { code: -31001, message: "Authentication required", data: { reason: "auth.missing" } } }, status: 401, headers: {} }],
+    [
+      "a short-circuit denial replayed after REQUEST",
+      {
+        body: { jsonrpc: "2.0", id: 1, error: { code: -31001, message: "Authentication required", data: { reason: "auth.missing" } } },
+        status: 401,
+        headers: {},
+      },
+    ],
     ["the reported null body after a short-circuit", { body: null, headers: {} }],
     ["a listing whose result is null", { body: { jsonrpc: "2.0", id: 1, result: null } }],
   ])("%s", async (_n, options) => {
@@ -174,14 +219,20 @@ describe("RESPONSE phase: everything else passes through unchanged", () => {
   });
 
   it("an http-envelope response: the documented pass-through", async () => {
-    const event = { interceptorInputVersion: "1.0", http: { gatewayRequest: null, gatewayResponse: { statusCode: 200, headers: {}, body: "e30=", contentType: "application/json" } } };
+    const event = {
+      interceptorInputVersion: "1.0",
+      http: { gatewayRequest: null, gatewayResponse: { statusCode: 200, headers: {}, body: "e30=", contentType: "application/json" } },
+    };
     const o = await run(h.handler(), event);
     expect(o.output).toEqual({ interceptorOutputVersion: "1.0", http: {} });
     expect(o.audit).toMatchObject({ decision: "allow", reason: "response.passthrough", detail: { envelope: "http", phase: "response" } });
   });
 
   it("listingFilter off: listings pass through, one audit line says so", async () => {
-    const o = await run(h.handler((c) => (c.listingFilter = "off")), responseEvent());
+    const o = await run(
+      h.handler((c) => (c.listingFilter = "off")),
+      responseEvent(),
+    );
     expect(o.output).toEqual(PASS);
     expect(o.audit).toMatchObject({ decision: "allow", reason: "listing.filter_off", detail: { listing: "tools/list" } });
   });
@@ -197,33 +248,42 @@ describe("RESPONSE phase: everything else passes through unchanged", () => {
 describe("the tools a caller sees are exactly the tools it may call", () => {
   const policies: [string, (c: Json) => void][] = [
     ["baseline", () => undefined],
-    ["issuer-bound, scoped and user-only targets; unlisted denied", (c) => {
-      const t = c.targets as Json;
-      t.orders = { mode: "none", issuers: ["https://idp-a.example"] };
-      t.reports = { mode: "none", requiredScopes: ["reports:read"] };
-      t.crm = { mode: "claims", headers: { "x-user-email": { claim: "email", required: true } }, requireUser: true };
-      t.passthru = { mode: "forward", allowPassthrough: true, issuers: ["https://idp-b.example"], onDenied: "strip" };
-      c.unlistedTargets = "deny";
-    }],
+    [
+      "issuer-bound, scoped and user-only targets; unlisted denied",
+      (c) => {
+        const t = c.targets as Json;
+        t.orders = { mode: "none", issuers: ["https://idp-a.example"] };
+        t.reports = { mode: "none", requiredScopes: ["reports:read"] };
+        t.crm = { mode: "claims", headers: { "x-user-email": { claim: "email", required: true } }, requireUser: true };
+        t.passthru = { mode: "forward", allowPassthrough: true, issuers: ["https://idp-b.example"], onDenied: "strip" };
+        c.unlistedTargets = "deny";
+      },
+    ],
   ];
   const callers: [string, () => string][] = [
     ["issuer A user", () => tokenA({ email: "u@a.example" })],
-    ["issuer A user with reports scope and legacy audience", () => tokenA({ scope: "mcp:invoke reports:read", aud: [GATEWAY_AUD, "legacy-resource"] })],
+    [
+      "issuer A user with reports scope and legacy audience",
+      () => tokenA({ scope: "mcp:invoke reports:read", aud: [GATEWAY_AUD, "legacy-resource"] }),
+    ],
     ["issuer A machine token", () => tokenA({ sub: "app-a", email: "m@a.example" })],
     ["issuer B user", () => tokenB({ email: "b@b.example" })],
   ];
 
-  it.each(policies.flatMap(([p, patch]) => callers.map(([c, token]) => [p, c, patch, token] as const)))("%s / %s", async (_p, _c, patch, tokenOf) => {
-    const handler = h.handler(patch);
-    const token = tokenOf();
-    const listed = await run(handler, responseEvent({ token }));
-    const filtered = filteredBody(listed.output);
-    const seen = filtered === undefined ? names(catalogue()) : names((filtered.result as Json).tools);
-    const callable: string[] = [];
-    for (const name of names(catalogue())) {
-      const called = await run(handler, mcpEvent({ name, token }), lambdaContext());
-      if ((called.output.mcp as Json).transformedGatewayRequest !== undefined) callable.push(name);
-    }
-    expect(seen).toEqual(callable);
-  });
+  it.each(policies.flatMap(([p, patch]) => callers.map(([c, token]) => [p, c, patch, token] as const)))(
+    "%s / %s",
+    async (_p, _c, patch, tokenOf) => {
+      const handler = h.handler(patch);
+      const token = tokenOf();
+      const listed = await run(handler, responseEvent({ token }));
+      const filtered = filteredBody(listed.output);
+      const seen = filtered === undefined ? names(catalogue()) : names((filtered.result as Json).tools);
+      const callable: string[] = [];
+      for (const name of names(catalogue())) {
+        const called = await run(handler, mcpEvent({ name, token }), lambdaContext());
+        if ((called.output.mcp as Json).transformedGatewayRequest !== undefined) callable.push(name);
+      }
+      expect(seen).toEqual(callable);
+    },
+  );
 });

@@ -2,7 +2,23 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest
 import { parseConfig, loadConfig } from "../../src/config/load.js";
 import { createHandler } from "../../src/handler.js";
 import { logMark, logRecordsSince } from "../support/log-capture.js";
-import { baseClaims, expectAllow, expectDeny, Harness, ISSUER_A, type Json, lambdaContext, mcpEvent, mcpOf, qualified, rawToken, run, tokenA, withAuth, keyA } from "../support/harness.js";
+import {
+  baseClaims,
+  expectAllow,
+  expectDeny,
+  Harness,
+  ISSUER_A,
+  type Json,
+  lambdaContext,
+  mcpEvent,
+  mcpOf,
+  qualified,
+  rawToken,
+  run,
+  tokenA,
+  withAuth,
+  keyA,
+} from "../support/harness.js";
 import { testCa } from "../support/tls.js";
 
 /** docs/security.md §3 group N: robustness, isolation and configuration. */
@@ -12,8 +28,25 @@ afterAll(() => h.stop());
 
 describe("N. Robustness, isolation and configuration (RB)", () => {
   it.each([
-    ["policy", (config: Json) => Object.defineProperty(config.targets, "orders", { enumerable: true, get: () => { throw new TypeError("boom"); } })],
-    ["claim mapping", (config: Json) => Object.defineProperty((config.targets as Json).orders as Json, "headers", { get: () => { throw new RangeError("boom"); } })],
+    [
+      "policy",
+      (config: Json) =>
+        Object.defineProperty(config.targets, "orders", {
+          enumerable: true,
+          get: () => {
+            throw new TypeError("boom");
+          },
+        }),
+    ],
+    [
+      "claim mapping",
+      (config: Json) =>
+        Object.defineProperty((config.targets as Json).orders as Json, "headers", {
+          get: () => {
+            throw new RangeError("boom");
+          },
+        }),
+    ],
   ])("RB-01 an exception inside the %s → DENY(500, internal.error); the handler resolves", async (_n, inject) => {
     const loaded = parseConfig(h.config());
     if (!loaded.ok) throw new Error("config");
@@ -34,7 +67,12 @@ describe("N. Robustness, isolation and configuration (RB)", () => {
   });
 
   it("RB-01 a Lambda context whose timer accessor throws still gets a decision, not a thrown invocation", async () => {
-    const context = { ...lambdaContext("odd"), getRemainingTimeInMillis: () => { throw new Error("no timer"); } };
+    const context = {
+      ...lambdaContext("odd"),
+      getRemainingTimeInMillis: () => {
+        throw new Error("no timer");
+      },
+    };
     expectAllow(await run(h.handler(), mcpEvent(), context), { "X-User-Sub": qualified(ISSUER_A, "u-1") });
   });
 
@@ -43,28 +81,66 @@ describe("N. Robustness, isolation and configuration (RB)", () => {
     const here = new URL("./", import.meta.url);
 
     it("RB-02 INTERCEPTOR_CONFIG wins over INTERCEPTOR_CONFIG_FILE", () => {
-      const loaded = loadConfig(env({ INTERCEPTOR_CONFIG: JSON.stringify(h.config()), INTERCEPTOR_CONFIG_FILE: "/nonexistent.json" }), here);
+      const loaded = loadConfig(
+        env({ INTERCEPTOR_CONFIG: JSON.stringify(h.config()), INTERCEPTOR_CONFIG_FILE: "/nonexistent.json" }),
+        here,
+      );
       expect(loaded.ok).toBe(true);
     });
 
     it.each([
       ["INTERCEPTOR_CONFIG not JSON", { INTERCEPTOR_CONFIG: "{not json" }, "(root): INTERCEPTOR_CONFIG is not valid JSON"],
-      ["INTERCEPTOR_CONFIG_FILE missing", { INTERCEPTOR_CONFIG_FILE: "/nonexistent/config.json" }, "(config source): cannot read the configuration (ENOENT); set INTERCEPTOR_CONFIG or INTERCEPTOR_CONFIG_FILE"],
-      ["no source and no file beside the bundle", {}, "(config source): cannot read the configuration (ENOENT); set INTERCEPTOR_CONFIG or INTERCEPTOR_CONFIG_FILE"],
-      ["a wrong type deep inside", { INTERCEPTOR_CONFIG: JSON.stringify(h.config((c) => (c.clockSkewSeconds = 301))) }, "clockSkewSeconds: Too big: expected number to be <=300"],
+      [
+        "INTERCEPTOR_CONFIG_FILE missing",
+        { INTERCEPTOR_CONFIG_FILE: "/nonexistent/config.json" },
+        "(config source): cannot read the configuration (ENOENT); set INTERCEPTOR_CONFIG or INTERCEPTOR_CONFIG_FILE",
+      ],
+      [
+        "no source and no file beside the bundle",
+        {},
+        "(config source): cannot read the configuration (ENOENT); set INTERCEPTOR_CONFIG or INTERCEPTOR_CONFIG_FILE",
+      ],
+      [
+        "a wrong type deep inside",
+        { INTERCEPTOR_CONFIG: JSON.stringify(h.config((c) => (c.clockSkewSeconds = 301))) },
+        "clockSkewSeconds: Too big: expected number to be <=300",
+      ],
       [
         "an obo exchange that names no target identifier",
-        { INTERCEPTOR_CONFIG: JSON.stringify(h.config((c) => ((c.targets as Json).erp = { mode: "obo", obo: { grant: "token-exchange", tokenEndpoint: "https://idp.example/token", clientId: "gw", clientSecretArn: "arn:aws:secretsmanager:eu-west-1:111122223333:secret:x-AbCdEf" } }))) },
+        {
+          INTERCEPTOR_CONFIG: JSON.stringify(
+            h.config(
+              (c) =>
+                ((c.targets as Json).erp = {
+                  mode: "obo",
+                  obo: {
+                    grant: "token-exchange",
+                    tokenEndpoint: "https://idp.example/token",
+                    clientId: "gw",
+                    clientSecretArn: "arn:aws:secretsmanager:eu-west-1:111122223333:secret:x-AbCdEf",
+                  },
+                }),
+            ),
+          ),
+        },
         'targets.erp.obo.audience: token-exchange needs "audience" or "resource" naming the target',
       ],
       ["an unknown field", { INTERCEPTOR_CONFIG: JSON.stringify(h.config((c) => (c.issuer = "x"))) }, '(root): Unrecognized key: "issuer"'],
-      ["a target issuer that is not configured", { INTERCEPTOR_CONFIG: JSON.stringify(h.config((c) => (((c.targets as Json).orders as Json).issuers = ["https://nope.example"]))) }, 'targets.orders.issuers[0]: "https://nope.example" is not one of the configured issuers'],
+      [
+        "a target issuer that is not configured",
+        { INTERCEPTOR_CONFIG: JSON.stringify(h.config((c) => (((c.targets as Json).orders as Json).issuers = ["https://nope.example"]))) },
+        'targets.orders.issuers[0]: "https://nope.example" is not one of the configured issuers',
+      ],
     ])("RB-02 %s → config.invalid naming the problem", async (_n, vars, problem) => {
       const loaded = loadConfig(env(vars), here);
       expect(loaded.ok ? [] : loaded.problems).toEqual([problem]);
       const mark = logMark();
       const handler = createHandler({ config: loaded });
-      expect(logRecordsSince(mark).filter((r) => r.level === "ERROR").map((r) => r.problems)).toEqual([[problem]]);
+      expect(
+        logRecordsSince(mark)
+          .filter((r) => r.level === "ERROR")
+          .map((r) => r.problems),
+      ).toEqual([[problem]]);
       expectDeny(await run(handler, mcpEvent()), 500, "config.invalid");
     });
   });
@@ -95,8 +171,12 @@ describe("N. Robustness, isolation and configuration (RB)", () => {
   });
 
   it("RB-05 Object.prototype is unchanged after __proto__ payloads in the token, the raw body and the config", async () => {
-    const token = rawToken({ alg: "RS256", typ: "at+jwt", kid: keyA.kid }, `{"__proto__":{"polluted":true},${JSON.stringify(baseClaims()).slice(1)}`);
-    const raw = '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"orders___get_order","arguments":{"__proto__":{"polluted":true}}}}';
+    const token = rawToken(
+      { alg: "RS256", typ: "at+jwt", kid: keyA.kid },
+      `{"__proto__":{"polluted":true},${JSON.stringify(baseClaims()).slice(1)}`,
+    );
+    const raw =
+      '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"orders___get_order","arguments":{"__proto__":{"polluted":true}}}}';
     const event = mcpEvent({ headers: withAuth(token), raw, body: JSON.parse(raw) });
     expectAllow(await run(h.handler(), event), { "X-User-Sub": qualified(ISSUER_A, "u-1") });
     parseConfig(JSON.parse(`{"__proto__":{"polluted":true},"issuers":[]}`));
@@ -110,7 +190,11 @@ describe("N. Robustness, isolation and configuration (RB)", () => {
     });
 
     it("RB-07 POWERTOOLS_LOGGER_LOG_EVENT, SAMPLE_RATE=1 and LOG_LEVEL=DEBUG", async () => {
-      Object.assign(process.env, { POWERTOOLS_LOGGER_LOG_EVENT: "true", POWERTOOLS_LOGGER_SAMPLE_RATE: "1", POWERTOOLS_LOG_LEVEL: "DEBUG" });
+      Object.assign(process.env, {
+        POWERTOOLS_LOGGER_LOG_EVENT: "true",
+        POWERTOOLS_LOGGER_SAMPLE_RATE: "1",
+        POWERTOOLS_LOG_LEVEL: "DEBUG",
+      });
       const mark = logMark();
       const handler = h.handler();
       const token = tokenA();

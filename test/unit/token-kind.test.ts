@@ -22,10 +22,13 @@ describe("F. Token kind confusion (TK)", () => {
     expectDeny(await call(tokenA({}, { typ }), rfc9068), 401, "token.typ_invalid");
   });
 
-  it.each(["dpop+jwt", "logout+jwt", "secevent+jwt", "id_token+jwt"])("TK-03 any issuer, typ %s → DENY(401, token.kind_invalid)", async (typ) => {
-    expectDeny(await call(tokenA({}, { typ })), 401, "token.kind_invalid");
-    expectDeny(await call(tokenA({}, { typ }), rfc9068), 401, "token.kind_invalid");
-  });
+  it.each(["dpop+jwt", "logout+jwt", "secevent+jwt", "id_token+jwt"])(
+    "TK-03 any issuer, typ %s → DENY(401, token.kind_invalid)",
+    async (typ) => {
+      expectDeny(await call(tokenA({}, { typ })), 401, "token.kind_invalid");
+      expectDeny(await call(tokenA({}, { typ }), rfc9068), 401, "token.kind_invalid");
+    },
+  );
 
   const cognito = issuerA((i) => {
     i.audience = ["app-a"];
@@ -34,7 +37,11 @@ describe("F. Token kind confusion (TK)", () => {
   });
 
   it("TK-04 Cognito ID token (token_use id, aud = client id configured as audience) → DENY(401, token.kind_invalid)", async () => {
-    expectDeny(await call(tokenA({ token_use: "id", aud: "app-a", client_id: undefined }, { typ: undefined }), cognito), 401, "token.kind_invalid");
+    expectDeny(
+      await call(tokenA({ token_use: "id", aud: "app-a", client_id: undefined }, { typ: undefined }), cognito),
+      401,
+      "token.kind_invalid",
+    );
   });
 
   it("TK-05 Cognito access token (token_use access, no aud) → ALLOW", async () => {
@@ -46,10 +53,13 @@ describe("F. Token kind confusion (TK)", () => {
     expectAllow(await call(tokenA({ token_use: "access", aud: undefined }, { typ: undefined }), patch), ALLOWED);
   });
 
-  it.each([{ nonce: "n-1" }, { at_hash: "abc" }])("TK-06 OIDC ID token from a non-Cognito issuer (%j) → DENY(401, token.kind_invalid)", async (marker) => {
-    const patch = issuerA((i) => (i.audience = ["app-a"]));
-    expectDeny(await call(tokenA({ ...marker, aud: "app-a" }, { typ: "JWT" }), patch), 401, "token.kind_invalid");
-  });
+  it.each([{ nonce: "n-1" }, { at_hash: "abc" }])(
+    "TK-06 OIDC ID token from a non-Cognito issuer (%j) → DENY(401, token.kind_invalid)",
+    async (marker) => {
+      const patch = issuerA((i) => (i.audience = ["app-a"]));
+      expectDeny(await call(tokenA({ ...marker, aud: "app-a" }, { typ: "JWT" }), patch), 401, "token.kind_invalid");
+    },
+  );
 
   it("TK-07 Keycloak-style payload typ ID → DENY(401, token.kind_invalid); Bearer → ALLOW", async () => {
     const keycloak = issuerA((i) => (i.requirePayloadTyp = "Bearer"));
@@ -63,7 +73,13 @@ describe("F. Token kind confusion (TK)", () => {
   });
 
   it("TK-09 Cognito refresh token (JWE, 5 segments) → DENY(401, token.unsupported_format)", async () => {
-    const jwe = [b64url(JSON.stringify({ cty: "JWT", enc: "A256GCM", alg: "RSA-OAEP" })), "a".repeat(342), "b".repeat(16), "c".repeat(500), "d".repeat(22)].join(".");
+    const jwe = [
+      b64url(JSON.stringify({ cty: "JWT", enc: "A256GCM", alg: "RSA-OAEP" })),
+      "a".repeat(342),
+      "b".repeat(16),
+      "c".repeat(500),
+      "d".repeat(22),
+    ].join(".");
     expectDeny(await call(jwe), 401, "token.unsupported_format");
   });
 

@@ -1,7 +1,20 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { registerToken } from "../support/secrets.js";
 import { b64url } from "../support/tokens.js";
-import { baseClaims, expectAllow, expectDeny, Harness, ISSUER_A, keyA, mcpEvent, qualified, rawToken, run, tokenA, withAuth } from "../support/harness.js";
+import {
+  baseClaims,
+  expectAllow,
+  expectDeny,
+  Harness,
+  ISSUER_A,
+  keyA,
+  mcpEvent,
+  qualified,
+  rawToken,
+  run,
+  tokenA,
+  withAuth,
+} from "../support/harness.js";
 
 /** docs/security.md §3 group B: token syntax and encoding. */
 const h = new Harness();
@@ -24,13 +37,31 @@ describe("B. Token syntax and encoding (TS)", () => {
   });
 
   it("TS-01 5 segments (JWE compact) → DENY(401, token.unsupported_format)", async () => {
-    const jwe = [b64url(JSON.stringify({ alg: "RSA-OAEP", enc: "A256GCM" })), "a".repeat(40), "b".repeat(16), "c".repeat(40), "d".repeat(22)].join(".");
+    const jwe = [
+      b64url(JSON.stringify({ alg: "RSA-OAEP", enc: "A256GCM" })),
+      "a".repeat(40),
+      "b".repeat(16),
+      "c".repeat(40),
+      "d".repeat(22),
+    ].join(".");
     expectDeny(await callWith(jwe), 401, "token.unsupported_format");
   });
 
   it.each([
-    ["empty payload segment", (t: string) => { const [a, , c] = t.split("."); return `${a}..${c}`; }],
-    ["null signature", (t: string) => { const [a, b] = t.split("."); return `${a}.${b}.`; }],
+    [
+      "empty payload segment",
+      (t: string) => {
+        const [a, , c] = t.split(".");
+        return `${a}..${c}`;
+      },
+    ],
+    [
+      "null signature",
+      (t: string) => {
+        const [a, b] = t.split(".");
+        return `${a}.${b}.`;
+      },
+    ],
   ])("TS-02 %s → DENY(401, token.malformed)", async (_n, mangle) => {
     expectDeny(await callWith(mangle(tokenA())), 401, "token.malformed");
   });
@@ -127,9 +158,12 @@ describe("B. Token syntax and encoding (TS)", () => {
     expectDeny(await callWith(rawToken({ ...HEADER, cty: "JWT" }, payloadText())), 401, "token.unsupported_format");
   });
 
-  it.each([{ enc: "A256GCM" }, { zip: "DEF" }])("TS-16 header %j in a 3-segment token → DENY(401, token.unsupported_format)", async (extra) => {
-    expectDeny(await callWith(rawToken({ ...HEADER, ...extra }, payloadText())), 401, "token.unsupported_format");
-  });
+  it.each([{ enc: "A256GCM" }, { zip: "DEF" }])(
+    "TS-16 header %j in a 3-segment token → DENY(401, token.unsupported_format)",
+    async (extra) => {
+      expectDeny(await callWith(rawToken({ ...HEADER, ...extra }, payloadText())), 401, "token.unsupported_format");
+    },
+  );
 
   it("TS-17 Bearer prefix duplicated → DENY(400, auth.malformed)", async () => {
     const o = await run(h.handler(), mcpEvent({ headers: { authorization: `Bearer Bearer ${tokenA()}` } }));

@@ -6,7 +6,21 @@ import { parseConfig } from "../../src/config/load.js";
 import { fakeClock } from "../support/clock.js";
 import { jwksOf, rsaKey } from "../support/keys.js";
 import { buildToken } from "../support/tokens.js";
-import { baseClaims, expectAllow, expectDeny, Harness, ISSUER_A, type Json, keyA, mcpEvent, type Outcome, qualified, run, tokenA, withAuth } from "../support/harness.js";
+import {
+  baseClaims,
+  expectAllow,
+  expectDeny,
+  Harness,
+  ISSUER_A,
+  type Json,
+  keyA,
+  mcpEvent,
+  type Outcome,
+  qualified,
+  run,
+  tokenA,
+  withAuth,
+} from "../support/harness.js";
 
 /**
  * The verified-token cache (an agent session sends many calls with one token): it may skip decoding
@@ -23,7 +37,8 @@ beforeEach(() => {
 });
 
 const ALLOWED = { "X-User-Sub": qualified(ISSUER_A, "u-1") };
-const call = (handler: ReturnType<Harness["handler"]>, token: string, name = "orders___get_order") => run(handler, mcpEvent({ name, headers: withAuth(token) }));
+const call = (handler: ReturnType<Harness["handler"]>, token: string, name = "orders___get_order") =>
+  run(handler, mcpEvent({ name, headers: withAuth(token) }));
 /** The audit line says whether the signature check was skipped for a cached verification. */
 const cacheOf = (o: Outcome) => (o.audit.detail as Json | undefined)?.verifiedCache;
 
@@ -143,8 +158,14 @@ describe("verified-token cache", () => {
   it("the cache is bounded: when full, the least recently used entry goes first", async () => {
     const loaded = parseConfig(h.config());
     if (!loaded.ok) throw new Error("test config invalid");
-    const jwks = new JwksCache(() => Promise.resolve(jwksOf(keyA, k2)), loaded.config.jwks, { staleServed: () => undefined, fetchFailed: () => undefined });
-    const verifier = new TokenVerifier(loaded.config, jwks, { weakKey: () => undefined }, systemClock, { maxEntries: 2, maxAgeMs: 300_000 });
+    const jwks = new JwksCache(() => Promise.resolve(jwksOf(keyA, k2)), loaded.config.jwks, {
+      staleServed: () => undefined,
+      fetchFailed: () => undefined,
+    });
+    const verifier = new TokenVerifier(loaded.config, jwks, { weakKey: () => undefined }, systemClock, {
+      maxEntries: 2,
+      maxAgeMs: 300_000,
+    });
     const check = async (token: string) => {
       const v = verifier.verify(token);
       await v.identity;

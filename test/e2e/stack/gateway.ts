@@ -45,7 +45,8 @@ type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => typeof v === "object" && v !== null && !Array.isArray(v);
 
 /** §4: restricted header groups that are never propagated, whatever a target allowlists. */
-const RESTRICTED = /^(authorization|proxy-authorization|www-authenticate|accept.*|content-.*|cache-control|etag|if-.*|connection|keep-alive|upgrade|transfer-encoding|te|trailer|host|user-agent|referer|from|origin|cookie|set-cookie|x-forwarded-.*|x-real-ip|x-requested-with|x-csrf-token|cf-.*|x-amz-cf-id|sec-websocket-.*|link|:.*)$/i;
+const RESTRICTED =
+  /^(authorization|proxy-authorization|www-authenticate|accept.*|content-.*|cache-control|etag|if-.*|connection|keep-alive|upgrade|transfer-encoding|te|trailer|host|user-agent|referer|from|origin|cookie|set-cookie|x-forwarded-.*|x-real-ip|x-requested-with|x-csrf-token|cf-.*|x-amz-cf-id|sec-websocket-.*|link|:.*)$/i;
 const AMZN = /^x-amzn-(?!bedrock-agentcore-runtime-custom-)/i;
 const SEARCH_TOOL = "x_amz_bedrock_agentcore_search";
 
@@ -80,12 +81,19 @@ export class Gateway {
   url = "";
 
   constructor(private readonly options: GatewayOptions) {
-    this.unconfirmed = { shortCircuitStatusToClient: true, omittedHeaderStripsClientCopy: false, shortCircuitBodyNullInResponsePhase: false, ...options.unconfirmed };
+    this.unconfirmed = {
+      shortCircuitStatusToClient: true,
+      omittedHeaderStripsClientCopy: false,
+      shortCircuitBodyNullInResponsePhase: false,
+      ...options.unconfirmed,
+    };
   }
 
   async start(): Promise<this> {
     this.server = createServer((req, res) => {
-      (this.options.responsePhase ? this.handleWithResponsePhase(req, res) : this.handle(req, res)).catch(() => send(res, 500, rpcError(null, -32603, "An internal error occurred")));
+      (this.options.responsePhase ? this.handleWithResponsePhase(req, res) : this.handle(req, res)).catch(() =>
+        send(res, 500, rpcError(null, -32603, "An internal error occurred")),
+      );
     });
     this.url = `http://127.0.0.1:${await listenOnLoopback(this.server)}/mcp`;
     return this;
@@ -130,7 +138,11 @@ export class Gateway {
     this.interceptions.push({ event, output: result.output });
     if (verdict.kind === "invalid") {
       // §2a field reports: any other shape is "InterceptorException - Received invalid response from interceptor".
-      send(res, 500, rpcError(isObject(body) ? (body.id as never) : null, -32603, "InterceptorException - Received invalid response from interceptor"));
+      send(
+        res,
+        500,
+        rpcError(isObject(body) ? (body.id as never) : null, -32603, "InterceptorException - Received invalid response from interceptor"),
+      );
       return;
     }
     if (verdict.kind === "short-circuit") {
@@ -142,7 +154,12 @@ export class Gateway {
     await this.dispatch(verdict.body, verdict.headers, req.headers as Record<string, string>, res);
   }
 
-  private async dispatch(message: unknown, interceptorHeaders: Record<string, string>, clientHeaders: Record<string, string>, res: Reply): Promise<void> {
+  private async dispatch(
+    message: unknown,
+    interceptorHeaders: Record<string, string>,
+    clientHeaders: Record<string, string>,
+    res: Reply,
+  ): Promise<void> {
     if (!isObject(message)) {
       send(res, 400, rpcError(null, -32600, "Invalid Request"));
       return;
@@ -177,9 +194,15 @@ export class Gateway {
       for (const target of this.options.targets) {
         const listed = await callTarget(target, { ...target.credential }, { jsonrpc: "2.0", id: 1, method: "tools/list", params: {} });
         const result = isObject(listed.result) ? listed.result : {};
-        for (const tool of (result.tools as Json[] | undefined) ?? []) tools.push({ ...tool, name: `${target.name}___${String(tool.name)}` });
+        for (const tool of (result.tools as Json[] | undefined) ?? [])
+          tools.push({ ...tool, name: `${target.name}___${String(tool.name)}` });
       }
-      if (this.options.semanticSearch) tools.unshift({ name: SEARCH_TOOL, description: "A special tool that returns a trimmed down list of tools given a context.", inputSchema: { type: "object", properties: { query: { type: "string" } }, required: ["query"] } });
+      if (this.options.semanticSearch)
+        tools.unshift({
+          name: SEARCH_TOOL,
+          description: "A special tool that returns a trimmed down list of tools given a context.",
+          inputSchema: { type: "object", properties: { query: { type: "string" } }, required: ["query"] },
+        });
       send(res, 200, { jsonrpc: "2.0", id, result: { tools } });
       return;
     }
@@ -195,7 +218,15 @@ export class Gateway {
           if (`${named.name} ${String(tool.description ?? "")}`.toLowerCase().includes(query)) found.push(named);
         }
       }
-      send(res, 200, { jsonrpc: "2.0", id, result: { content: [{ type: "text", text: JSON.stringify({ tools: found }) }], structuredContent: { tools: found }, isError: false } });
+      send(res, 200, {
+        jsonrpc: "2.0",
+        id,
+        result: {
+          content: [{ type: "text", text: JSON.stringify({ tools: found }) }],
+          structuredContent: { tools: found },
+          isError: false,
+        },
+      });
       return;
     }
     if (method === "tools/call" || method === "prompts/get") {
@@ -239,7 +270,10 @@ export class Gateway {
     }
     if (handled.shortCircuit && this.unconfirmed.shortCircuitBodyNullInResponsePhase) body = null;
     const { rawGatewayRequest, gatewayRequest } = handled.event.mcp;
-    const event = { interceptorInputVersion: "1.0", mcp: { rawGatewayRequest, gatewayRequest, gatewayResponse: { statusCode: held.status, headers: held.headers, body } } };
+    const event = {
+      interceptorInputVersion: "1.0",
+      mcp: { rawGatewayRequest, gatewayRequest, gatewayResponse: { statusCode: held.status, headers: held.headers, body } },
+    };
     const result = await this.options.invokeInterceptor(event);
     this.interceptions.push({ event, output: result.output });
     const verdict = validateResponseOutput(result);
@@ -252,11 +286,17 @@ export class Gateway {
       return;
     }
     const out = verdict.replace;
-    res.writeHead(out.statusCode ?? held.status, { ...held.headers, ...(out.headers ?? {}) }).end(out.body !== undefined ? JSON.stringify(out.body) : held.body);
+    res
+      .writeHead(out.statusCode ?? held.status, { ...held.headers, ...(out.headers ?? {}) })
+      .end(out.body !== undefined ? JSON.stringify(out.body) : held.body);
   }
 
   /** §4 header rules for the request the gateway sends to one target. */
-  private outboundHeaders(target: GatewayTarget, fromInterceptor: Record<string, string>, fromClient: Record<string, string>): Record<string, string> {
+  private outboundHeaders(
+    target: GatewayTarget,
+    fromInterceptor: Record<string, string>,
+    fromClient: Record<string, string>,
+  ): Record<string, string> {
     const allowed = new Set(target.allowedRequestHeaders.map((h) => h.toLowerCase()));
     const propagatable = (name: string) => allowed.has(name) && !RESTRICTED.test(name) && !AMZN.test(name);
     // §9 the target's own credential provider.
@@ -288,7 +328,8 @@ type Verdict =
 /** §2a/§2b: exactly `{interceptorOutputVersion: "1.0", mcp: {transformedGatewayRequest | transformedGatewayResponse}}`. */
 function validateInterceptorOutput(result: { output?: unknown; error?: string }): Verdict {
   const out = result.output;
-  if (result.error !== undefined || !isObject(out) || out.interceptorOutputVersion !== "1.0" || !isObject(out.mcp)) return { kind: "invalid" };
+  if (result.error !== undefined || !isObject(out) || out.interceptorOutputVersion !== "1.0" || !isObject(out.mcp))
+    return { kind: "invalid" };
   const { transformedGatewayRequest: request, transformedGatewayResponse: response, ...rest } = out.mcp;
   if (Object.keys(rest).length > 0) return { kind: "invalid" };
   if (response !== undefined) {
@@ -298,7 +339,8 @@ function validateInterceptorOutput(result: { output?: unknown; error?: string })
   }
   if (!isObject(request) || !isObject(request.body)) return { kind: "invalid" };
   const { headers = {}, body, ...extra } = request;
-  if (Object.keys(extra).length > 0 || !isObject(headers) || !Object.values(headers).every((v) => typeof v === "string")) return { kind: "invalid" };
+  if (Object.keys(extra).length > 0 || !isObject(headers) || !Object.values(headers).every((v) => typeof v === "string"))
+    return { kind: "invalid" };
   return { kind: "forward", headers: headers as Record<string, string>, body };
 }
 
@@ -314,7 +356,8 @@ type ResponseVerdict =
  */
 function validateResponseOutput(result: { output?: unknown; error?: string }): ResponseVerdict {
   const out = result.output;
-  if (result.error !== undefined || !isObject(out) || out.interceptorOutputVersion !== "1.0" || !isObject(out.mcp)) return { kind: "invalid" };
+  if (result.error !== undefined || !isObject(out) || out.interceptorOutputVersion !== "1.0" || !isObject(out.mcp))
+    return { kind: "invalid" };
   const { transformedGatewayResponse: response, ...rest } = out.mcp;
   if (Object.keys(rest).length > 0) return { kind: "invalid" };
   if (response === undefined) return { kind: "keep" };
@@ -322,7 +365,8 @@ function validateResponseOutput(result: { output?: unknown; error?: string }): R
   const { statusCode, headers, body, ...extra } = response;
   if (Object.keys(extra).length > 0) return { kind: "invalid" };
   if (statusCode !== undefined && typeof statusCode !== "number") return { kind: "invalid" };
-  if (headers !== undefined && !(isObject(headers) && Object.values(headers).every((v) => typeof v === "string"))) return { kind: "invalid" };
+  if (headers !== undefined && !(isObject(headers) && Object.values(headers).every((v) => typeof v === "string")))
+    return { kind: "invalid" };
   if (body !== undefined && !isObject(body)) return { kind: "invalid" };
   return {
     kind: "replace",
@@ -337,7 +381,12 @@ function validateResponseOutput(result: { output?: unknown; error?: string }): R
 async function callTarget(target: GatewayTarget, headers: Record<string, string>, message: Json): Promise<Json> {
   const response = await fetch(target.url, {
     method: "POST",
-    headers: { ...headers, "content-type": "application/json", accept: "application/json, text/event-stream", "mcp-protocol-version": "2025-06-18" },
+    headers: {
+      ...headers,
+      "content-type": "application/json",
+      accept: "application/json, text/event-stream",
+      "mcp-protocol-version": "2025-06-18",
+    },
     body: JSON.stringify(message),
   });
   return (await response.json()) as Json;

@@ -89,7 +89,8 @@ export class Idp {
       body: new URLSearchParams({ grant_type: USER_GRANT, username, resource, scope, ttl: String(ttlSeconds) }).toString(),
     });
     const body = JSON.parse(response.body.toString("utf8")) as { access_token?: string; error?: string };
-    if (response.status !== 200 || body.access_token === undefined) throw new Error(`token endpoint: ${response.status} ${body.error ?? ""}`);
+    if (response.status !== 200 || body.access_token === undefined)
+      throw new Error(`token endpoint: ${response.status} ${body.error ?? ""}`);
     return body.access_token;
   }
 
@@ -110,7 +111,15 @@ export class Idp {
           response_types: [],
         },
         ...(options.exchange
-          ? [{ client_id: options.exchange.clientId, client_secret: options.exchange.clientSecret, grant_types: [TOKEN_EXCHANGE], redirect_uris: [], response_types: [] }]
+          ? [
+              {
+                client_id: options.exchange.clientId,
+                client_secret: options.exchange.clientSecret,
+                grant_types: [TOKEN_EXCHANGE],
+                redirect_uris: [],
+                response_types: [],
+              },
+            ]
           : []),
       ],
       features: {
@@ -183,7 +192,11 @@ export class Idp {
    * `typ`, issuer, expiry); the new token keeps the user as `sub`, names the target in `aud`, and
    * records the exchanging client as the actor (`act`, RFC 8693 §4.1).
    */
-  private registerExchange(provider: Provider, exchange: NonNullable<IdpOptions["exchange"]>, verificationJwk: Record<string, unknown>): void {
+  private registerExchange(
+    provider: Provider,
+    exchange: NonNullable<IdpOptions["exchange"]>,
+    verificationJwk: Record<string, unknown>,
+  ): void {
     provider.registerGrantType(
       TOKEN_EXCHANGE,
       async (ctx) => {
@@ -194,7 +207,10 @@ export class Idp {
         try {
           const header = JSON.parse(Buffer.from(String(params.subject_token).split(".")[0]!, "base64url").toString()) as { typ?: string };
           if (header.typ !== "at+jwt") throw new Error("typ");
-          subject = verifyJwtSync(String(params.subject_token), verificationJwk as never, { issuer: this.issuer, audience: null }) as Record<string, unknown>;
+          subject = verifyJwtSync(String(params.subject_token), verificationJwk as never, {
+            issuer: this.issuer,
+            audience: null,
+          }) as Record<string, unknown>;
           if (typeof subject.exp !== "number" || subject.exp <= Date.now() / 1000) throw new Error("expired");
         } catch {
           throw new errors.InvalidGrant("subject token rejected");
@@ -204,12 +220,20 @@ export class Idp {
         const audience = params.audience ?? "";
         const allowedScope = exchange.audiences[audience];
         if (allowedScope === undefined) throw new errors.InvalidTarget("audience not allowed");
-        const scope = (params.scope ?? allowedScope).split(" ").filter((s) => allowedScope.split(" ").includes(s)).join(" ");
+        const scope = (params.scope ?? allowedScope)
+          .split(" ")
+          .filter((s) => allowedScope.split(" ").includes(s))
+          .join(" ");
         const grant = new provider.Grant({ accountId: sub, clientId: client.clientId });
         grant.addResourceScope(audience, scope);
         const grantId = await grant.save();
         const at = new provider.AccessToken({ accountId: sub, client, grantId, gty: "token_exchange", scope });
-        at.resourceServer = new provider.ResourceServer(audience, { scope, audience, accessTokenFormat: "jwt", jwt: { sign: { alg: "RS256" } } });
+        at.resourceServer = new provider.ResourceServer(audience, {
+          scope,
+          audience,
+          accessTokenFormat: "jwt",
+          jwt: { sign: { alg: "RS256" } },
+        });
         const value = await at.save();
         ctx.body = { access_token: value, issued_token_type: ACCESS_TOKEN_TYPE, token_type: "Bearer", expires_in: at.expiration, scope };
       },

@@ -82,12 +82,16 @@ export class McpTarget {
         const identity = await this.identity(req.headers);
         return { content: [{ type: "text", text: JSON.stringify(identity) }] };
       });
-      mcp.registerPrompt("whoami", { description: `A prompt rendered with the caller identity the ${this.name} target received` }, async () => {
-        const identity = await this.identity(req.headers);
-        return { messages: [{ role: "user", content: { type: "text", text: JSON.stringify(identity) } }] };
-      });
+      mcp.registerPrompt(
+        "whoami",
+        { description: `A prompt rendered with the caller identity the ${this.name} target received` },
+        async () => {
+          const identity = await this.identity(req.headers);
+          return { messages: [{ role: "user", content: { type: "text", text: JSON.stringify(identity) } }] };
+        },
+      );
       mcp.registerTool("echo", { description: "Answers pong" }, async () => ({ content: [{ type: "text", text: "pong" }] }));
-      const transport = new StreamableHTTPServerTransport({ enableJsonResponse: true }) // no sessionIdGenerator: stateless;
+      const transport = new StreamableHTTPServerTransport({ enableJsonResponse: true }); // no sessionIdGenerator: stateless;
       res.on("close", () => {
         void transport.close();
         void mcp.close();

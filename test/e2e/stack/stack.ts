@@ -73,16 +73,30 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     jwksHost.set("/.well-known/jwks.json", { kind: "ok", body: publicJwks(signingSecret) });
     const assertionJwksUri = jwksHost.url("/.well-known/jwks.json");
     const idp = async (name: string, users: Record<string, IdpUser>, audiences: string[], exchange?: IdpOptions["exchange"]) => {
-      const p = await new Idp({ name, users, resource: GATEWAY_RESOURCE, audiences, scope: "mcp/invoke", clientId: `${name}-agent`, clientSecret: `${name}-agent-secret-0123456789`, ...(exchange ? { exchange } : {}) }).start();
+      const p = await new Idp({
+        name,
+        users,
+        resource: GATEWAY_RESOURCE,
+        audiences,
+        scope: "mcp/invoke",
+        clientId: `${name}-agent`,
+        clientSecret: `${name}-agent-secret-0123456789`,
+        ...(exchange ? { exchange } : {}),
+      }).start();
       started.push(p);
       return p;
     };
     // Acme's tokens are issued for the gateway and for the orders API (RFC 8707 multi-resource);
     // Globex's only for the gateway, so forwarding them to orders is refused.
-    const acme = await idp("acme", { alice: user("alice@acme.example", "acme", ["eng", "ops"]), carol: user("carol@acme.example", "acme", ["finance"]) }, ["mcp-gateway", "orders-api"], {
-      ...exchangeClient,
-      audiences: { "erp-api": "erp.read" },
-    });
+    const acme = await idp(
+      "acme",
+      { alice: user("alice@acme.example", "acme", ["eng", "ops"]), carol: user("carol@acme.example", "acme", ["finance"]) },
+      ["mcp-gateway", "orders-api"],
+      {
+        ...exchangeClient,
+        audiences: { "erp-api": "erp.read" },
+      },
+    );
     const globex = await idp("globex", { bob: user("bob@globex.example", "globex", ["sales"]) }, ["mcp-gateway"]);
     const initech = await idp("initech", { mallory: user("mallory@initech.example", "initech", ["eng"]) }, ["mcp-gateway"]);
 
@@ -93,8 +107,16 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     started.push(pool);
     secretsManager.put(POOL_SECRET_ARN, JSON.stringify({ client_secret: poolClient.secret }));
 
-    const target = async (name: string, verify?: { audience: string; issuers: { issuer: string; jwksUri: string }[] }, assertion?: AssertionCheck) => {
-      const t = await new McpTarget(name, verify ? { issuers: verify.issuers.map((i) => ({ issuer: i.issuer, jwksUri: i.jwksUri })), audience: verify.audience } : undefined, assertion).start();
+    const target = async (
+      name: string,
+      verify?: { audience: string; issuers: { issuer: string; jwksUri: string }[] },
+      assertion?: AssertionCheck,
+    ) => {
+      const t = await new McpTarget(
+        name,
+        verify ? { issuers: verify.issuers.map((i) => ({ issuer: i.issuer, jwksUri: i.jwksUri })), audience: verify.audience } : undefined,
+        assertion,
+      ).start();
       started.push(t);
       return t;
     };
@@ -105,7 +127,12 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       reports: await target("reports"),
       weather: await target("weather"),
       ledger: await target("ledger", { audience: "ledger-api", issuers: [pool] }),
-      wiki: await target("wiki", undefined, { header: "x-identity-assertion", issuer: INTERCEPTOR_ISSUER, audience: "wiki", jwksUri: assertionJwksUri }),
+      wiki: await target("wiki", undefined, {
+        header: "x-identity-assertion",
+        issuer: INTERCEPTOR_ISSUER,
+        audience: "wiki",
+        jwksUri: assertionJwksUri,
+      }),
     };
 
     // As a deploy script would: read each IdP's OpenID discovery document over HTTPS for its exact
@@ -113,7 +140,14 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const discovered = await Promise.all([acme, globex].map(discover));
     const interceptorConfig: Record<string, unknown> = {
       issuers: [
-        ...discovered.map((d, i) => ({ issuer: d.issuer, jwksUri: d.jwks_uri, audience: ["mcp-gateway"], clientIds: [[acme, globex][i]!.options.clientId], requireTyp: "at+jwt", requiredScopes: ["mcp/invoke"] })),
+        ...discovered.map((d, i) => ({
+          issuer: d.issuer,
+          jwksUri: d.jwks_uri,
+          audience: ["mcp-gateway"],
+          clientIds: [[acme, globex][i]!.options.clientId],
+          requireTyp: "at+jwt",
+          requiredScopes: ["mcp/invoke"],
+        })),
         // Cognito access tokens carry no aud: the app client stands in for it.
         { issuer: pool.issuer, jwksUri: pool.jwksUri, clientIds: ["pool-web-app"], tokenUse: "access", requiredScopes: ["mcp/invoke"] },
       ],
@@ -122,12 +156,22 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       targets: {
         orders: { mode: "forward", audience: "orders-api" },
         // Two issuers reach crm: the issuer header binds every identity header to its issuer.
-        crm: { mode: "claims", headers: { "x-user-iss": "iss", "x-user-sub": "sub", "x-user-email": "email", "x-user-groups": "groups", "x-org-id": "org_id" } },
+        crm: {
+          mode: "claims",
+          headers: { "x-user-iss": "iss", "x-user-sub": "sub", "x-user-email": "email", "x-user-groups": "groups", "x-org-id": "org_id" },
+        },
         // On behalf of Acme users only: the exchange happens at Acme's IdP.
         erp: {
           mode: "obo",
           issuers: [acme.issuer],
-          obo: { grant: "token-exchange", tokenEndpoint: `${acme.issuer}/token`, clientId: exchangeClient.clientId, clientSecretArn: OBO_SECRET_ARN, audience: "erp-api", scope: "erp.read" },
+          obo: {
+            grant: "token-exchange",
+            tokenEndpoint: `${acme.issuer}/token`,
+            clientId: exchangeClient.clientId,
+            clientSecretArn: OBO_SECRET_ARN,
+            audience: "erp-api",
+            scope: "erp.read",
+          },
         },
         reports: { mode: "none" },
         // On behalf of the pool's users, by Cognito's native token exchange; the interceptor's own
@@ -135,7 +179,16 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         ledger: {
           mode: "obo",
           issuers: [pool.issuer],
-          obo: { grant: "token-exchange", idp: "cognito", tokenEndpoint: pool.url, clientId: poolClient.id, clientSecretArn: POOL_SECRET_ARN, audience: "ledger-api", scope: "ledger-api/read", actorToken: { scope: "ledger-api/read" } },
+          obo: {
+            grant: "token-exchange",
+            idp: "cognito",
+            tokenEndpoint: pool.url,
+            clientId: poolClient.id,
+            clientSecretArn: POOL_SECRET_ARN,
+            audience: "ledger-api",
+            scope: "ledger-api/read",
+            actorToken: { scope: "ledger-api/read" },
+          },
         },
         // A signed assertion the target verifies against the interceptor's JWKS.
         wiki: { mode: "assertion", claims: ["email", "groups"] },
@@ -159,11 +212,36 @@ export async function startStack(options: StackOptions): Promise<Stack> {
 
     // Each target's own outbound credential and allowlist, as configured on the gateway (§4, §9).
     const gatewayTargets: GatewayTarget[] = [
-      { name: "orders", url: targets.orders.url, credential: { authorization: "Bearer static-orders-client-credential" }, allowedRequestHeaders: [] },
-      { name: "crm", url: targets.crm.url, credential: { "x-api-key": "crm-static-api-key" }, allowedRequestHeaders: ["x-user-iss", "x-user-sub", "x-user-email", "x-user-groups", "x-org-id"] },
-      { name: "erp", url: targets.erp.url, credential: { authorization: "Bearer static-erp-client-credential" }, allowedRequestHeaders: [] },
-      { name: "reports", url: targets.reports.url, credential: { "x-api-key": "reports-static-api-key" }, allowedRequestHeaders: ["x-user-sub"] },
-      { name: "ledger", url: targets.ledger.url, credential: { authorization: "Bearer static-ledger-client-credential" }, allowedRequestHeaders: [] },
+      {
+        name: "orders",
+        url: targets.orders.url,
+        credential: { authorization: "Bearer static-orders-client-credential" },
+        allowedRequestHeaders: [],
+      },
+      {
+        name: "crm",
+        url: targets.crm.url,
+        credential: { "x-api-key": "crm-static-api-key" },
+        allowedRequestHeaders: ["x-user-iss", "x-user-sub", "x-user-email", "x-user-groups", "x-org-id"],
+      },
+      {
+        name: "erp",
+        url: targets.erp.url,
+        credential: { authorization: "Bearer static-erp-client-credential" },
+        allowedRequestHeaders: [],
+      },
+      {
+        name: "reports",
+        url: targets.reports.url,
+        credential: { "x-api-key": "reports-static-api-key" },
+        allowedRequestHeaders: ["x-user-sub"],
+      },
+      {
+        name: "ledger",
+        url: targets.ledger.url,
+        credential: { authorization: "Bearer static-ledger-client-credential" },
+        allowedRequestHeaders: [],
+      },
       // Not in the interceptor's policy, and it allowlists identity-looking headers: the spoofing bait.
       { name: "weather", url: targets.weather.url, credential: {}, allowedRequestHeaders: ["x-user-sub", "x-user-email", "x-remote-user"] },
       { name: "wiki", url: targets.wiki.url, credential: {}, allowedRequestHeaders: ["x-identity-assertion"] },
@@ -178,7 +256,16 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     started.push(gateway);
 
     return {
-      acme, globex, initech, pool, targets, assertionJwksUri, secretsManager, gateway, lambda, interceptorConfig,
+      acme,
+      globex,
+      initech,
+      pool,
+      targets,
+      assertionJwksUri,
+      secretsManager,
+      gateway,
+      lambda,
+      interceptorConfig,
       stop: async () => {
         for (const part of started.reverse()) await part.stop();
       },
@@ -190,7 +277,13 @@ export async function startStack(options: StackOptions): Promise<Stack> {
 }
 
 async function discover(idp: Idp): Promise<{ issuer: string; jwks_uri: string }> {
-  const res = await httpsRequest({ url: `${idp.issuer}/.well-known/openid-configuration`, method: "GET", ca: testCa, signal: AbortSignal.timeout(5_000), maxBytes: 65_536 });
+  const res = await httpsRequest({
+    url: `${idp.issuer}/.well-known/openid-configuration`,
+    method: "GET",
+    ca: testCa,
+    signal: AbortSignal.timeout(5_000),
+    maxBytes: 65_536,
+  });
   const doc = JSON.parse(res.body.toString("utf8")) as { issuer: string; jwks_uri: string };
   if (res.status !== 200 || doc.issuer !== idp.issuer) throw new Error(`discovery of ${idp.issuer} failed`);
   return doc;
@@ -199,7 +292,11 @@ async function discover(idp: Idp): Promise<{ issuer: string; jwks_uri: string }>
 /** An MCP client session at the gateway as one user (the SDK's real client and transport). */
 export async function connect(gatewayUrl: string, token: string, extraHeaders: Record<string, string> = {}): Promise<Client> {
   const client = new Client({ name: "e2e-client", version: "1.0.0" });
-  await client.connect(new StreamableHTTPClientTransport(new URL(gatewayUrl), { requestInit: { headers: { authorization: `Bearer ${token}`, ...extraHeaders } } }));
+  await client.connect(
+    new StreamableHTTPClientTransport(new URL(gatewayUrl), {
+      requestInit: { headers: { authorization: `Bearer ${token}`, ...extraHeaders } },
+    }),
+  );
   return client;
 }
 
