@@ -14,7 +14,8 @@ import { isPlainObject } from "../plain-object.js";
  * "May use" is answered by the REQUEST path's own code, never by a copy: `decide` (issuers, onDenied,
  * requiredScopes, requireUser, unlistedTargets) and, for the modes whose outcome depends only on the
  * verified token, the same header builders (`forward`: the token must be issued for the target;
- * `claims`: required claims present, values sendable). An `obo` target is listed when the policy
+ * `claims`, and the claim headers of an `assertion` target: required claims present, values
+ * sendable). An `obo` target is listed when the policy
  * allows it: whether the IdP will exchange the token is only known by asking it.
  */
 export type ListingMethod = "tools/list" | "prompts/list" | "search";
@@ -48,6 +49,8 @@ export function permitsTarget(config: Config, target: string, identity: Verified
     const policy = plan.config;
     if (policy.mode === "forward") forwardHeaders(policy, identity);
     else if (policy.mode === "claims") claimHeaders(policy, identity);
+    else if (policy.mode === "assertion" && policy.headers !== undefined)
+      claimHeaders({ ...policy, mode: "claims", headers: policy.headers }, identity);
     return true;
   } catch (err) {
     if (err instanceof Denial) return false;
@@ -89,12 +92,13 @@ export function filterListing(
     }
     return ok;
   };
-  const filterList = (list: unknown): unknown => (Array.isArray(list) ? list.filter(keep) : list);
+  const filterEntries = (list: unknown[]): unknown[] => list.filter(keep);
+  const filterList = (list: unknown): unknown => (Array.isArray(list) ? filterEntries(list) : list);
 
   let out: Json;
   if (method === "tools/list") out = "tools" in result ? { ...result, tools: filterList(result.tools) } : result;
   else if (method === "prompts/list") out = "prompts" in result ? { ...result, prompts: filterList(result.prompts) } : result;
-  else out = filterSearchResult(result, filterList);
+  else out = filterSearchResult(result, filterEntries);
   return { result: out, removed, removedTargets: [...removedTargets].sort() };
 }
 
@@ -103,15 +107,14 @@ export function filterListing(
  * control sample reads the tools from `result.structuredContent.tools`, else `result.tools`, and
  * also rewrites every `content[]` text item that is JSON with a `tools` list
  * (https://github.com/awslabs/amazon-bedrock-agentcore-samples, 01-tutorials/02-AgentCore-gateway/
- * 09-fine-grained-access-control/01-fine-grained-access-control-using-custom-scopes.ipynb). All three
- * places are filtered; a text item that is a JSON array of tools is filtered too.
+ * 09-fine-grained-access-control/01-fine-grained-access-control-using-custom-scopes.ipynb). Because
+ * the shape is not documented, every list of named entries anywhere in `tools`, `structuredContent`
+ * and JSON text items is filtered (fail closed: an entry without a name in such a list goes too).
  */
-function filterSearchResult(result: Json, filterList: (list: unknown) => unknown): Json {
+function filterSearchResult(result: Json, filterEntries: (list: unknown[]) => unknown[]): Json {
   const out: Json = { ...result };
-  if (Array.isArray(result.tools)) out.tools = filterList(result.tools);
-  if (isPlainObject(result.structuredContent) && "tools" in result.structuredContent) {
-    out.structuredContent = { ...result.structuredContent, tools: filterList(result.structuredContent.tools) };
-  }
+  if ("tools" in result) out.tools = filterDeep(result.tools, filterEntries, 0);
+  if ("structuredContent" in result) out.structuredContent = filterDeep(result.structuredContent, filterEntries, 0);
   if (Array.isArray(result.content)) {
     out.content = result.content.map((item: unknown) => {
       if (!isPlainObject(item) || item.type !== "text" || typeof item.text !== "string") return item;
@@ -121,13 +124,25 @@ function filterSearchResult(result: Json, filterList: (list: unknown) => unknown
       } catch {
         return item; // prose: no tool list to filter
       }
-      if (Array.isArray(parsed) && parsed.every((t) => isPlainObject(t) && typeof t.name === "string")) {
-        return { ...item, text: JSON.stringify(filterList(parsed)) };
-      }
-      if (isPlainObject(parsed) && Array.isArray(parsed.tools))
-        return { ...item, text: JSON.stringify({ ...parsed, tools: filterList(parsed.tools) }) };
-      return item;
+      return { ...item, text: JSON.stringify(filterDeep(parsed, filterEntries, 0)) };
     });
   }
   return out;
+}
+
+/** Deeper than any listing nests: what lies below is dropped, never passed through unfiltered. */
+const MAX_SEARCH_DEPTH = 32;
+
+/** Every array that holds a named entry is filtered, at any depth; objects are rebuilt as own data. */
+function filterDeep(value: unknown, filterEntries: (list: unknown[]) => unknown[], depth: number): unknown {
+  if (depth > MAX_SEARCH_DEPTH) return null;
+  if (Array.isArray(value)) {
+    const named = value.some((v) => isPlainObject(v) && typeof v.name === "string");
+    return (named ? filterEntries(value) : value).map((v) => filterDeep(v, filterEntries, depth + 1));
+  }
+  if (isPlainObject(value)) {
+    // Object.fromEntries defines own properties: a `__proto__` member stays data, never a prototype.
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, filterDeep(v, filterEntries, depth + 1)]));
+  }
+  return value;
 }

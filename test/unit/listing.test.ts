@@ -206,6 +206,57 @@ describe("listing filter: what it keeps and how", () => {
   });
 });
 
+describe("listing filter: assertion targets and undocumented search shapes (review findings)", () => {
+  const withSigned = () =>
+    config({
+      assertion: {
+        issuer: "https://interceptor.example",
+        signingKeySecretArn: "arn:aws:secretsmanager:eu-west-1:111122223333:secret:sign-AbCdEf",
+      },
+      targets: {
+        signed: { mode: "assertion", issuers: [A], headers: { "x-email": { claim: "email", required: true } } },
+        open: { mode: "none" },
+      },
+    });
+
+  it("an assertion target whose required claim header the caller cannot fill is not listed (the call would be denied)", () => {
+    const list = { tools: [tool("signed___read"), tool("open___read")] };
+    expect(namesOf(filterListing(withSigned(), caller(A), "tools/list", list).result.tools)).toEqual(["open___read"]);
+    const withEmail = caller(A, { claims: { aud: ["gw"], email: "a@a.example" } });
+    expect(namesOf(filterListing(withSigned(), withEmail, "tools/list", list).result.tools)).toEqual(["signed___read", "open___read"]);
+  });
+
+  it("search: a list of named entries is filtered at any depth, and an unnamed entry in such a list goes too", () => {
+    const found = [tool("acmeonly___read"), tool("open___read")];
+    const nested = { results: { tools: found, total: 2 } };
+    const mixed = [{ description: "no name" }, tool("acmeonly___read")];
+    const result = {
+      content: [
+        { type: "text", text: JSON.stringify(nested) },
+        { type: "text", text: JSON.stringify(mixed) },
+      ],
+      structuredContent: nested,
+    };
+    const out = filterListing(policy, caller(B), "search", result);
+    const kept = { results: { tools: [tool("open___read")], total: 2 } };
+    expect(out.result).toEqual({
+      content: [
+        { type: "text", text: JSON.stringify(kept) },
+        { type: "text", text: "[]" },
+      ],
+      structuredContent: kept,
+    });
+    expect(JSON.stringify(out.result)).not.toContain("acmeonly___");
+  });
+
+  it("search: a deeply nested listing never passes through unfiltered (filtered, or dropped beyond the depth bound)", () => {
+    let deep: unknown = [tool("acmeonly___read")];
+    for (let i = 0; i < 40; i++) deep = { inner: deep };
+    const out = filterListing(policy, caller(B), "search", { structuredContent: deep });
+    expect(JSON.stringify(out.result)).not.toContain("acmeonly___");
+  });
+});
+
 describe("listingMethodOf", () => {
   it.each([
     ["tools/list", undefined, "tools/list"],
