@@ -13,7 +13,8 @@ export const MAX_ASSERTION_BYTES = 6_144;
  * subject is unique only per issuer, RFC 7519 §4.1.2), `idp` = the original issuer (Entra ID's claim
  * for "the identity provider that authenticated the subject":
  * https://learn.microsoft.com/en-us/entra/identity-platform/id-token-claims-reference), `iat`/`exp`
- * (never past the caller's own token, at least one second), `jti`, the verified `act` chain, and the
+ * (never past the caller's own token: a token accepted only within the clock skew after its `exp`
+ * gets no assertion, `token.expired`), `jti`, the verified `act` chain, and the
  * configured top-level claims of the caller's token. Never the caller's token itself.
  */
 export function assertionClaims(
@@ -25,7 +26,8 @@ export function assertionClaims(
   jti: string,
 ): Record<string, unknown> {
   const iat = Math.floor(nowSeconds);
-  const exp = Math.max(iat + 1, Math.min(iat + settings.lifetimeSeconds, id.exp));
+  if (id.exp <= iat) deny("token.expired");
+  const exp = Math.min(iat + settings.lifetimeSeconds, id.exp);
   const claims: Record<string, unknown> = {
     iss: settings.issuer,
     sub: `${id.issuer.issuer}|${id.sub}`,

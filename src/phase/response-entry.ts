@@ -24,7 +24,8 @@ let responsePhase: Promise<typeof import("./response.js")> | undefined;
 export async function respondToResponse(event: unknown, deps: ResponseDeps): Promise<InterceptorOutput> {
   try {
     responsePhase ??= import("./response.js");
-    return (await responsePhase).respondToResponse(event, deps);
+    // Awaited here, so a rejection from the phase itself also lands in the catch below.
+    return await (await responsePhase).respondToResponse(event, deps);
   } catch (err) {
     // The chunk failed to load: fail closed (never the unfiltered reply), one audit line, retry next time.
     responsePhase = undefined;

@@ -70,6 +70,7 @@ export async function respondToResponse(event: unknown, deps: ResponseDeps): Pro
       id: audit.jsonrpcId ?? null,
       requestId: deps.requestId,
       resourceMetadataUrl: deps.runtime?.config.resourceMetadataUrl,
+      streamed: detail.streaming === true,
     });
   }
   audit.durationMs = Math.round((performance.now() - deps.started) * 1000) / 1000;

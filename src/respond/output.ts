@@ -63,6 +63,8 @@ export interface DenyContext {
   id: JsonRpcId | null;
   requestId: string | undefined;
   resourceMetadataUrl: string | undefined;
+  /** A RESPONSE-phase stream event after the first: only the first may set a status, so none is sent. */
+  streamed?: boolean;
 }
 
 /**
@@ -90,7 +92,8 @@ export function denyOutput(kind: EnvelopeKind, denial: Denial, ctx: DenyContext)
     },
   };
   if (kind === "mcp") {
-    return { interceptorOutputVersion: "1.0", mcp: { transformedGatewayResponse: { statusCode: spec.status, body } } };
+    const transformedGatewayResponse = ctx.streamed === true ? { body } : { statusCode: spec.status, body };
+    return { interceptorOutputVersion: "1.0", mcp: { transformedGatewayResponse } };
   }
   const headers: Record<string, string> = {};
   if (challenge !== undefined) headers["WWW-Authenticate"] = challenge;

@@ -202,6 +202,11 @@ describe("lifetimes", () => {
     expect(payload.exp).toBe(clock.T + 12);
   });
 
+  it("a token accepted only within the clock skew after its exp gets no assertion: 401 token.expired, no header", async () => {
+    const o = await run(handler(), call("ledger", tokenA({ exp: clock.T - 30 })));
+    expectDeny(o, 401, "token.expired");
+  });
+
   it("after its lifetime a target refuses it (aws-jwt-verify: expired)", async () => {
     const jws = assertionOf(await run(handler(), call("ledger")));
     clock.at(59);

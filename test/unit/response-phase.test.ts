@@ -184,6 +184,13 @@ describe("RESPONSE phase: fail closed", () => {
     });
   });
 
+  it("a refused stream event after the first carries only a body: only the first may set a status", async () => {
+    const o = await run(h.handler(), responseEvent({ body: "event: message\ndata: {...}", streaming: true }));
+    const reply = (o.output.mcp as Json).transformedGatewayResponse as Json;
+    expect(Object.keys(reply)).toEqual(["body"]);
+    expect(reply.body).toMatchObject({ id: 1, error: { data: { reason: "event.unsupported" } } });
+  });
+
   it("a malformed RESPONSE event is refused with the table's event.unsupported", async () => {
     const o = await run(h.handler(), { interceptorInputVersion: "2.0", mcp: { gatewayResponse: { body: {} } } });
     expect(o.audit).toMatchObject({ decision: "deny", reason: "event.unsupported", detail: { phase: "response" } });
