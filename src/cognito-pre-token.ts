@@ -9,7 +9,8 @@
  * Pools with the Essentials or Plus plan can use Cognito's native token exchange instead (README).
  */
 import { Logger } from "@aws-lambda-powertools/logger";
-import { clean } from "./log.js";
+import { segmentProblem } from "./config/claim-paths.js";
+import { clean, redact } from "./log.js";
 import { TriggerRefusal, UserTokenRejected } from "./errors.js";
 import { type UserTokenOptions, userTokenVerifier } from "./obo/trigger-verifier.js";
 import * as z from "zod/mini";
@@ -17,7 +18,14 @@ import { en } from "zod/locales";
 
 z.config(en());
 
-const claimName = z.string().check(z.regex(/^[A-Za-z0-9_:.-]{1,128}$/));
+/** A claim or member name: never a prototype member (`__proto__`, `constructor`, ...), so copying cannot reach one. */
+const claimName = z.string().check(
+  z.regex(/^[A-Za-z0-9_:.-]{1,128}$/),
+  z.refine((n) => segmentProblem(n) === undefined, "must not be a prototype member name"),
+);
+
+/** The interceptor's redaction applies to the trigger's log lines too (defence in depth). */
+const triggerLogger = () => new Logger({ serviceName: "cognito-pre-token-obo", jsonReplacerFn: redact });
 
 export const PreTokenConfigSchema = z.strictObject({
   /** The user pool issuer, e.g. https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf. */
@@ -53,7 +61,7 @@ export interface PreTokenOptions extends UserTokenOptions {
 }
 
 export function createPreTokenHandler(config: PreTokenConfig, options: PreTokenOptions = {}) {
-  const logger = options.logger ?? new Logger({ serviceName: "cognito-pre-token-obo" });
+  const logger = options.logger ?? triggerLogger();
   const verify = userTokenVerifier(
     { issuer: config.issuer, jwksUri: config.jwksUri ?? `${config.issuer}/.well-known/jwks.json`, userClientIds: config.userClientIds },
     options,
@@ -75,17 +83,25 @@ export function createPreTokenHandler(config: PreTokenConfig, options: PreTokenO
       claims = (await verify(userToken)).claims;
     } catch (err) {
       const reason = err instanceof UserTokenRejected ? err.reason : "internal.error";
-      logger.warn("on-behalf-of token rejected", { actor, reason, decision: config.onInvalidToken });
+      logger.warn("on-behalf-of token rejected", {
+        actor: actor === undefined ? undefined : clean(actor),
+        reason,
+        decision: config.onInvalidToken,
+      });
       if (config.onInvalidToken === "fail") throw new TriggerRefusal("on-behalf-of token rejected");
       return event;
     }
     const onBehalfOf: Record<string, unknown> = {};
-    for (const [member, claim] of Object.entries(config.claims)) if (claims[claim] !== undefined) onBehalfOf[member] = claims[claim];
+    for (const [member, claim] of Object.entries(config.claims)) if (Object.hasOwn(claims, claim)) onBehalfOf[member] = claims[claim];
     for (const key of config.contextKeys) if (typeof metadata[key] === "string") onBehalfOf[key] = metadata[key];
     event.response.claimsAndScopeOverrideDetails = {
       accessTokenGeneration: { claimsToAddOrOverride: { [config.claimName]: onBehalfOf } },
     };
-    logger.info("on-behalf-of claim added", { actor, sub: claims.sub, client_id: claims.client_id });
+    logger.info("on-behalf-of claim added", {
+      actor: clean(actor),
+      sub: clean(String(claims.sub)),
+      client_id: clean(String(claims.client_id)),
+    });
     return event;
   };
 }
@@ -100,7 +116,7 @@ function fromEnvironment() {
   })();
   if (parsed?.success) return createPreTokenHandler(parsed.data);
   const problems = parsed?.success === false ? z.prettifyError(parsed.error) : "PRE_TOKEN_CONFIG is missing or not JSON";
-  new Logger({ serviceName: "cognito-pre-token-obo" }).error("configuration is invalid: on-behalf-of requests will fail", { problems });
+  triggerLogger().error("configuration is invalid: on-behalf-of requests will fail", { problems });
   return async (event: PreTokenEvent): Promise<PreTokenEvent> => {
     if (event.request.clientMetadata?.onBehalfOfToken !== undefined) throw new TriggerRefusal("trigger misconfigured");
     return event;

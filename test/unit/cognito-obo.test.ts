@@ -306,3 +306,19 @@ describe("Cognito on-behalf-of (aws_client_metadata + pre token generation V3)",
     );
   });
 });
+
+describe("the trigger's configuration (review finding: prototype member names)", () => {
+  it.each(["__proto__", "constructor", "toString", "prototype"])(
+    "refuses %s as a claim or member name, so copying can never reach a prototype",
+    async (name) => {
+      const bundle = await loadPreTokenBundle();
+      const base = { issuer: "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_X", userClientIds: ["web"], actorClientIds: ["ic"] };
+      expect(bundle.PreTokenConfigSchema.safeParse({ ...base, claims: { org: name } }).success).toBe(false);
+      // As a member name it is refused (zod drops a `__proto__` record key outright): never kept either way.
+      const member = bundle.PreTokenConfigSchema.safeParse({ ...base, claims: { [name]: "sub" } });
+      expect(member.success && Object.hasOwn(member.data.claims, name)).toBe(false);
+      expect(bundle.PreTokenConfigSchema.safeParse({ ...base, claimName: name }).success).toBe(false);
+      expect(bundle.PreTokenConfigSchema.safeParse({ ...base, claims: { org: "custom:org" } }).success).toBe(true);
+    },
+  );
+});
