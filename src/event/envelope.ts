@@ -19,7 +19,7 @@ export const McpEnvelope = z.looseObject({
   mcp: z.looseObject({
     gatewayRequest: z.looseObject({ ...gatewayRequestFields, body: z.optional(z.unknown()) }),
     rawGatewayRequest: z.optional(z.nullable(z.looseObject({ body: z.optional(z.nullable(z.unknown())) }))),
-    /** Present (non-null) only in the RESPONSE phase, which the handler routes to src/phase/response.ts first. */
+    /** Present (non-null) only in the RESPONSE phase, which the handler routes to src/phase/response-entry.ts first. */
     gatewayResponse: z.optional(z.null()),
   }),
 });

@@ -125,6 +125,8 @@ describe("a new gateway with the interceptor at REQUEST and RESPONSE", () => {
 
   it("builds the function on nodejs22.x arm64 with its own log group, and bundles the validated config", () => {
     template.hasResourceProperties("AWS::Lambda::Function", {
+      Description:
+        "AgentCore Gateway REQUEST and RESPONSE interceptor: verifies the caller's JWT, propagates identity per target, filters listings",
       Runtime: "nodejs22.x",
       Architectures: ["arm64"],
       Handler: "index.handler",
@@ -170,9 +172,9 @@ describe("a new gateway with the interceptor at REQUEST and RESPONSE", () => {
         Effect: "Allow",
         Resource: { "Fn::GetAtt": [expect.stringMatching(/^IdentityLogs/), "Arn"] },
       },
-      { Sid: "ReadOboSecrets", Action: "secretsmanager:GetSecretValue", Effect: "Allow", Resource: [SIGNING, SECRET] },
+      { Sid: "ReadSecrets", Action: "secretsmanager:GetSecretValue", Effect: "Allow", Resource: [SIGNING, SECRET] },
       {
-        Sid: "DecryptOboSecrets",
+        Sid: "DecryptSecrets",
         Action: "kms:Decrypt",
         Effect: "Allow",
         Resource: { "Fn::GetAtt": [expect.stringMatching(/^SecretsKey/), "Arn"] },
@@ -227,6 +229,12 @@ describe("an existing gateway of the app", () => {
           InputConfiguration: { PassRequestHeaders: true },
         },
       ],
+    });
+    template.hasResourceProperties("AWS::Lambda::Function", {
+      Description: "AgentCore Gateway REQUEST interceptor: verifies the caller's JWT and propagates identity per target",
+    });
+    template.hasResourceProperties("AWS::IAM::Role", {
+      Description: "AgentCore identity interceptor: its log group, its on-behalf-of secrets and assertion signing key, nothing else",
     });
     template.hasResourceProperties("AWS::BedrockAgentCore::GatewayTarget", {
       Name: "crm",
