@@ -5,7 +5,8 @@ import * as z from "zod/mini";
  * field reports is accepted: headers absent, `{}` or lower-case; `gatewayResponse` absent or null;
  * `context: null`; notifications without `id`. Unknown extra fields are tolerated.
  */
-const Headers = z.optional(z.nullable(z.record(z.string(), z.union([z.string(), z.array(z.string())]))));
+/** Request headers as the gateway passes them (absent, null, or values that are strings or lists); both phases. */
+export const Headers = z.optional(z.nullable(z.record(z.string(), z.union([z.string(), z.array(z.string())]))));
 
 const gatewayRequestFields = {
   path: z.optional(z.nullable(z.string())),
