@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { allowlistNeeds, planAllowlist, secretArnsOf } from "../../src/config/deployment.js";
 import { parseConfig } from "../../src/config/load.js";
 import type { Config } from "../../src/config/schema.js";
+import { ManagedHeaders } from "../../src/policy/managed-headers.js";
 
 const issuer = { issuer: "https://a.example", jwksUri: "https://a.example/jwks", audience: ["gw"] };
 const obo = (arn: string) => ({
@@ -59,6 +60,24 @@ describe("what a config needs from its deployment", () => {
       ["signed", ["x-identity-assertion", "x-email"]],
       ["custom", ["X-Caller-Assertion"]],
     ]);
+  });
+
+  it("every header a target must allowlist is one the Lambda refuses from clients, in any spelling", () => {
+    const c = config(
+      {
+        crm: { mode: "claims", headers: { "x-user-sub": "sub" } },
+        iam: { mode: "forward", audience: "iam", header: "X-Upstream-Token" },
+        erp: { mode: "obo", obo: obo(A), header: "X-Erp-Token" },
+        signed: { mode: "assertion", header: "X-Caller-Assertion", headers: { "x-email": "email" } },
+        plain: { mode: "forward", audience: "plain" },
+      },
+      { assertion },
+    );
+    const needed = [...allowlistNeeds(c).values()].flat();
+    expect(needed).toEqual(["x-user-sub", "X-Upstream-Token", "X-Erp-Token", "X-Caller-Assertion", "x-email"]);
+    const managed = new ManagedHeaders(c);
+    for (const h of needed) expect([managed.has(h), managed.has(h.toUpperCase())]).toEqual([true, true]);
+    expect(managed.has("authorization")).toBe(false);
   });
 
   it("planAllowlist: adds what is missing, keeps (or prunes) other entries, compares names case-insensitively", () => {
