@@ -150,18 +150,18 @@ export class IdentityInterceptor extends Construct {
     this.logGroup = new logs.LogGroup(this, "Logs", { retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH });
     this.role = new iam.Role(this, "Role", {
       assumedBy: new iam.ServicePrincipal("lambda.amazonaws.com"),
-      description: "AgentCore identity interceptor: its log group, its on-behalf-of secrets, nothing else",
+      description: "AgentCore identity interceptor: its log group, its on-behalf-of secrets and assertion signing key, nothing else",
     });
     this.logGroup.grantWrite(this.role);
     const secrets = secretArnsOf(config);
     if (secrets.length > 0) {
       this.role.addToPolicy(
-        new iam.PolicyStatement({ sid: "ReadOboSecrets", actions: ["secretsmanager:GetSecretValue"], resources: secrets }),
+        new iam.PolicyStatement({ sid: "ReadSecrets", actions: ["secretsmanager:GetSecretValue"], resources: secrets }),
       );
       if (props.secretsKey !== undefined) {
         this.role.addToPolicy(
           new iam.PolicyStatement({
-            sid: "DecryptOboSecrets",
+            sid: "DecryptSecrets",
             actions: ["kms:Decrypt"],
             resources: [props.secretsKey.keyArn],
             conditions: { StringEquals: { "kms:ViaService": `secretsmanager.${Stack.of(this).region}.amazonaws.com` } },
@@ -174,7 +174,10 @@ export class IdentityInterceptor extends Construct {
     }
 
     this.function = new lambda.Function(this, "Function", {
-      description: "AgentCore Gateway REQUEST interceptor: verifies the caller's JWT and propagates identity per target",
+      description:
+        props.responsePhase === true
+          ? "AgentCore Gateway REQUEST and RESPONSE interceptor: verifies the caller's JWT, propagates identity per target, filters listings"
+          : "AgentCore Gateway REQUEST interceptor: verifies the caller's JWT and propagates identity per target",
       runtime: lambda.Runtime.NODEJS_22_X,
       architecture: lambda.Architecture.ARM_64,
       handler: "index.handler",

@@ -6,6 +6,7 @@ import type {
   UpdateGatewayRequest,
 } from "@aws-sdk/client-bedrock-agentcore-control";
 import type { Config } from "../src/config/schema.js";
+import { type ClassifiedFields, copyDefined } from "./read-then-put.js";
 
 /**
  * `attach`: put this interceptor on a gateway made without CDK. UpdateGateway is a full replace (a PUT,
@@ -44,9 +45,13 @@ const READ_ONLY = [
 ] as const satisfies readonly (keyof GetGatewayResponse)[];
 // Compile-time guards: a field added to the SDK's GetGateway or UpdateGateway shapes fails the type
 // check until it is classified above, so no field read can be silently dropped from the update.
-type Unclassified = Exclude<keyof GetGatewayResponse, (typeof UPDATABLE)[number] | (typeof READ_ONLY)[number]>;
-type Unsent = Exclude<keyof UpdateGatewayRequest, (typeof UPDATABLE)[number] | "gatewayIdentifier">;
-export const classifiedGatewayFields: [Unclassified, Unsent] extends [never, never] ? true : [Unclassified, Unsent] = true;
+export const classifiedGatewayFields: ClassifiedFields<
+  GetGatewayResponse,
+  UpdateGatewayRequest,
+  (typeof UPDATABLE)[number],
+  (typeof READ_ONLY)[number],
+  "gatewayIdentifier"
+> = true;
 
 const LAMBDA_ARN = /^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]{1,64}(?::(?:\$LATEST|[A-Za-z0-9_-]+))?$/;
 /** The function an ARN names, without its version or alias qualifier. */
@@ -143,9 +148,7 @@ export function planAttach(gateway: GetGatewayResponse, o: AttachOptions): Attac
     roleArn: gateway.roleArn,
     authorizerType: gateway.authorizerType,
   };
-  for (const field of UPDATABLE) {
-    if (gateway[field] !== undefined) Object.assign(request, { [field]: gateway[field] });
-  }
+  copyDefined(gateway, UPDATABLE, request);
   request.interceptorConfigurations = interceptorConfigurations;
   if (JSON.stringify(existing) === JSON.stringify(interceptorConfigurations)) {
     notes.push("the gateway already has this interceptor with passRequestHeaders on: nothing to change");

@@ -36,8 +36,8 @@ function claimHeaderLines(headers: Record<string, ClaimMapping>): string[] {
   });
 }
 
-/** One line per target: what the target receives on a `tools/call` the policy allows. */
-export function receives(target: TargetConfig, assertionHeader: string): string {
+/** One line per target (`name` is its policy name): what the target receives on a `tools/call` the policy allows. */
+export function receives(target: TargetConfig, name: string): string {
   switch (target.mode) {
     case "forward": {
       const header = target.header ?? "Authorization";
@@ -50,9 +50,9 @@ export function receives(target: TargetConfig, assertionHeader: string): string 
     case "claims":
       return claimHeaderLines(target.headers).join("; ");
     case "assertion": {
-      const header = target.header ?? assertionHeader;
+      const header = target.header ?? DEFAULT_ASSERTION_HEADER;
       const claims = target.claims !== undefined && target.claims.length > 0 ? ` with ${target.claims.join(", ")}` : "";
-      const signed = `${header}: <JWS signed by the interceptor, aud ${target.audience ?? "<target name>"}, sub <iss>|<sub>${claims}>`;
+      const signed = `${header}: <JWS signed by the interceptor, aud ${target.audience ?? name}, sub <iss>|<sub>${claims}>`;
       return [signed, ...claimHeaderLines(target.headers ?? {})].join("; ");
     }
     case "obo": {
@@ -90,7 +90,7 @@ export function describeConfig(config: Config): string[] {
   }
   lines.push("targets (what each receives on an allowed tools/call):");
   for (const [name, target] of Object.entries(config.targets)) {
-    lines.push(`  ${name} [${target.mode}]: ${receives(target, DEFAULT_ASSERTION_HEADER)}`);
+    lines.push(`  ${name} [${target.mode}]: ${receives(target, name)}`);
     for (const c of conditions(target)) lines.push(`      ${c}`);
   }
   lines.push(
@@ -102,6 +102,10 @@ export function describeConfig(config: Config): string[] {
   for (const [name, headers] of needs) lines.push(`  ${name}: ${headers.join(", ")}`);
   const secrets = secretArnsOf(config);
   if (secrets.length > 0) lines.push("secrets the function reads (secretsmanager:GetSecretValue):", ...secrets.map((s) => `  ${s}`));
+  if (config.listingFilter === "on")
+    lines.push(
+      "listingFilter on: attach the RESPONSE phase too (attach --response, or CDK responsePhase: true), else tools/list and prompts/list are not filtered",
+    );
   if (config.issuers.length > 1)
     lines.push("several issuers: the gateway needs authorizerType NONE (one CUSTOM_JWT discovery URL cannot trust them all)");
   return lines;

@@ -6,6 +6,7 @@ import type {
 import { allowlistNeeds, planAllowlist } from "../src/config/deployment.js";
 import type { Config } from "../src/config/schema.js";
 import type { Io } from "./attach.js";
+import { type ClassifiedFields, copyDefined } from "./read-then-put.js";
 
 /**
  * `sync-targets`: every gateway target the policy sends headers to gets exactly those headers in its
@@ -34,9 +35,14 @@ const READ_ONLY = [
   "authorizationData",
   "protocolType",
 ] as const satisfies readonly (keyof GetGatewayTargetResponse)[];
-type Unclassified = Exclude<keyof GetGatewayTargetResponse, (typeof UPDATABLE)[number] | (typeof READ_ONLY)[number]>;
-type Unsent = Exclude<keyof UpdateGatewayTargetRequest, (typeof UPDATABLE)[number] | "gatewayIdentifier" | "targetId">;
-export const classifiedTargetFields: [Unclassified, Unsent] extends [never, never] ? true : [Unclassified, Unsent] = true;
+// Compile-time guard (see ./read-then-put.ts): every field read is sent back or service-set.
+export const classifiedTargetFields: ClassifiedFields<
+  GetGatewayTargetResponse,
+  UpdateGatewayTargetRequest,
+  (typeof UPDATABLE)[number],
+  (typeof READ_ONLY)[number],
+  "gatewayIdentifier" | "targetId"
+> = true;
 
 export interface TargetUpdate {
   name: string;
@@ -96,9 +102,7 @@ export function planTargetSync(
       continue;
     }
     const request: UpdateGatewayTargetRequest = { gatewayIdentifier: gatewayId, targetId, targetConfiguration: undefined };
-    for (const field of UPDATABLE) {
-      if (target[field] !== undefined) Object.assign(request, { [field]: target[field] });
-    }
+    copyDefined(target, UPDATABLE, request);
     request.metadataConfiguration = { ...target.metadataConfiguration, allowedRequestHeaders: allow.headers };
     plan.updates.push({ name, request, added: allow.added });
   }

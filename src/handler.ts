@@ -31,9 +31,9 @@ export interface HandlerOptions {
   /** Extra CA certificates (PEM) trusted for JWKS fetches. */
   ca?: string;
   logger?: Logger;
-  /** Start loading every issuer's JWKS now, so the first request does not wait (cold start). */
+  /** Start loading every issuer's JWKS (and the assertion signing keys) now, so the first request does not wait (cold start). */
   prefetchJwks?: boolean;
-  /** Replaces the Secrets Manager reader (obo client credentials). */
+  /** Replaces the Secrets Manager reader (obo client credentials and assertion signing keys). */
   secretFetcher?: SecretFetcher;
   /** Added to the Secrets Manager client's configuration (endpoint, credentials, request handler). */
   secretsClientConfig?: Record<string, unknown>;

@@ -7,7 +7,7 @@ import { type Clock, nowSeconds, systemClock } from "../clock.js";
 import type { Deadline } from "../deadline.js";
 import { deny, KeySetInvalid, SecretUnavailable } from "../errors.js";
 import { LruMap } from "../lru-map.js";
-import type { SecretFetcher } from "../obo/secrets.js";
+import { type SecretFetcher, secretFailureReason as secretDenial } from "../obo/secrets.js";
 import type { Reason } from "../respond/reasons.js";
 import { assertionClaims, signAssertion } from "./claims.js";
 import { currentSigningKey, parseSigningKeys, type SigningKey } from "./keys.js";
@@ -35,18 +35,9 @@ interface LoadedKeys {
   loadedAt: number;
 }
 
-/** Secrets Manager errors that retrying will not fix: the operator must (a missing or unreadable secret). */
-const PERSISTENT = new Set([
-  "ResourceNotFoundException",
-  "AccessDeniedException",
-  "DecryptionFailure",
-  "InvalidRequestException",
-  "secret",
-]);
-
-/** The reason a failed secret read maps to: persistent faults are ours (500), the rest an outage (503). */
+/** The reason a failed signing-key read maps to (the classification shared with obo, src/obo/secrets.ts). */
 export function secretFailureReason(why: string): Reason {
-  return PERSISTENT.has(why.split(" ")[0] ?? "") ? "assertion.key_unusable" : "assertion.unavailable";
+  return secretDenial(why, "assertion");
 }
 
 /**

@@ -1,5 +1,6 @@
 import { headerNameProblem, MAX_HEADERS_PER_TARGET } from "./header-rules.js";
-import { type Config, DEFAULT_ASSERTION_HEADER, type TargetConfig } from "./schema.js";
+import type { Config, TargetConfig } from "./schema.js";
+import { headersSetOn } from "./target-headers.js";
 
 /**
  * What a validated config needs from its deployment: the Secrets Manager secrets the function reads and
@@ -20,22 +21,12 @@ export function secretArnsOf(config: Config): string[] {
 
 /**
  * Header names the interceptor sets on this target that AgentCore forwards only when the target's
- * `metadataConfiguration.allowedRequestHeaders` lists them: every claims header, and a custom token
- * header of a forward or obo target, an assertion target's assertion header and claim headers. `Authorization` always reaches the target and cannot be allowlisted
- * (docs/agentcore-contract.md §4).
+ * `metadataConfiguration.allowedRequestHeaders` lists them: the headers of `headersSetOn` (the same
+ * names the Lambda refuses from clients). `Authorization` always reaches the target and cannot be
+ * allowlisted (docs/agentcore-contract.md §4).
  */
 export function headersNeededBy(target: TargetConfig): string[] {
-  switch (target.mode) {
-    case "claims":
-      return Object.keys(target.headers);
-    case "assertion":
-      return [target.header ?? DEFAULT_ASSERTION_HEADER, ...Object.keys(target.headers ?? {})];
-    case "forward":
-    case "obo":
-      return target.header !== undefined && target.header !== "Authorization" ? [target.header] : [];
-    default:
-      return [];
-  }
+  return headersSetOn(target);
 }
 
 /** For every target of the policy that needs an allowlist, the header names it needs. */

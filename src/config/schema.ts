@@ -15,6 +15,11 @@ export const TARGET_NAME = /^(?:[0-9a-zA-Z]-?){1,100}$/;
 const NO_CONTROL = /^[^\u0000-\u001f\u007f-\u009f\u2028\u2029]*$/;
 const text = () => z.string().check(z.minLength(1), z.maxLength(2048), z.regex(NO_CONTROL, "must not contain control characters"));
 const httpsUrl = () => z.url({ protocol: /^https$/, error: "must be an https:// URL" });
+/** A Secrets Manager secret ARN (obo client credentials, the assertion signing key). */
+const secretArn = () =>
+  z
+    .string()
+    .check(z.regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$/, "must be a Secrets Manager secret ARN"));
 const nonEmptyList = <T extends z.core.SomeType>(item: T) => z.array(item).check(z.minLength(1));
 
 /** A claim name or dotted path into nested claims (`org.id`). Prototype names and paths that can never resolve are refused. */
@@ -206,11 +211,7 @@ const OboSettings = z
     clientId: text(),
     clientAuth: z._default(z.enum(["client_secret_basic", "client_secret_post", "private_key_jwt"]), "client_secret_basic"),
     /** Secrets Manager secret: the client secret itself, or JSON with `client_secret` or `private_key` (PEM or JWK). */
-    clientSecretArn: z
-      .string()
-      .check(
-        z.regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$/, "must be a Secrets Manager secret ARN"),
-      ),
+    clientSecretArn: secretArn(),
     /** RFC 8693 `audience` (logical name of the target). */
     audience: z.optional(text()),
     /** RFC 8693 / RFC 8707 `resource` (absolute URI of the target). */
@@ -307,9 +308,7 @@ const AssertionSettings = z.strictObject({
   /** The assertion's `iss`: an identifier of this interceptor that targets are configured to trust. */
   issuer: text(),
   /** Secrets Manager secret holding the private signing key(s): a PEM or JWK, or `{ "keys": [...] }` for rotation. */
-  signingKeySecretArn: z
-    .string()
-    .check(z.regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$/, "must be a Secrets Manager secret ARN")),
+  signingKeySecretArn: secretArn(),
   /** Seconds an assertion is valid (`exp - iat`); never beyond the caller's token. */
   lifetimeSeconds: z._default(z.int().check(z.gte(5), z.lte(900)), 60),
   algorithm: z._default(z.enum(["ES256", "RS256", "EdDSA"]), "ES256"),

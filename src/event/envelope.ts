@@ -5,7 +5,8 @@ import * as z from "zod/mini";
  * field reports is accepted: headers absent, `{}` or lower-case; `gatewayResponse` absent or null;
  * `context: null`; notifications without `id`. Unknown extra fields are tolerated.
  */
-const Headers = z.optional(z.nullable(z.record(z.string(), z.union([z.string(), z.array(z.string())]))));
+/** Request headers as the gateway passes them (absent, null, or values that are strings or lists); both phases. */
+export const Headers = z.optional(z.nullable(z.record(z.string(), z.union([z.string(), z.array(z.string())]))));
 
 const gatewayRequestFields = {
   path: z.optional(z.nullable(z.string())),
@@ -19,7 +20,7 @@ export const McpEnvelope = z.looseObject({
   mcp: z.looseObject({
     gatewayRequest: z.looseObject({ ...gatewayRequestFields, body: z.optional(z.unknown()) }),
     rawGatewayRequest: z.optional(z.nullable(z.looseObject({ body: z.optional(z.nullable(z.unknown())) }))),
-    /** Present (non-null) only in the RESPONSE phase, which the handler routes to src/phase/response.ts first. */
+    /** Present (non-null) only in the RESPONSE phase, which the handler routes to src/phase/response-entry.ts first. */
     gatewayResponse: z.optional(z.null()),
   }),
 });

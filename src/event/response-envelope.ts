@@ -1,4 +1,5 @@
 import * as z from "zod/mini";
+import { Headers } from "./envelope.js";
 
 /**
  * The RESPONSE interceptor input (docs/agentcore-contract.md §3; docs/agentcore-contract.md once moved):
@@ -7,8 +8,6 @@ import * as z from "zod/mini";
  * a REQUEST short-circuit the body was reported `null` (aws/bedrock-agentcore-sdk-python#409). For
  * HTTP targets `gatewayRequest` may be `null` and the body is base64. Unknown fields are tolerated.
  */
-const Headers = z.optional(z.nullable(z.record(z.string(), z.union([z.string(), z.array(z.string())]))));
-
 const McpResponseEnvelope = z.looseObject({
   interceptorInputVersion: z.literal("1.0"),
   mcp: z.looseObject({

@@ -6,7 +6,7 @@ import type { Deadline } from "../deadline.js";
 import { ClientAuthMismatch, Denial, deny, HttpsFailure, InvalidClient, SecretUnavailable } from "../errors.js";
 import { httpsRequest } from "../http/https-request.js";
 import { clientAuth } from "./client-auth.js";
-import type { SecretCache } from "./secrets.js";
+import { type SecretCache, secretFailureReason } from "./secrets.js";
 import { TokenCache } from "./token-cache.js";
 import {
   type Expectation,
@@ -117,8 +117,9 @@ export class OboExchanger {
     try {
       credential = await this.secrets.get(settings.clientSecretArn, deadline.within(settings.timeoutMs), refreshSecret);
     } catch (err) {
-      this.events.secretFailed(err instanceof SecretUnavailable ? err.why : "unavailable");
-      deny("obo.unavailable");
+      const why = err instanceof SecretUnavailable ? err.why : "unavailable";
+      this.events.secretFailed(why);
+      deny(secretFailureReason(why, "obo"));
     }
     let auth;
     try {

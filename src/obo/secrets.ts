@@ -3,6 +3,7 @@ import type { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/clien
 import { type Clock, systemClock } from "../clock.js";
 import { SecretUnavailable } from "../errors.js";
 import { isPlainObject, jwkFrom } from "../plain-object.js";
+import type { Reason } from "../respond/reasons.js";
 
 /**
  * The token-endpoint client credential, from AWS Secrets Manager. The SDK is imported lazily, so it
@@ -32,7 +33,7 @@ export function secretsManagerFetcher(clientConfig: Record<string, unknown> = {}
     } catch (err) {
       throw new SecretUnavailable(sdkFailure(err));
     }
-    if (typeof answer.SecretString !== "string" || answer.SecretString === "") throw new SecretUnavailable("secret has no SecretString");
+    if (typeof answer.SecretString !== "string" || answer.SecretString === "") throw new SecretUnavailable(NO_SECRET_STRING);
     return answer.SecretString;
   };
 }
@@ -43,6 +44,40 @@ function sdkFailure(err: unknown): string {
   const metadata: unknown = Reflect.get(err, "$metadata");
   const status: unknown = isPlainObject(metadata) ? metadata.httpStatusCode : undefined;
   return `${err.name}${typeof status === "number" ? ` (HTTP ${status})` : ""}`;
+}
+
+const NO_SECRET_STRING = "secret has no SecretString";
+const BAD_PRIVATE_KEY = "private_key is not a usable PEM or JWK";
+const NO_CREDENTIAL = "secret JSON has neither client_secret nor private_key";
+
+/**
+ * Secrets Manager failures that retrying will not fix, the operator must: the secret is missing, the
+ * role may not read or decrypt it, the request is refused, or it holds nothing usable. Everything else
+ * (throttling, 5xx, timeouts, connection failures) is an outage that may pass.
+ * https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_GetSecretValue.html#API_GetSecretValue_Errors
+ */
+const PERMANENT_SDK_ERRORS = new Set([
+  "ResourceNotFoundException",
+  "AccessDeniedException",
+  "DecryptionFailure",
+  "InvalidRequestException",
+  "InvalidParameterException",
+]);
+const CONTENT_FAULTS = new Set([NO_SECRET_STRING, BAD_PRIVATE_KEY, NO_CREDENTIAL]);
+
+/** The denial each mode gives for a secret it cannot use: our fault (500) when permanent, else 503. */
+const SECRET_FAILURE_REASONS = {
+  obo: { permanent: "obo.client_auth_failed", transient: "obo.unavailable" },
+  assertion: { permanent: "assertion.key_unusable", transient: "assertion.unavailable" },
+} as const satisfies Record<string, Record<"permanent" | "transient", Reason>>;
+
+/**
+ * The one classification of a failed secret read (`why` as `SecretUnavailable` carries it: the SDK
+ * error's name first, or this module's finding about the content), as the reason `mode` denies with.
+ */
+export function secretFailureReason(why: string, mode: keyof typeof SECRET_FAILURE_REASONS): Reason {
+  const permanent = PERMANENT_SDK_ERRORS.has(why.split(" ")[0] ?? "") || CONTENT_FAULTS.has(why);
+  return SECRET_FAILURE_REASONS[mode][permanent ? "permanent" : "transient"];
 }
 
 /** `SecretString` is the client secret itself, or JSON with `client_secret`, or `private_key` (PEM or JWK). */
@@ -60,9 +95,9 @@ export function parseClientCredential(text: string): ClientCredential {
     if (typeof key === "string") return { kind: "private-key", key: createPrivateKey(key) };
     if (isPlainObject(key)) return { kind: "private-key", key: createPrivateKey({ key: jwkFrom(key), format: "jwk" }) };
   } catch {
-    throw new SecretUnavailable("private_key is not a usable PEM or JWK");
+    throw new SecretUnavailable(BAD_PRIVATE_KEY);
   }
-  throw new SecretUnavailable("secret JSON has neither client_secret nor private_key");
+  throw new SecretUnavailable(NO_CREDENTIAL);
 }
 
 interface Entry {

@@ -1,5 +1,6 @@
 import { canonicalHeaderName } from "../config/header-rules.js";
-import { type Config, DEFAULT_ASSERTION_HEADER } from "../config/schema.js";
+import type { Config } from "../config/schema.js";
+import { headersSetOn } from "../config/target-headers.js";
 import type { HeaderBag } from "../event/headers.js";
 
 /**
@@ -27,16 +28,7 @@ export class ManagedHeaders {
 
   constructor(config: Config) {
     const names = new Set(DENYLIST);
-    for (const target of Object.values(config.targets)) {
-      if (target.mode === "claims") for (const h of Object.keys(target.headers)) names.add(canonicalHeaderName(h));
-      if ((target.mode === "forward" || target.mode === "obo") && target.header !== undefined && target.header !== "Authorization") {
-        names.add(canonicalHeaderName(target.header));
-      }
-      if (target.mode === "assertion") {
-        names.add(canonicalHeaderName(target.header ?? DEFAULT_ASSERTION_HEADER));
-        for (const h of Object.keys(target.headers ?? {})) names.add(canonicalHeaderName(h));
-      }
-    }
+    for (const target of Object.values(config.targets)) for (const h of headersSetOn(target)) names.add(canonicalHeaderName(h));
     this.exact = names;
   }
 

@@ -18,6 +18,7 @@ import { IdentityInterceptor } from "../../cdk/identity-interceptor.js";
 process.env.CDK_VALIDATION = "false";
 
 const SECRET = "arn:aws:secretsmanager:eu-west-1:111122223333:secret:interceptor-obo-AbCdEf";
+const SIGNING = "arn:aws:secretsmanager:eu-west-1:111122223333:secret:interceptor-assertion-AbCdEf";
 const acme = {
   issuer: "https://login.acme.example",
   jwksUri: "https://login.acme.example/jwks.json",
@@ -43,7 +44,9 @@ const policy = {
       },
     },
     hr: { mode: "claims", headers: { "x-user-sub": { claim: "sub", qualify: true } } },
+    ledger: { mode: "assertion" },
   },
+  assertion: { issuer: "https://interceptor.acme.example", signingKeySecretArn: SIGNING },
 };
 const env = { account: "111122223333", region: "eu-west-1" };
 const oauth = GatewayCredentialProvider.fromOauthIdentityArn({
@@ -75,6 +78,11 @@ describe("a new gateway with the interceptor at REQUEST and RESPONSE", () => {
     interceptor.gateway.addMcpServerTarget("Orders", {
       gatewayTargetName: "orders",
       endpoint: "https://orders.example.com/mcp",
+      credentialProviderConfigurations: [oauth],
+    });
+    interceptor.gateway.addMcpServerTarget("Ledger", {
+      gatewayTargetName: "ledger",
+      endpoint: "https://ledger.example.com/mcp",
       credentialProviderConfigurations: [oauth],
     });
     // A target made elsewhere in the app, for the same gateway.
@@ -117,6 +125,8 @@ describe("a new gateway with the interceptor at REQUEST and RESPONSE", () => {
 
   it("builds the function on nodejs22.x arm64 with its own log group, and bundles the validated config", () => {
     template.hasResourceProperties("AWS::Lambda::Function", {
+      Description:
+        "AgentCore Gateway REQUEST and RESPONSE interceptor: verifies the caller's JWT, propagates identity per target, filters listings",
       Runtime: "nodejs22.x",
       Architectures: ["arm64"],
       Handler: "index.handler",
@@ -141,13 +151,14 @@ describe("a new gateway with the interceptor at REQUEST and RESPONSE", () => {
     expect(allowlists).toEqual({
       crm: { AllowedRequestHeaders: ["x-user-sub", "x-user-email"] },
       iam: { AllowedRequestHeaders: ["X-Upstream-Authorization"] },
+      ledger: { AllowedRequestHeaders: ["x-identity-assertion"] },
       orders: undefined,
     });
     // hr needs an allowlist but is not in this app: a synth warning points at sync-targets.
     Annotations.fromStack(stack).hasWarning("*", Match.stringLikeRegexp('policy target "hr" needs an allowlist'));
   });
 
-  it("grants the function exactly its log group, the obo secrets and decrypt through Secrets Manager", () => {
+  it("grants the function exactly its log group, the obo secrets, the assertion signing key and decrypt through Secrets Manager", () => {
     const fnRole = (template.findResources("AWS::Lambda::Function")[fnId] as { Properties: { Role: { "Fn::GetAtt": [string, string] } } })
       .Properties.Role["Fn::GetAtt"][0];
     const policies = Object.values(template.findResources("AWS::IAM::Policy")) as {
@@ -161,9 +172,9 @@ describe("a new gateway with the interceptor at REQUEST and RESPONSE", () => {
         Effect: "Allow",
         Resource: { "Fn::GetAtt": [expect.stringMatching(/^IdentityLogs/), "Arn"] },
       },
-      { Sid: "ReadOboSecrets", Action: "secretsmanager:GetSecretValue", Effect: "Allow", Resource: SECRET },
+      { Sid: "ReadSecrets", Action: "secretsmanager:GetSecretValue", Effect: "Allow", Resource: [SIGNING, SECRET] },
       {
-        Sid: "DecryptOboSecrets",
+        Sid: "DecryptSecrets",
         Action: "kms:Decrypt",
         Effect: "Allow",
         Resource: { "Fn::GetAtt": [expect.stringMatching(/^SecretsKey/), "Arn"] },
@@ -218,6 +229,12 @@ describe("an existing gateway of the app", () => {
           InputConfiguration: { PassRequestHeaders: true },
         },
       ],
+    });
+    template.hasResourceProperties("AWS::Lambda::Function", {
+      Description: "AgentCore Gateway REQUEST interceptor: verifies the caller's JWT and propagates identity per target",
+    });
+    template.hasResourceProperties("AWS::IAM::Role", {
+      Description: "AgentCore identity interceptor: its log group, its on-behalf-of secrets and assertion signing key, nothing else",
     });
     template.hasResourceProperties("AWS::BedrockAgentCore::GatewayTarget", {
       Name: "crm",

@@ -68,6 +68,11 @@ const example = {
     },
     reports: { mode: "none" },
     payroll: { mode: "claims", headers: { "x-user-sub": "sub" }, issuers: ["https://login.acme.example"], onDenied: "strip" },
+    ledger: { mode: "assertion", claims: ["email"], headers: { "x-user-iss": "iss", "x-user-email": "email" } },
+  },
+  assertion: {
+    issuer: "https://interceptor.acme.example",
+    signingKeySecretArn: "arn:aws:secretsmanager:eu-west-1:111122223333:secret:assertion-key-AbCdEf",
   },
   unlistedTargets: "strip",
 };
@@ -92,15 +97,33 @@ describe("check-config FILE", () => {
       "  reports [none]: no identity (its own gateway credential only)",
       "  payroll [claims]: x-user-sub: <claim sub>",
       "      only callers of https://login.acme.example (others: no identity)",
+      "  ledger [assertion]: x-identity-assertion: <JWS signed by the interceptor, aud ledger, sub <iss>|<sub> with email>; x-user-iss: <claim iss>; x-user-email: <claim email>",
       "  any other target: no identity (unlistedTargets: strip)",
       "gateway target allowlists (metadataConfiguration.allowedRequestHeaders):",
       "  iam-api: X-Upstream-Authorization",
       "  crm: x-user-iss, x-user-sub, x-user-email, x-org-id, x-user-groups",
       "  payroll: x-user-sub",
+      "  ledger: x-identity-assertion, x-user-iss, x-user-email",
       "secrets the function reads (secretsmanager:GetSecretValue):",
+      "  arn:aws:secretsmanager:eu-west-1:111122223333:secret:assertion-key-AbCdEf",
       "  arn:aws:secretsmanager:eu-west-1:111122223333:secret:obo-AbCdEf",
+      "listingFilter on: attach the RESPONSE phase too (attach --response, or CDK responsePhase: true), else tools/list and prompts/list are not filtered",
       "several issuers: the gateway needs authorizerType NONE (one CUSTOM_JWT discovery URL cannot trust them all)",
     ]);
+  });
+
+  it("an assertion's explicit audience is printed; listingFilter off needs no RESPONSE phase, so no hint", async () => {
+    const config = {
+      ...example,
+      targets: { ledger: { mode: "assertion", audience: "https://ledger.acme.example", header: "x-caller" } },
+      listingFilter: "off",
+    };
+    const r = await checkConfig(write("off.json", JSON.stringify(config)));
+    expect(r.code).toBe(0);
+    expect(r.out).toContain(
+      "  ledger [assertion]: x-caller: <JWS signed by the interceptor, aud https://ledger.acme.example, sub <iss>|<sub>>",
+    );
+    expect(r.out.filter((l) => l.includes("listingFilter"))).toEqual([]);
   });
 
   it("prints every problem with its field path and exits 1", async () => {

@@ -77,7 +77,7 @@ async function timed(h: ReturnType<typeof handler>, tool: string, token = freshT
   const started = performance.now();
   bed.log.clear();
   const output = (await h(mcpEnvelope({ Authorization: `Bearer ${token}` }, toolCall(tool)), context)) as Json;
-  return { ...decisionOf(output), ms: performance.now() - started };
+  return { ...decisionOf(output), output, ms: performance.now() - started };
 }
 
 const expectOutcome = (got: Awaited<ReturnType<typeof timed>>, want: string, budgetMs: number) => {
@@ -194,7 +194,8 @@ describe("faults on the token endpoint (on-behalf-of)", () => {
     const token = freshToken();
     const got = await timed(h, "erp___x", token);
     expectOutcome(got, reason, OBO_TIMEOUT_MS + 1_000);
-    expect(JSON.stringify(got.headers)).not.toContain(token);
+    // The whole interceptor output (the denial's body and any headers), not only a field of it.
+    expect(JSON.stringify(got.output)).not.toContain(token);
     stsFront.set({ kind: "pass" });
     expectOutcome(await timed(h, "erp___x", token), "allow", 2_000);
     survived.sts++;

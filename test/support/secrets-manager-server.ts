@@ -12,6 +12,8 @@ export class SecretsManagerServer {
   readonly secrets = new Map<string, string>();
   readonly reads: string[] = [];
   mode: "ok" | "error" | "hang" = "ok";
+  /** When set, every request is answered with this AWS error (`__type`) and status. */
+  fault: { status: number; type: string } | undefined;
   private server: Server | undefined;
   private port = 0;
 
@@ -43,6 +45,7 @@ export class SecretsManagerServer {
         const reply = (status: number, body: unknown) =>
           res.writeHead(status, { "content-type": "application/x-amz-json-1.1" }).end(JSON.stringify(body));
         if (this.mode === "error") return reply(500, { __type: "InternalServiceError", message: "unavailable" });
+        if (this.fault !== undefined) return reply(this.fault.status, { __type: this.fault.type, message: "refused" });
         if (
           req.headers["x-amz-target"] !== "secretsmanager.GetSecretValue" ||
           !String(req.headers.authorization).startsWith("AWS4-HMAC-SHA256")

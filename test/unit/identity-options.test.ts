@@ -252,6 +252,28 @@ describe("Issuer binding is explicit: a target never confuses two issuers' ident
     expectAllow(await call(tokenA(), single), { "x-user-sub": "u-1" });
   });
 
+  describe("claim headers sent beside an assertion are bound the same way", () => {
+    const ARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:interceptor/assertion-key";
+    const assertionTarget = (t: Json) =>
+      both(
+        target("sign", { mode: "assertion", ...t }),
+        (c) => (c.assertion = { issuer: "https://interceptor.example", signingKeySecretArn: ARN }),
+      );
+
+    it("an assertion target reached by two issuers with an unbound header → config.invalid at targets.<name>.headers", () => {
+      expect(problemsOf(assertionTarget({ headers: { "x-email": "email" } }))).toEqual([
+        'targets.sign.headers: this target accepts 2 issuers, so its identity headers must be issuer-bound: map "iss" to a header, or set "qualify": true on x-email, or accept one issuer ("issuers")',
+      ]);
+    });
+
+    it.each([
+      ["qualify", { headers: { "x-email": { claim: "email", qualify: true } } }],
+      ["one issuer", { issuers: [ISSUER_A], headers: { "x-email": "email" } }],
+    ])("with %s → ok", (_what, t) => {
+      expect(problemsOf(assertionTarget(t))).toEqual([]);
+    });
+  });
+
   it("qualify with an accepted issuer that contains | → config.invalid", () => {
     const problems = problemsOf(
       both(

@@ -24,6 +24,7 @@ beforeEach(() => {
   sts.requests.length = 0;
   sm.reads.length = 0;
   sm.mode = "ok";
+  sm.fault = undefined;
   sm.put(SECRET_ARN, sts.clientSecret);
 });
 
@@ -225,11 +226,24 @@ describe("L. On-behalf-of token exchange (OBO)", () => {
 
   it.each([
     ["answers 500", () => (sm.mode = "error")],
-    ["does not know the secret", () => sm.secrets.delete(SECRET_ARN)],
+    ["throttles (ThrottlingException)", () => (sm.fault = { status: 400, type: "ThrottlingException" })],
   ])("OBO-12 Secrets Manager %s → DENY(503, obo.unavailable)", async (_n, breakIt) => {
     breakIt();
     const mark = logMark();
     expectDeny(await run(handler(), pay()), 503, "obo.unavailable");
+    expect(sts.requests).toHaveLength(0);
+    expect(logRecordsSince(mark).some((r) => r.message === "client credential unavailable")).toBe(true);
+  });
+
+  // Permanent faults the operator must fix are ours (500), as for the assertion signing key.
+  it.each([
+    ["does not know the secret (ResourceNotFoundException)", () => sm.secrets.delete(SECRET_ARN)],
+    ["refuses the role (AccessDeniedException)", () => (sm.fault = { status: 400, type: "AccessDeniedException" })],
+    ["cannot decrypt it (DecryptionFailure)", () => (sm.fault = { status: 400, type: "DecryptionFailure" })],
+  ])("OBO-12 Secrets Manager %s → DENY(500, obo.client_auth_failed)", async (_n, breakIt) => {
+    breakIt();
+    const mark = logMark();
+    expectDeny(await run(handler(), pay()), 500, "obo.client_auth_failed");
     expect(sts.requests).toHaveLength(0);
     expect(logRecordsSince(mark).some((r) => r.message === "client credential unavailable")).toBe(true);
   });
