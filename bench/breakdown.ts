@@ -36,8 +36,8 @@ import { type AuditRecord, createLogger, writeAudit } from "../src/log.js";
 import type { ClaimsTargetConfig } from "../src/config/schema.js";
 import { JwksServer } from "../test/support/jwks-server.js";
 import { jwksOf, rsaKey } from "../test/support/keys.js";
-import { buildToken } from "../test/support/tokens.js";
 import { testCa } from "../test/support/tls.js";
+import { BENCH_ISSUER, benchToken } from "./tokens.js";
 
 const N = Number(process.env.BREAKDOWN_N ?? 2_000);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -125,7 +125,7 @@ async function setup() {
   const key = rsaKey("bd-1");
   const server = await new JwksServer().start();
   server.set("/jwks", { kind: "ok", body: jwksOf(key) });
-  const ISSUER = "https://login.acme.example";
+  const ISSUER = BENCH_ISSUER;
   const loaded = parseConfig({
     issuers: [
       { issuer: ISSUER, jwksUri: server.url("/jwks"), audience: ["mcp-gateway"], clientIds: ["agent-app"], requiredScopes: ["mcp/invoke"] },
@@ -135,22 +135,7 @@ async function setup() {
   if (!loaded.ok) throw new Error(loaded.problems.join("; "));
   const now = Math.floor(Date.now() / 1000);
   let seq = 0;
-  const mint = (sub: string) =>
-    buildToken({
-      header: { alg: "RS256", typ: "at+jwt", kid: key.kid },
-      payload: {
-        iss: ISSUER,
-        sub,
-        aud: ["mcp-gateway", "orders-api"],
-        client_id: "agent-app",
-        scope: "mcp/invoke",
-        email: `${sub}@acme.example`,
-        iat: now,
-        exp: now + 3_600,
-        jti: `bd-${++seq}`,
-      },
-      key,
-    });
+  const mint = (sub: string) => benchToken(key, sub, `bd-${++seq}`, now);
   const event = (token: string) => {
     const body = { jsonrpc: "2.0", id: 7, method: "tools/call", params: { name: "crm___find_contact", arguments: { query: "Initech" } } };
     return {

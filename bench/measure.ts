@@ -12,12 +12,12 @@ import { createPublicKey, generateKeyPairSync, verify } from "node:crypto";
 import { pathToFileURL } from "node:url";
 import { JwksServer } from "../test/support/jwks-server.js";
 import { jwksOf, rsaKey } from "../test/support/keys.js";
-import { buildToken } from "../test/support/tokens.js";
 import { testCa } from "../test/support/tls.js";
 import type { Bundle } from "../test/support/dist.js";
 import { alternativeHandler } from "./alternative.js";
+import { BENCH_ISSUER, benchToken } from "./tokens.js";
 
-const ISSUER = "https://login.acme.example";
+const ISSUER = BENCH_ISSUER;
 /** One turn of the event loop, outside the timer: as between two Lambda invocations, libuv flushes the pipe. */
 const nextTurn = process.env.BENCH_NO_YIELD === "1" ? async () => undefined : () => new Promise<void>((resolve) => setImmediate(resolve));
 /** Rounds, and requests per scenario per round (each preceded by as many floor verifications). */
@@ -50,24 +50,7 @@ const config = bundle.parseConfig({
 if (!config.ok) throw new Error(config.problems.join("; "));
 
 let seq = 0;
-function mint(sub: string): string {
-  const now = Math.floor(Date.now() / 1000);
-  return buildToken({
-    header: { alg: "RS256", typ: "at+jwt", kid: key.kid },
-    payload: {
-      iss: ISSUER,
-      sub,
-      aud: ["mcp-gateway", "orders-api"],
-      client_id: "agent-app",
-      scope: "mcp/invoke",
-      email: `${sub}@acme.example`,
-      iat: now,
-      exp: now + 3_600,
-      jti: `b-${++seq}`,
-    },
-    key,
-  });
-}
+const mint = (sub: string): string => benchToken(key, sub, `b-${++seq}`);
 /** A new event object per request, as the Lambda runtime parses one per invocation. */
 function event(token: string, method = "tools/call", name = "crm___find_contact") {
   const body =
