@@ -37,7 +37,7 @@ import type { ClaimsTargetConfig } from "../src/config/schema.js";
 import { JwksServer } from "../test/support/jwks-server.js";
 import { jwksOf, rsaKey } from "../test/support/keys.js";
 import { testCa } from "../test/support/tls.js";
-import { BENCH_ISSUER, benchToken } from "./tokens.js";
+import { BENCH_ISSUER, benchEvent, benchToken } from "./tokens.js";
 
 const N = Number(process.env.BREAKDOWN_N ?? 2_000);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -136,21 +136,7 @@ async function setup() {
   const now = Math.floor(Date.now() / 1000);
   let seq = 0;
   const mint = (sub: string) => benchToken(key, sub, `bd-${++seq}`, now);
-  const event = (token: string) => {
-    const body = { jsonrpc: "2.0", id: 7, method: "tools/call", params: { name: "crm___find_contact", arguments: { query: "Initech" } } };
-    return {
-      interceptorInputVersion: "1.0",
-      mcp: {
-        rawGatewayRequest: { body: JSON.stringify(body) },
-        gatewayRequest: {
-          path: "/mcp",
-          httpMethod: "POST",
-          headers: { authorization: `Bearer ${token}`, "content-type": "application/json", "mcp-session-id": "s-1" },
-          body,
-        },
-      },
-    };
-  };
+  const event = (token: string) => benchEvent(token);
   const context = { awsRequestId: "bench", getRemainingTimeInMillis: () => 30_000 };
   return { key, server, config: loaded.config, loaded, mint, event, context };
 }

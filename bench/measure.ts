@@ -15,7 +15,7 @@ import { jwksOf, rsaKey } from "../test/support/keys.js";
 import { testCa } from "../test/support/tls.js";
 import type { Bundle } from "../test/support/dist.js";
 import { alternativeHandler } from "./alternative.js";
-import { BENCH_ISSUER, benchToken } from "./tokens.js";
+import { BENCH_ISSUER, benchEvent, benchToken } from "./tokens.js";
 
 const ISSUER = BENCH_ISSUER;
 /** One turn of the event loop, outside the timer: as between two Lambda invocations, libuv flushes the pipe. */
@@ -51,25 +51,7 @@ if (!config.ok) throw new Error(config.problems.join("; "));
 
 let seq = 0;
 const mint = (sub: string): string => benchToken(key, sub, `b-${++seq}`);
-/** A new event object per request, as the Lambda runtime parses one per invocation. */
-function event(token: string, method = "tools/call", name = "crm___find_contact") {
-  const body =
-    method === "tools/call"
-      ? { jsonrpc: "2.0", id: 7, method, params: { name, arguments: { query: "Initech" } } }
-      : { jsonrpc: "2.0", id: 7, method, params: {} };
-  return {
-    interceptorInputVersion: "1.0",
-    mcp: {
-      rawGatewayRequest: { body: JSON.stringify(body) },
-      gatewayRequest: {
-        path: "/mcp",
-        httpMethod: "POST",
-        headers: { authorization: `Bearer ${token}`, "content-type": "application/json", "mcp-session-id": "s-1" },
-        body,
-      },
-    },
-  };
-}
+const event = benchEvent;
 
 /** RESPONSE phase: a 31-entry tools/list reply (search tool + 6 tools on each of 5 targets); payroll is not for this caller. */
 const CATALOGUE = [
