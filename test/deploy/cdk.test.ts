@@ -1,11 +1,11 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { App, Stack } from "aws-cdk-lib";
 import { Annotations, Match, Template } from "aws-cdk-lib/assertions";
 import { CfnGatewayTarget, Gateway, GatewayAuthorizer, GatewayCredentialProvider, GatewayTarget } from "aws-cdk-lib/aws-bedrockagentcore";
 import * as kms from "aws-cdk-lib/aws-kms";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, onTestFinished, vi } from "vitest";
 import { IdentityInterceptor } from "../../cdk/identity-interceptor.js";
 
 /**
@@ -14,8 +14,13 @@ import { IdentityInterceptor } from "../../cdk/identity-interceptor.js";
  * CDK names: https://docs.aws.amazon.com/cdk/api/v2/docs/aws-cdk-lib.aws_bedrockagentcore-readme.html
  */
 // CDK's built-in CloudFormation schema validation (a wasm module) costs ~20 s here on a loaded machine;
-// `npm run cdk:synth` keeps it on for the example app.
-process.env.CDK_VALIDATION = "false";
+// `npm run cdk:synth` keeps it on for the example app. Stubbed for this file only, and restored after it.
+beforeAll(() => {
+  vi.stubEnv("CDK_VALIDATION", "false");
+});
+afterAll(() => {
+  vi.unstubAllEnvs();
+});
 
 const SECRET = "arn:aws:secretsmanager:eu-west-1:111122223333:secret:interceptor-obo-AbCdEf";
 const SIGNING = "arn:aws:secretsmanager:eu-west-1:111122223333:secret:interceptor-assertion-AbCdEf";
@@ -256,8 +261,15 @@ describe("an existing gateway of the app", () => {
 describe("the example app (npm run cdk:synth)", () => {
   it("synthesises offline with the claims target's allowlist", async () => {
     const outdir = mkdtempSync(join(tmpdir(), "cdk-example-"));
-    process.env.CDK_OUTDIR = outdir;
-    await import("../../cdk/example/app.js");
+    // The app reads CDK_OUTDIR once, at import. Left set, it would make every later `new App()` in this
+    // worker synthesise itself at exit (CDK's auto-synth), so it is restored as soon as the app is in.
+    vi.stubEnv("CDK_OUTDIR", outdir);
+    try {
+      await import("../../cdk/example/app.js");
+    } finally {
+      vi.stubEnv("CDK_OUTDIR", undefined);
+    }
+    onTestFinished(() => rmSync(outdir, { recursive: true, force: true }));
     const template = JSON.parse(readFileSync(join(outdir, "AgentCoreIdentityInterceptorExample.template.json"), "utf8")) as {
       Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
     };

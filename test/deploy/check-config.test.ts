@@ -1,13 +1,13 @@
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import { describe, expect, it } from "vitest";
 import { main } from "../../cli/main.js";
 import { SCHEMA_FILE, schemaText } from "../../scripts/config-schema.js";
 import { parseConfig } from "../../src/config/load.js";
+import { fileTempDir } from "../support/temp.js";
 
-const dir = mkdtempSync(join(tmpdir(), "check-config-"));
+const dir = fileTempDir("check-config");
 const write = (name: string, content: string) => {
   const path = join(dir, name);
   writeFileSync(path, content);

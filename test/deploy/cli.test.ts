@@ -1,6 +1,5 @@
 import { execFile } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { BedrockAgentCoreControlClient } from "@aws-sdk/client-bedrock-agentcore-control";
@@ -9,6 +8,7 @@ import { planAttach } from "../../cli/attach.js";
 import { main } from "../../cli/main.js";
 import { parseConfig } from "../../src/config/load.js";
 import { ControlPlaneServer, type Json } from "../support/control-plane-server.js";
+import { fileTempDir } from "../support/temp.js";
 
 /**
  * The command line against a loopback control plane, driven by the real
@@ -81,7 +81,7 @@ const policy = {
     erp: { mode: "none" },
   },
 };
-const dir = mkdtempSync(join(tmpdir(), "cli-test-"));
+const dir = fileTempDir("cli-test");
 const file = (name: string, content: unknown) => {
   const path = join(dir, name);
   writeFileSync(path, JSON.stringify(content));

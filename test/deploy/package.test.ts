@@ -1,11 +1,11 @@
 import { execFile } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { promisify } from "node:util";
 import { inflateRawSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { baseConfig, Harness, mcpEvent, tokenA } from "../support/harness.js";
+import { testTempDir } from "../support/temp.js";
 
 /**
  * `npm run package -- --config FILE`: the config is validated and shipped in the zip as
@@ -44,7 +44,7 @@ function unzip(zip: Buffer): Map<string, Buffer> {
 
 describe("npm run package -- --config FILE", () => {
   it("ships the validated config as interceptor.config.json, and the bundle answers from it with no environment", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "package-"));
+    const dir = testTempDir("package");
     const configText = `${JSON.stringify(baseConfig(h.server), null, 2)}\n`;
     writeFileSync(join(dir, "config.json"), configText);
     const { stdout } = await packageZip("--config", join(dir, "config.json"), "--out", join(dir, "function.zip"));
@@ -74,7 +74,7 @@ process.stdout.write("OUTPUT " + JSON.stringify(out) + "\\n");`;
   });
 
   it("refuses an invalid config with every problem and writes no zip", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "package-"));
+    const dir = testTempDir("package");
     writeFileSync(
       join(dir, "bad.json"),
       JSON.stringify({

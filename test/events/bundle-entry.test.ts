@@ -1,10 +1,10 @@
 import { execFile } from "node:child_process";
-import { readFileSync, writeFileSync, mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { baseConfig, Harness, mcpEvent, tokenA } from "../support/harness.js";
+import { testTempDir } from "../support/temp.js";
 
 /**
  * The Lambda entry as AWS runs it: a fresh Node process imports dist/index.mjs, reads the config from
@@ -47,7 +47,7 @@ describe("dist/index.mjs as the Lambda entry", () => {
   });
 
   it("reads INTERCEPTOR_CONFIG_FILE", async () => {
-    const file = join(mkdtempSync(join(tmpdir(), "interceptor-")), "config.json");
+    const file = join(testTempDir("interceptor"), "config.json");
     writeFileSync(file, JSON.stringify(baseConfig(h.server)));
     const out = await invoke({ INTERCEPTOR_CONFIG_FILE: file }, mcpEvent({ token: tokenA() }));
     expect(out).toHaveProperty("mcp.transformedGatewayRequest.headers.X-User-Sub");

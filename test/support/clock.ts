@@ -61,3 +61,36 @@ export class ManualClock implements Clock {
     }
   }
 }
+
+/**
+ * An injectable `Clock` whose `now()` follows `Date` (so `fakeClock`'s `at()` moves it) and whose
+ * timeouts fire only when the test says so: `expire(budgetMs)` aborts every pending timeout that was
+ * asked for `budgetMs` or less. A suite that drives real loopback servers with it cannot fail because
+ * a loaded machine took longer than a budget: a budget runs out exactly when the test runs it out.
+ */
+export class HeldClock implements Clock {
+  private pending: { ms: number; controller: AbortController }[] = [];
+
+  now(): number {
+    return Date.now();
+  }
+
+  timeout(ms: number): AbortSignal {
+    const controller = new AbortController();
+    this.pending.push({ ms: Math.max(0, ms), controller });
+    return controller.signal;
+  }
+
+  /** Runs out every pending budget of at most `budgetMs` (reason: a `TimeoutError`); returns how many. */
+  expire(budgetMs: number): number {
+    const due = this.pending.filter((p) => p.ms <= budgetMs);
+    this.pending = this.pending.filter((p) => p.ms > budgetMs);
+    for (const p of due) p.controller.abort(new DOMException("The operation timed out", "TimeoutError"));
+    return due.length;
+  }
+
+  /** Forgets every pending timeout (the requests that asked for them are over). */
+  clear(): void {
+    this.pending = [];
+  }
+}

@@ -1,13 +1,13 @@
 import { execFile } from "node:child_process";
 import { createHash, generateKeyPairSync } from "node:crypto";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { publicJwks } from "../../src/assertion/jwks.js";
 import { KeySetInvalid } from "../../src/errors.js";
 import { registerSecret } from "../support/secrets.js";
+import { testTempDir } from "../support/temp.js";
 
 /** The public JWKS of the signing secret: the exported function and `npm run jwks`. */
 const run = promisify(execFile);
@@ -73,7 +73,7 @@ describe("npm run jwks", () => {
     run(process.execPath, ["--import", "./scripts/register-ts.mjs", "scripts/jwks.ts", ...args], { cwd: root, timeout: 20_000 });
 
   it("--secret-file prints the public JWKS; a bad secret exits 1 naming the problem, not the secret", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "jwks-"));
+    const dir = testTempDir("jwks");
     const good = join(dir, "key.json");
     const secret = JSON.stringify({ keys: [{ kid: "cli-1", privateKey: pem(ec()) }] });
     writeFileSync(good, secret);

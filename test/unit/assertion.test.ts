@@ -29,7 +29,7 @@ import {
 } from "../support/harness.js";
 
 /**
- * `assertion` mode (issue #16): a short-lived JWS signed by the interceptor, verified by the target
+ * `assertion` mode: a short-lived JWS signed by the interceptor, verified by the target
  * against the interceptor's published JWKS (as Google IAP, Pomerium and Cloudflare Access do).
  */
 const h = new Harness();

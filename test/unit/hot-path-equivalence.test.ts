@@ -11,7 +11,7 @@ import { createLogger } from "../../src/log.js";
 import { logMark, logRecordsSince } from "../support/log-capture.js";
 
 /**
- * The hot path was rewritten for speed (issue #15): index scans instead of regular expressions over
+ * The hot path was rewritten for speed: index scans instead of regular expressions over
  * the whole token, own-property checks instead of a Set per JSON object. Each rewrite must decide
  * exactly as the code it replaced; these tests run both on many generated inputs.
  */

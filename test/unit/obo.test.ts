@@ -30,7 +30,7 @@ beforeEach(() => {
 
 const obo = (audience: string, extra: Json = {}) => ({
   mode: "obo",
-  // The token endpoint is issuer A's: only A's users may be exchanged there (issue #9, defect 2).
+  // The token endpoint is issuer A's: only A's users may be exchanged there (defect 2 of the outside attack).
   issuers: [ISSUER_A],
   obo: {
     grant: "token-exchange",

@@ -4,10 +4,11 @@ import { loadBundle, type Bundle } from "../support/dist.js";
 import { GATEWAY_AUD, Harness, ISSUER_A, ISSUER_B, type Json, keyA, keyB, lambdaContext } from "../support/harness.js";
 import type { TestKey } from "../support/keys.js";
 import { b64url, signWith } from "../support/tokens.js";
+import { HeldClock } from "../support/clock.js";
 import { testCa } from "../support/tls.js";
 
 /**
- * The test bed shared by the searching suites (issue #9): the BUILT bundle's `createHandler`, the
+ * The test bed shared by the attack suites: the BUILT bundle's `createHandler`, the
  * harness's loopback JWKS server for issuers A and B, and an in-memory logger. The suites make tens of
  * thousands of requests: their audit records are kept as objects and searched by the suite itself
  * (the suite-wide stdout capture, which joins everything it saw, is meant for hundreds of lines).
@@ -64,6 +65,11 @@ export const keyOf = (issuer: "A" | "B") => (issuer === "A" ? keyA : keyB);
 export class Bed {
   readonly h = new Harness();
   readonly log = new RecordingLogger();
+  /**
+   * Every handler's clock: time follows `Date`, budgets and deadlines run out only when a test expires
+   * them, so no outcome depends on how fast a loaded machine answers on loopback.
+   */
+  readonly clock = new HeldClock();
   bundle!: Bundle;
 
   async start(): Promise<this> {
@@ -79,7 +85,7 @@ export class Bed {
   handler(patch?: (c: Json) => void, extra: Omit<HandlerOptions, "config"> = {}): InterceptorHandler {
     const loaded = this.bundle.parseConfig(this.h.config(patch));
     if (!loaded.ok) throw new Error(`test config invalid: ${loaded.problems.join("; ")}`);
-    return this.bundle.createHandler({ config: loaded, ca: testCa, logger: this.log.asLogger(), ...extra });
+    return this.bundle.createHandler({ config: loaded, ca: testCa, logger: this.log.asLogger(), clock: this.clock, ...extra });
   }
 
   /** One call: the output and its one audit record. */

@@ -10,7 +10,7 @@ import type { TestKey } from "../support/keys.js";
 import { Bed, decisionOf, mint } from "./bed.js";
 
 /**
- * Isolation and load (issue #9): many interleaved users of three issuers on nine targets, in ONE warm
+ * Isolation and load: many interleaved users of three issuers on nine targets, in ONE warm
  * handler of the built bundle, sequentially and concurrently. Every answer is compared with an
  * independent model of the policy (below, not the code under test): not one wrong decision, no
  * identity, exchanged token or audit field of one request in another, and memory within the caches'

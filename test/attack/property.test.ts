@@ -9,7 +9,7 @@ import { StsServer } from "../support/sts-server.js";
 import { Bed, claimsFor, decisionOf, keyOf, mcpEnvelope, median, mint, toolCall } from "./bed.js";
 
 /**
- * Property-based search over the BUILT handler (issue #9): fixed seeds, so every run tries the same
+ * Property-based search over the BUILT handler: fixed seeds, so every run tries the same
  * cases and a failure reproduces with its printed seed and path. Each property states an invariant
  * that must hold for every input, not an expected value for one.
  */
