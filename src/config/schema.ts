@@ -351,6 +351,12 @@ export const ConfigSchema = z
     /** RESPONSE phase: list only the tools and prompts the caller may use ("on"), or pass listings through ("off"). */
     listingFilter: z._default(z.enum(["on", "off"]), "on"),
     /**
+     * The form of every RESPONSE-phase reply that carries a body: `{statusCode, body}` as AWS's
+     * documentation and its fine-grained access control sample answer ("status-and-body"), or `{body}`
+     * alone, as one field report says the gateway requires ("body-only"). docs/response-phase.md.
+     */
+    responseOutput: z._default(z.enum(["status-and-body", "body-only"]), "status-and-body"),
+    /**
      * The gateway's MCP endpoint path. Accepted, but no decision depends on it: the gateway routes MCP
      * messages by their body, so the policy does too, on every path variant.
      */

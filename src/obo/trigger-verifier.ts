@@ -52,6 +52,7 @@ export function triggerIssuerConfig(settings: UserTokenSettings): Config {
     targets: {},
     unlistedTargets: "strip",
     listingFilter: "on",
+    responseOutput: "status-and-body",
     mcpPath: "/mcp",
     oboCache: { maxEntries: 5_000, secretMaxAgeSeconds: 300 },
     maxAuthorizationBytes: 16_384,

@@ -47,6 +47,7 @@ export async function respondToResponse(event: unknown, deps: ResponseDeps): Pro
       id: null,
       requestId: deps.requestId,
       resourceMetadataUrl: deps.runtime?.config.resourceMetadataUrl,
+      bodyOnly: deps.runtime?.config.responseOutput === "body-only",
     });
   }
 }

@@ -7,7 +7,7 @@ import { HeaderBag, type RawHeaders } from "../event/headers.js";
 import { type McpResponseEvent, parseMcpResponse } from "../event/response-envelope.js";
 import { type AuditDetail, type AuditRecord, writeAudit } from "../log.js";
 import { filterListing, type ListingMethod, listingMethodOf } from "../policy/listing.js";
-import { denyOutput, type InterceptorOutput } from "../respond/output.js";
+import { denyOutput, type InterceptorOutput, NOTHING_TO_ANSWER, responseOutput } from "../respond/output.js";
 import type { Deadline } from "../deadline.js";
 import { Denial, deny, errorClass } from "../errors.js";
 import type { Reason } from "../respond/reasons.js";
@@ -16,21 +16,15 @@ import { isPlainObject } from "../plain-object.js";
 /**
  * The RESPONSE phase (the same Lambda attached with `interceptionPoints: ["REQUEST", "RESPONSE"]`):
  * listings (`tools/list`, the gateway's search tool, `prompts/list`) are filtered to what the caller
- * may use; every other response passes through untouched. The caller is authenticated again from the
+ * may use; every other response passes through unchanged. The caller is authenticated again from the
  * request's `Authorization` (a warm container answers from the verified-token cache). A caller that
  * cannot be authenticated sees empty listings, never the full ones.
  *
- * Output shapes (docs/agentcore-contract.md §3; whether a RESPONSE `transformedGatewayResponse` may carry
- * `statusCode` is unconfirmed, one field report says only `body` is accepted):
- * - pass-through: `{"interceptorOutputVersion":"1.0","mcp":{}}`, no `transformedGatewayResponse` at
- *   all, so the gateway keeps its own response. This is the documented pass-through of the `http`
- *   envelope ("omitted fields keep the originals") under the `mcp` key, and what AWS's fine-grained
- *   access control sample returns for responses it leaves alone; it carries neither a status nor
- *   headers, so it is valid under both readings, and it never has to echo a `null` body (the
- *   reported short-circuit case).
- * - filtered: `transformedGatewayResponse: {statusCode: <the original status>, body}`, the shape the
- *   AgentCore documentation shows; the status is echoed, never changed. For a streamed reply only
- *   `body` is sent, as only the first stream event may set the status.
+ * Every reply hands the body back, filtered or as received, in the configured `responseOutput` form
+ * (respond/output.ts `responseOutput`); the gateway's status is echoed, never changed. When the gateway
+ * sent no body (a notification's reply, the `null` body reported after a REQUEST short-circuit) there
+ * is nothing to hand back: the reply is the version alone. The `http` envelope keeps its documented
+ * pass-through, `{"http":{}}` ("omitted fields keep the originals").
  */
 export interface ResponseDeps {
   /** Undefined when the configuration is invalid: listings then come back empty. */
@@ -46,7 +40,6 @@ export interface ResponseDeps {
 type Json = Record<string, unknown>;
 type JsonRpcId = string | number;
 
-export const PASS_THROUGH_MCP = Object.freeze({ interceptorOutputVersion: "1.0", mcp: Object.freeze({}) });
 export const PASS_THROUGH_HTTP = Object.freeze({ interceptorOutputVersion: "1.0", http: Object.freeze({}) });
 
 const validId = (v: unknown): v is JsonRpcId => typeof v === "string" || (typeof v === "number" && Number.isFinite(v));
@@ -70,7 +63,7 @@ export async function respondToResponse(event: unknown, deps: ResponseDeps): Pro
       id: audit.jsonrpcId ?? null,
       requestId: deps.requestId,
       resourceMetadataUrl: deps.runtime?.config.resourceMetadataUrl,
-      streamed: detail.streaming === true,
+      bodyOnly: detail.streaming === true || deps.runtime?.config.responseOutput === "body-only",
     });
   }
   audit.durationMs = Math.round((performance.now() - deps.started) * 1000) / 1000;
@@ -93,32 +86,36 @@ async function respondMcp(event: unknown, deps: ResponseDeps, audit: AuditRecord
   if (method !== undefined) audit.method = method;
   if (validId(requestBody?.id)) audit.jsonrpcId = requestBody.id;
 
+  // Nothing to hand back: no body (a notification's reply, the reported short-circuit case).
+  if (response.body === null || response.body === undefined) return NOTHING_TO_ANSWER;
+  const form = deps.runtime?.config.responseOutput ?? "status-and-body";
+  const status = typeof response.statusCode === "number" && Number.isInteger(response.statusCode) ? response.statusCode : 200;
+  const reply = (body: unknown) => responseOutput(form, status, body, streaming);
+
   const read = readMessage(response.body);
   // Without a readable request, a reply that carries a listing is treated as one (fail closed).
   const listing = listingMethodOf(method, requestBody?.params) ?? (method === undefined ? listingIn(read?.message) : undefined);
-  if (listing === undefined) return PASS_THROUGH_MCP;
+  if (listing === undefined) return reply(response.body);
   detail.listing = listing;
   if (deps.runtime?.config.listingFilter === "off") {
     audit.reason = "listing.filter_off";
-    return PASS_THROUGH_MCP;
+    return reply(response.body);
   }
-  // Nothing to reveal: no body (the reported short-circuit case), an error, or no result object.
-  if (response.body === null || response.body === undefined) return PASS_THROUGH_MCP;
   if (read === undefined) deny("event.unsupported"); // a listing we cannot read is not passed on
   const { message } = read;
-  if (!isPlainObject(message.result)) return PASS_THROUGH_MCP;
+  // An error, or no result object: no entries to reveal.
+  if (!isPlainObject(message.result)) return reply(response.body);
 
   const identity = await authenticate(parsed, deps, audit);
   const filtered = filterListing(deps.runtime?.config, identity, listing, message.result);
   detail.removed = filtered.removed;
   if (filtered.removedTargets.length > 0) detail.removedTargets = filtered.removedTargets;
   if (identity !== undefined) audit.reason = "listing.filtered";
-  if (filtered.removed === 0) return PASS_THROUGH_MCP;
+  if (filtered.removed === 0) return reply(response.body);
 
+  // Every other member of the message and of the result (`nextCursor` included) stays as it was.
   const replaced = { ...message, result: filtered.result };
-  const body = read.text ? JSON.stringify(replaced) : replaced;
-  const statusCode = typeof response.statusCode === "number" ? response.statusCode : 200;
-  return { interceptorOutputVersion: "1.0", mcp: { transformedGatewayResponse: streaming ? { body } : { statusCode, body } } };
+  return reply(read.text ? JSON.stringify(replaced) : replaced);
 }
 
 /** The JSON-RPC message of the reply: the parsed object as documented, or JSON text (kept as text). */

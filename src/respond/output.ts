@@ -28,7 +28,26 @@ interface Transformed {
  */
 export type InterceptorOutput =
   | { readonly interceptorOutputVersion: "1.0"; readonly mcp: Transformed }
-  | { readonly interceptorOutputVersion: "1.0"; readonly http: Transformed };
+  | { readonly interceptorOutputVersion: "1.0"; readonly http: Transformed }
+  /** RESPONSE phase, when the gateway sent no body to answer (a notification's, a short-circuit's). */
+  | { readonly interceptorOutputVersion: "1.0" };
+
+/** How a RESPONSE-phase reply carries its body (config `responseOutput`). */
+export type ResponseOutputForm = "status-and-body" | "body-only";
+
+/** The reply when the gateway sent no body: the version alone, as AWS's own sample answers a notification. */
+export const NOTHING_TO_ANSWER: InterceptorOutput = Object.freeze({ interceptorOutputVersion: "1.0" });
+
+/**
+ * A RESPONSE-phase reply under the `mcp` envelope (docs/response-phase.md): never `{"mcp":{}}`, which a
+ * field report says the gateway refuses. The body (filtered, or as received) always goes back; the
+ * original status with it in the `status-and-body` form. A streamed reply's events carry the body
+ * only: only the first event of a stream may set a status.
+ */
+export function responseOutput(form: ResponseOutputForm, status: number, body: unknown, streamed: boolean): InterceptorOutput {
+  const transformedGatewayResponse = form === "body-only" || streamed ? { body } : { statusCode: status, body };
+  return { interceptorOutputVersion: "1.0", mcp: { transformedGatewayResponse } };
+}
 
 /**
  * The allow shape (docs/design.md, docs/agentcore-contract.md §2a): exactly `{headers, body}`, `headers` holding
@@ -63,8 +82,11 @@ export interface DenyContext {
   id: JsonRpcId | null;
   requestId: string | undefined;
   resourceMetadataUrl: string | undefined;
-  /** A RESPONSE-phase stream event after the first: only the first may set a status, so none is sent. */
-  streamed?: boolean;
+  /**
+   * Send the body without a status: a RESPONSE-phase reply in the `body-only` form, or a stream event
+   * (only the first of a stream may set a status).
+   */
+  bodyOnly?: boolean;
 }
 
 /**
@@ -92,7 +114,7 @@ export function denyOutput(kind: EnvelopeKind, denial: Denial, ctx: DenyContext)
     },
   };
   if (kind === "mcp") {
-    const transformedGatewayResponse = ctx.streamed === true ? { body } : { statusCode: spec.status, body };
+    const transformedGatewayResponse = ctx.bodyOnly === true ? { body } : { statusCode: spec.status, body };
     return { interceptorOutputVersion: "1.0", mcp: { transformedGatewayResponse } };
   }
   const headers: Record<string, string> = {};

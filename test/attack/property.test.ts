@@ -138,6 +138,17 @@ function eventFor(o: { envelope: string; method: string; name: string; path: str
 
 // ---------- checks shared by the properties ----------
 
+/** The reason code of a JSON-RPC error body the interceptor built, if `body` is one. */
+function ownReason(body: unknown): keyof typeof DENIALS | undefined {
+  if (typeof body !== "object" || body === null || !("error" in body)) return undefined;
+  const error: unknown = body.error;
+  if (typeof error !== "object" || error === null || !("data" in error)) return undefined;
+  const data: unknown = error.data;
+  if (typeof data !== "object" || data === null || !("reason" in data)) return undefined;
+  const reason = data.reason;
+  return typeof reason === "string" && Object.hasOwn(DENIALS, reason) ? (reason as keyof typeof DENIALS) : undefined;
+}
+
 const STATUSES = new Set(Object.values(DENIALS).map((d) => d.status));
 
 /** Exactly one documented output shape (docs/agentcore-contract.md §2a/§2b). */
@@ -466,6 +477,86 @@ describe("property-based search over the built handler", () => {
     } finally {
       await Promise.all([sts.stop(), sm.stop()]);
     }
+    held(RUNS);
+  });
+
+  it('P7 any RESPONSE-phase event, in either responseOutput form: one of the decided reply forms, never {"mcp":{}}', async () => {
+    const validToken = mint(claimsFor("A"));
+    const forms = { "status-and-body": handler, "body-only": bed.handler((c) => (setup(c), (c.responseOutput = "body-only"))) };
+    const entry = fc.oneof(
+      nameArb.map((name) => ({ name })),
+      fc.jsonValue({ maxDepth: 1 }),
+    );
+    const responseBody = fc.oneof(
+      fc.constant(null),
+      fc.constant(undefined),
+      fc.jsonValue({ maxDepth: 3 }),
+      fc.string({ maxLength: 40 }),
+      fc
+        .record({
+          listKey: fc.constantFrom("tools", "prompts"),
+          entries: fc.array(entry, { maxLength: 6 }),
+          cursor: fc.option(fc.string({ maxLength: 8 }), { nil: undefined }),
+          asText: fc.boolean(),
+        })
+        .map(({ listKey, entries, cursor, asText }) => {
+          const message = {
+            jsonrpc: "2.0",
+            id: 1,
+            result: { [listKey]: entries, ...(cursor !== undefined ? { nextCursor: cursor } : {}) },
+          };
+          return asText ? JSON.stringify(message) : message;
+        }),
+    );
+    const eventArb = fc
+      .record({
+        method: fc.oneof(
+          fc.constantFrom("tools/list", "prompts/list", "tools/call", "initialize", "notifications/initialized", "ping"),
+          fc.string(),
+        ),
+        search: fc.boolean(),
+        auth: fc.constantFrom("valid", "none", "garbage"),
+        status: fc.oneof(fc.constantFrom(200, 202, 401, 403, 500), fc.integer(), fc.constant("200"), fc.constant(undefined)),
+        body: responseBody,
+        streaming: fc.option(fc.boolean(), { nil: undefined }),
+        form: fc.constantFrom<keyof typeof forms>("status-and-body", "body-only"),
+      })
+      .map(({ method, search, auth, status, body, streaming, form }) => {
+        const headers: Json =
+          auth === "valid" ? { Authorization: `Bearer ${validToken}` } : auth === "garbage" ? { Authorization: "Bearer x.y.z" } : {};
+        const params = method === "tools/call" ? { name: search ? "x_amz_bedrock_agentcore_search" : "crm___get" } : {};
+        const event = mcpEnvelope(headers, { jsonrpc: "2.0", id: 1, method, params });
+        const response: Json = { headers: {} };
+        if (status !== undefined) response.statusCode = status;
+        if (body !== undefined) response.body = body;
+        if (streaming !== undefined) response.isStreamingResponse = streaming;
+        (event.mcp as Json).gatewayResponse = response;
+        return { event, form, response };
+      });
+    await fc.assert(
+      fc.asyncProperty(eventArb, async ({ event, form, response }) => {
+        const { output } = await bed.call(forms[form], event);
+        expect(output).not.toEqual({ interceptorOutputVersion: "1.0", mcp: {} });
+        if (response.body === null || response.body === undefined) {
+          expect(output).toEqual({ interceptorOutputVersion: "1.0" });
+          return;
+        }
+        expect(Object.keys(output)).toEqual(["interceptorOutputVersion", "mcp"]);
+        const mcp = output.mcp as Json;
+        expect(Object.keys(mcp)).toEqual(["transformedGatewayResponse"]);
+        const reply = mcp.transformedGatewayResponse as Json;
+        const statusless = form === "body-only" || response.isStreamingResponse === true;
+        expect(Object.keys(reply)).toEqual(statusless ? ["body"] : ["statusCode", "body"]);
+        expect(reply.body).not.toBeUndefined();
+        if (!statusless) {
+          // The gateway's status, echoed (200 where it sent none that is an integer), or a refusal's own.
+          const echoed = typeof response.statusCode === "number" && Number.isInteger(response.statusCode) ? response.statusCode : 200;
+          const reason = ownReason(reply.body);
+          expect(reply.statusCode).toBe(reason !== undefined && reply.statusCode !== echoed ? DENIALS[reason].status : echoed);
+        }
+      }),
+      { seed: SEED + 7, numRuns: RUNS },
+    );
     held(RUNS);
   });
 

@@ -4,9 +4,10 @@ import { McpTarget } from "./stack/mcp-target.js";
 
 /**
  * The local gateway's RESPONSE phase (docs/agentcore-contract.md §3), checked with scripted interceptor
- * outputs: the interceptor sees each reply with the request, also after a short-circuit; no
- * `transformedGatewayResponse` keeps the reply; one replaces what it sets; anything else is the
- * gateway's InterceptorException.
+ * outputs: the interceptor sees each reply with the request, also after a short-circuit; a
+ * `transformedGatewayResponse` in the configured form replaces the reply; the version alone answers a
+ * reply without a body; anything else (`{"mcp":{}}` included, in either phase) is the gateway's
+ * InterceptorException.
  */
 const target = new McpTarget("t");
 beforeAll(() => target.start());
@@ -22,6 +23,7 @@ async function withGateway(
   reply: (event: Event) => Output,
   unconfirmed: GatewayOptions["unconfirmed"],
   work: (url: string, gateway: Gateway) => Promise<void>,
+  responseOutput: GatewayOptions["responseOutput"] = "status-and-body",
 ) {
   const gateway = await new Gateway({
     targets: [{ name: "t", url: target.url, credential: {}, allowedRequestHeaders: [] }],
@@ -30,6 +32,7 @@ async function withGateway(
     responsePhase: true,
     semanticSearch: true,
     unconfirmed,
+    responseOutput,
   }).start();
   try {
     await work(gateway.url, gateway);
@@ -41,7 +44,18 @@ async function withGateway(
 const allowRequest = (e: Event): Output => ({
   output: { interceptorOutputVersion: "1.0", mcp: { transformedGatewayRequest: { headers: {}, body: e.mcp.gatewayRequest.body } } },
 });
-const PASS: Output = { output: { interceptorOutputVersion: "1.0", mcp: {} } };
+/** Hands the reply back unchanged, in the default form; the version alone when there was no body. */
+const echo = (e: Event): Output => {
+  const response = e.mcp.gatewayResponse;
+  if (response === null || response.body === null) return { output: { interceptorOutputVersion: "1.0" } };
+  return {
+    output: {
+      interceptorOutputVersion: "1.0",
+      mcp: { transformedGatewayResponse: { statusCode: response.statusCode, body: response.body } },
+    },
+  };
+};
+const EMPTY_MCP: Output = { output: { interceptorOutputVersion: "1.0", mcp: {} } };
 const phaseOf = (e: Event) => (e.mcp.gatewayResponse === null ? "REQUEST" : "RESPONSE");
 
 const post = (url: string, body: Json) =>
@@ -56,7 +70,7 @@ describe("local gateway: the RESPONSE phase", () => {
   it("invokes the interceptor a second time with the request (headers included) and the reply; a pass-through keeps the reply", async () => {
     const seen: Event[] = [];
     await withGateway(
-      (e) => (seen.push(e), phaseOf(e) === "REQUEST" ? allowRequest(e) : PASS),
+      (e) => (seen.push(e), phaseOf(e) === "REQUEST" ? allowRequest(e) : echo(e)),
       {},
       async (url) => {
         const res = await post(url, list);
@@ -98,7 +112,7 @@ describe("local gateway: the RESPONSE phase", () => {
     for (const nullBody of [false, true]) {
       const seen: Event[] = [];
       await withGateway(
-        (e) => (seen.push(e), phaseOf(e) === "REQUEST" ? shortCircuit : PASS),
+        (e) => (seen.push(e), phaseOf(e) === "REQUEST" ? shortCircuit : echo(e)),
         { shortCircuitBodyNullInResponsePhase: nullBody },
         async (url) => {
           const res = await post(url, list);
@@ -126,9 +140,55 @@ describe("local gateway: the RESPONSE phase", () => {
     );
   });
 
+  it.each([
+    ["REQUEST", (e: Event) => (phaseOf(e) === "REQUEST" ? EMPTY_MCP : echo(e))],
+    ["RESPONSE", (e: Event) => (phaseOf(e) === "REQUEST" ? allowRequest(e) : EMPTY_MCP)],
+  ])('refuses {"mcp":{}} in the %s phase with the gateway\'s 500', async (_phase, reply) => {
+    await withGateway(reply, {}, async (url) => {
+      const res = await post(url, list);
+      expect(res.status).toBe(500);
+      expect(JSON.stringify(await res.json())).toContain("InterceptorException");
+    });
+  });
+
+  const replaced = { jsonrpc: "2.0", id: 3, result: { tools: [] } };
+  it.each([
+    ["status-and-body", { statusCode: 200, body: replaced }, 200],
+    ["status-and-body", { statusCode: 200, headers: { "x-filtered": "1" }, body: replaced }, 200],
+    ["status-and-body", { body: replaced }, 500],
+    ["body-only", { body: replaced }, 200],
+    ["body-only", { statusCode: 200, body: replaced }, 500],
+    ["body-only", { headers: {}, body: replaced }, 500],
+  ] as const)("in the %s form, %j → HTTP %i", async (form, transformedGatewayResponse, status) => {
+    await withGateway(
+      (e) =>
+        phaseOf(e) === "REQUEST" ? allowRequest(e) : { output: { interceptorOutputVersion: "1.0", mcp: { transformedGatewayResponse } } },
+      {},
+      async (url) => {
+        const res = await post(url, list);
+        expect(res.status).toBe(status);
+        if (status === 200) expect(await res.json()).toEqual(replaced);
+        else expect(JSON.stringify(await res.json())).toContain("InterceptorException");
+      },
+      form,
+    );
+  });
+
+  it("the version alone answers a reply without a body (a notification's 202) and fails one with a body", async () => {
+    const versionOnly: Output = { output: { interceptorOutputVersion: "1.0" } };
+    await withGateway(
+      (e) => (phaseOf(e) === "REQUEST" ? allowRequest(e) : versionOnly),
+      {},
+      async (url) => {
+        expect((await post(url, { jsonrpc: "2.0", method: "notifications/initialized" })).status).toBe(202);
+        expect((await post(url, list)).status).toBe(500);
+      },
+    );
+  });
+
   it("answers its search tool with the matching tools in structuredContent and as JSON text", async () => {
     await withGateway(
-      (e) => (phaseOf(e) === "REQUEST" ? allowRequest(e) : PASS),
+      (e) => (phaseOf(e) === "REQUEST" ? allowRequest(e) : echo(e)),
       {},
       async (url) => {
         const res = await post(url, {

@@ -95,3 +95,38 @@ describe("listing filter (RESPONSE phase) end to end", () => {
     expect(logs).not.toContain("___");
   });
 });
+
+describe('responseOutput "body-only": a gateway that accepts only {body} in RESPONSE replies', () => {
+  let b: Stack;
+  beforeAll(async () => {
+    b = await startStack({
+      bundlePath,
+      caFile,
+      responsePhase: true,
+      semanticSearch: true,
+      patchConfig: (c) => void (c.responseOutput = "body-only"),
+    });
+  });
+  afterAll(() => b.stop());
+
+  it("the handshake, a filtered listing, a pass-through call and a REQUEST denial all reach the client", async () => {
+    const bob = await connect(b.gateway.url, await tokenFor(b.globex, "bob"));
+    expect(toolNames((await bob.listTools()).tools)).toEqual(
+      [
+        "x_amz_bedrock_agentcore_search",
+        ...TARGETS.filter((t) => !["orders", "erp", "ledger"].includes(t)).flatMap((t) => [`${t}___echo`, `${t}___whoami`]),
+      ].sort(),
+    );
+    expect(await whoami(bob, "reports")).toEqual({ headers: { "x-api-key": "reports-static-api-key" } });
+    await expect(whoami(bob, "erp")).rejects.toThrow(/target_denied|denied/i);
+    await bob.close();
+    // Every RESPONSE reply the interceptor sent had the body-only form (the gateway double refuses any other).
+    const replies = b.gateway.interceptions.filter((i) => (i.event.mcp as { gatewayResponse: unknown }).gatewayResponse !== null);
+    expect(replies.length).toBeGreaterThan(3);
+    for (const { output } of replies) {
+      const response = (output as { mcp?: { transformedGatewayResponse?: Record<string, unknown> } }).mcp?.transformedGatewayResponse;
+      if (response !== undefined) expect(Object.keys(response)).toEqual(["body"]);
+      else expect(output).toEqual({ interceptorOutputVersion: "1.0" });
+    }
+  });
+});

@@ -191,7 +191,7 @@ describe("H. JSON-RPC / MCP request shape (RPC)", () => {
       ...mcpEvent(),
       mcp: { ...((mcpEvent() as Json).mcp as Json), gatewayResponse: { statusCode: 200, body: {} } },
     });
-    expect(o.output).toEqual({ interceptorOutputVersion: "1.0", mcp: {} });
+    expect(o.output).toEqual({ interceptorOutputVersion: "1.0", mcp: { transformedGatewayResponse: { statusCode: 200, body: {} } } });
     expect(o.audit).toMatchObject({ decision: "allow", reason: "response.passthrough" });
   });
 });

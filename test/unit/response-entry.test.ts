@@ -45,7 +45,10 @@ describe("RESPONSE-phase entry", () => {
     });
     expect(auditLinesSince(mark)).toEqual([expect.objectContaining({ decision: "deny", reason: "internal.error", errorClass: "Error" })]);
     fail = false;
-    expect(await respondToResponse(event, deps)).toEqual({ interceptorOutputVersion: "1.0", mcp: {} });
+    expect(await respondToResponse(event, deps)).toEqual({
+      interceptorOutputVersion: "1.0",
+      mcp: { transformedGatewayResponse: { statusCode: 200, body: { jsonrpc: "2.0", id: 1, result: {} } } },
+    });
     vi.doUnmock("../../src/phase/response.js");
   });
 });

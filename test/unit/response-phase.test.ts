@@ -13,7 +13,13 @@ const h = new Harness();
 beforeAll(() => h.start());
 afterAll(() => h.stop());
 
-const PASS = { interceptorOutputVersion: "1.0", mcp: {} };
+/** The reply that hands `event`'s body back unchanged, with its status (the default `status-and-body` form). */
+const echoOf = (event: Json) => {
+  const response = (event.mcp as Json).gatewayResponse as Json;
+  return { interceptorOutputVersion: "1.0", mcp: { transformedGatewayResponse: { statusCode: response.statusCode, body: response.body } } };
+};
+/** The reply to a response without a body: nothing to hand back. */
+const NOTHING = { interceptorOutputVersion: "1.0" };
 const TARGETS = ["orders", "crm", "legacy", "passthru", "reports", "weather"];
 const tool = (name: string) => ({ name, inputSchema: { type: "object" } });
 const catalogue = () => [tool("x_amz_bedrock_agentcore_search"), ...TARGETS.flatMap((t) => [tool(`${t}___get`), tool(`${t}___put`)])];
@@ -84,8 +90,15 @@ describe("RESPONSE phase: listings", () => {
 
   it("nothing removed: the documented pass-through, no rewritten body", async () => {
     const token = tokenA({ aud: [GATEWAY_AUD, "legacy-resource"] });
-    const o = await run(h.handler(), responseEvent({ token }));
-    expect(o.output).toEqual(PASS);
+    const event = responseEvent({ token });
+    const o = await run(h.handler(), event);
+    expect(o.output).toEqual(echoOf(event));
+    expect(o.output).toEqual({
+      interceptorOutputVersion: "1.0",
+      mcp: {
+        transformedGatewayResponse: { statusCode: 200, body: { jsonrpc: "2.0", id: 1, result: { tools: catalogue(), nextCursor: "n2" } } },
+      },
+    });
     expect(o.audit).toMatchObject({ decision: "allow", reason: "listing.filtered", detail: { removed: 0 } });
   });
 
@@ -139,8 +152,9 @@ describe("RESPONSE phase: listings", () => {
 
   it("without request headers (passRequestHeaders off) the Authorization of gatewayResponse.headers is used, as AWS's sample does", async () => {
     const token = tokenA({ aud: [GATEWAY_AUD, "legacy-resource"] });
-    const o = await run(h.handler(), responseEvent({ headers: {}, responseHeaders: { Authorization: `Bearer ${token}` } }));
-    expect(o.output).toEqual(PASS);
+    const event = responseEvent({ headers: {}, responseHeaders: { Authorization: `Bearer ${token}` } });
+    const o = await run(h.handler(), event);
+    expect(o.output).toEqual(echoOf(event));
     expect(o.audit).toMatchObject({ reason: "listing.filtered", sub: "u-1" });
   });
 
@@ -172,8 +186,9 @@ describe("RESPONSE phase: fail closed", () => {
     const listing = await run(handler, responseEvent());
     expect(names((filteredBody(listing.output)!.result as Json).tools)).toEqual([]);
     expect(listing.audit).toMatchObject({ decision: "deny", reason: "config.invalid" });
-    const other = await run(handler, responseEvent({ request: { method: "ping" }, body: { jsonrpc: "2.0", id: 1, result: {} } }));
-    expect(other.output).toEqual(PASS);
+    const ping = responseEvent({ request: { method: "ping" }, body: { jsonrpc: "2.0", id: 1, result: {} } });
+    const other = await run(handler, ping);
+    expect(other.output).toEqual(echoOf(ping));
   });
 
   it("a listing whose body cannot be read is refused, not passed on", async () => {
@@ -194,6 +209,39 @@ describe("RESPONSE phase: fail closed", () => {
   it("a malformed RESPONSE event is refused with the table's event.unsupported", async () => {
     const o = await run(h.handler(), { interceptorInputVersion: "2.0", mcp: { gatewayResponse: { body: {} } } });
     expect(o.audit).toMatchObject({ decision: "deny", reason: "event.unsupported", detail: { phase: "response" } });
+  });
+});
+
+describe('responseOutput "body-only": every reply that carries a body carries it alone', () => {
+  const bodyOnly = () => h.handler((c) => (c.responseOutput = "body-only"));
+  it("a filtered listing, a pass-through, a refused caller's empty listing and a refusal: {body} only", async () => {
+    const filtered = await run(bodyOnly(), responseEvent());
+    expect(Object.keys((filtered.output.mcp as Json).transformedGatewayResponse as Json)).toEqual(["body"]);
+    expect(names((filteredBody(filtered.output)!.result as Json).tools)).toEqual(
+      names(catalogue()).filter((n) => !n.startsWith("legacy___")),
+    );
+    const call = responseEvent({
+      request: { method: "tools/call", params: { name: "crm___get" } },
+      body: { jsonrpc: "2.0", id: 1, result: {} },
+    });
+    expect((await run(bodyOnly(), call)).output).toEqual({
+      interceptorOutputVersion: "1.0",
+      mcp: { transformedGatewayResponse: { body: { jsonrpc: "2.0", id: 1, result: {} } } },
+    });
+    const refused = await run(bodyOnly(), responseEvent({ headers: { "content-type": "application/json" } }));
+    expect(refused.output).toEqual({
+      interceptorOutputVersion: "1.0",
+      mcp: { transformedGatewayResponse: { body: { jsonrpc: "2.0", id: 1, result: { tools: [], nextCursor: "n2" } } } },
+    });
+    const unreadable = await run(bodyOnly(), responseEvent({ body: "event: message\ndata: {...}" }));
+    const reply = (unreadable.output.mcp as Json).transformedGatewayResponse as Json;
+    expect(Object.keys(reply)).toEqual(["body"]);
+    expect(reply.body).toMatchObject({ id: 1, error: { data: { reason: "event.unsupported" } } });
+  });
+
+  it("a reply without a body is still answered by the version alone", async () => {
+    const o = await run(bodyOnly(), responseEvent({ request: { method: "notifications/initialized", id: null }, body: null, status: 202 }));
+    expect(o.output).toEqual(NOTHING);
   });
 });
 
@@ -220,8 +268,9 @@ describe("RESPONSE phase: everything else passes through unchanged", () => {
     ["the reported null body after a short-circuit", { body: null, headers: {} }],
     ["a listing whose result is null", { body: { jsonrpc: "2.0", id: 1, result: null } }],
   ])("%s", async (_n, options) => {
-    const o = await run(h.handler(), responseEvent(options as ResponseOptions));
-    expect(o.output).toEqual(PASS);
+    const event = responseEvent(options as ResponseOptions);
+    const o = await run(h.handler(), event);
+    expect(o.output).toEqual((options as ResponseOptions).body === null ? NOTHING : echoOf(event));
     expect(o.audit).toMatchObject({ decision: "allow", detail: { phase: "response" } });
   });
 
@@ -236,11 +285,12 @@ describe("RESPONSE phase: everything else passes through unchanged", () => {
   });
 
   it("listingFilter off: listings pass through, one audit line says so", async () => {
+    const event = responseEvent();
     const o = await run(
       h.handler((c) => (c.listingFilter = "off")),
-      responseEvent(),
+      event,
     );
-    expect(o.output).toEqual(PASS);
+    expect(o.output).toEqual(echoOf(event));
     expect(o.audit).toMatchObject({ decision: "allow", reason: "listing.filter_off", detail: { listing: "tools/list" } });
   });
 

@@ -39,6 +39,13 @@ export interface GatewayOptions {
    */
   semanticSearch?: boolean;
   unconfirmed?: Partial<Unconfirmed> | undefined;
+  /**
+   * The RESPONSE output form this gateway accepts (the interceptor's `responseOutput`), checked strictly
+   * because the evidence is split: `status-and-body` ({statusCode, body}, optional headers) as AWS's
+   * documentation and its fine-grained access control sample answer; `body-only` ({body} alone) as a
+   * field report says the gateway requires, rejecting an echoed status. Default `status-and-body`.
+   */
+  responseOutput?: "status-and-body" | "body-only";
 }
 
 type Json = Record<string, unknown>;
@@ -276,7 +283,7 @@ export class Gateway {
     };
     const result = await this.options.invokeInterceptor(event);
     this.interceptions.push({ event, output: result.output });
-    const verdict = validateResponseOutput(result);
+    const verdict = validateResponseOutput(result, this.options.responseOutput ?? "status-and-body", body !== null);
     if (verdict.kind === "invalid") {
       send(res, 500, rpcError(null, -32603, "InterceptorException - Received invalid response from interceptor"));
       return;
@@ -350,30 +357,38 @@ type ResponseVerdict =
   | { kind: "replace"; replace: { statusCode?: number; headers?: Record<string, string>; body?: Json } };
 
 /**
- * §3 RESPONSE output: `{interceptorOutputVersion: "1.0", mcp: {transformedGatewayResponse?}}`; omitted
- * fields keep the gateway's own (documented for the http envelope, applied to mcp alike); a body
- * must be a JSON object, as in §2a.
+ * §3 RESPONSE output, strictly in the configured form: `{interceptorOutputVersion: "1.0", mcp:
+ * {transformedGatewayResponse}}` with exactly the form's keys and a JSON object body. Never `{"mcp":{}}`
+ * (a field report: the gateway answers it with a parse error; another: a reply without `body` fails
+ * the call). The version alone is the answer to a reply without a body (as AWS's sample answers
+ * `notifications/initialized`), and fails a reply that had one.
  */
-function validateResponseOutput(result: { output?: unknown; error?: string }): ResponseVerdict {
+function validateResponseOutput(
+  result: { output?: unknown; error?: string },
+  form: "status-and-body" | "body-only",
+  hadBody: boolean,
+): ResponseVerdict {
   const out = result.output;
-  if (result.error !== undefined || !isObject(out) || out.interceptorOutputVersion !== "1.0" || !isObject(out.mcp))
-    return { kind: "invalid" };
-  const { transformedGatewayResponse: response, ...rest } = out.mcp;
-  if (Object.keys(rest).length > 0) return { kind: "invalid" };
-  if (response === undefined) return { kind: "keep" };
-  if (!isObject(response)) return { kind: "invalid" };
+  if (result.error !== undefined || !isObject(out) || out.interceptorOutputVersion !== "1.0") return { kind: "invalid" };
+  const { interceptorOutputVersion: _version, mcp, ...outer } = out;
+  if (Object.keys(outer).length > 0) return { kind: "invalid" };
+  if (mcp === undefined) return hadBody ? { kind: "invalid" } : { kind: "keep" };
+  if (!isObject(mcp)) return { kind: "invalid" };
+  const { transformedGatewayResponse: response, ...rest } = mcp;
+  if (Object.keys(rest).length > 0 || !isObject(response)) return { kind: "invalid" };
   const { statusCode, headers, body, ...extra } = response;
-  if (Object.keys(extra).length > 0) return { kind: "invalid" };
-  if (statusCode !== undefined && typeof statusCode !== "number") return { kind: "invalid" };
+  if (Object.keys(extra).length > 0 || !isObject(body)) return { kind: "invalid" };
+  if (form === "body-only")
+    return statusCode === undefined && headers === undefined ? { kind: "replace", replace: { body } } : { kind: "invalid" };
+  if (typeof statusCode !== "number") return { kind: "invalid" };
   if (headers !== undefined && !(isObject(headers) && Object.values(headers).every((v) => typeof v === "string")))
     return { kind: "invalid" };
-  if (body !== undefined && !isObject(body)) return { kind: "invalid" };
   return {
     kind: "replace",
     replace: {
-      ...(typeof statusCode === "number" ? { statusCode } : {}),
+      statusCode,
       ...(isObject(headers) ? { headers: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, String(v)])) } : {}),
-      ...(isObject(body) ? { body } : {}),
+      body,
     },
   };
 }

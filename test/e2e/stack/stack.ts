@@ -252,6 +252,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       invokeInterceptor: (e) => lambda.invoke(e),
       responsePhase: options.responsePhase ?? false,
       semanticSearch: options.semanticSearch ?? false,
+      // The gateway accepts the form the interceptor is configured to send, and only that one.
+      responseOutput: interceptorConfig.responseOutput === "body-only" ? "body-only" : "status-and-body",
     }).start();
     started.push(gateway);
 
