@@ -11,8 +11,8 @@ import { type Fault, FaultServer } from "./fault-server.js";
 /**
  * Fault injection (issue #9) on the three dependencies, through the BUILT handler: the JWKS endpoint,
  * the token endpoint and Secrets Manager each sit behind a loopback front that passes requests to a
- * real test server or injects a fault. Every fault must give the documented outcome (README "Denials",
- * "On-behalf-of") within the request deadline, and the handler must recover once the fault ends.
+ * real test server or injects a fault. Every fault must give the documented outcome (docs/denials.md,
+ * docs/on-behalf-of.md) within the request deadline, and the handler must recover once the fault ends.
  */
 const bed = new Bed();
 const sts = new StsServer();
