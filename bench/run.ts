@@ -2,7 +2,8 @@
  * `npm run bench`: per-request cost of the interceptor against the physical floor (one RS256
  * verification) and a common alternative (jsonwebtoken + jwks-rsa), its cold start, its bundle and its
  * memory under many users. Prints the machine, a table and one PASS/FAIL line per budget; writes
- * bench/results.json; exits non-zero when a budget fails.
+ * bench/results.json and bench/last-run.json (committed), and renders the figures of docs/performance.md
+ * from it (scripts/perf-table.ts); exits non-zero when a budget fails.
  *
  * Everything runs under this one command: the measurements in a child process (bench/measure.ts)
  * whose stdout, where the audit lines go, is a pipe this process reads (as the Lambda runtime reads a
@@ -15,6 +16,7 @@ import { readFileSync, writeFileSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { coldStartBytes } from "../scripts/bundle-size.mjs";
+import { writePerfDoc } from "../scripts/perf-table.js";
 import { JwksServer } from "../test/support/jwks-server.js";
 import { jwksOf, rsaKey } from "../test/support/keys.js";
 import { buildToken } from "../test/support/tokens.js";
@@ -254,11 +256,15 @@ for (const b of budgets) console.log(`${b.pass === "skip" ? "SKIP" : b.pass ? "P
 const loadEnd = loadavg()
   .map((x) => r(x, 2))
   .join(", ");
-writeFileSync(
-  path("bench/results.json"),
-  `${JSON.stringify({ machine, loadAverage: { start: load, end: loadEnd }, date: new Date().toISOString(), rows, coldStart: { runs: RUNS, medians: coldStart }, bundle: { entryBytes, coldBytes }, memory: mem, auditLog: { lines: linesRead, bytes: bytesRead }, budgets }, null, 2)}\n`,
-);
-console.log(`\nload average at end ${loadEnd}; wrote bench/results.json`);
+const results = `${JSON.stringify({ machine, loadAverage: { start: load, end: loadEnd }, date: new Date().toISOString(), method: { rounds: measured.rounds, batch: measured.batch }, rows, coldStart: { runs: RUNS, medians: coldStart }, bundle: { entryBytes, coldBytes }, memory: mem, auditLog: { lines: linesRead, bytes: bytesRead }, budgets }, null, 2)}\n`;
+writeFileSync(path("bench/results.json"), results);
+// bench/last-run.json is committed: docs/performance.md is rendered from it (scripts/perf-table.ts). A
+// comparison run (BENCH_DISCARD_LOG=1) never replaces it.
+if (!DISCARD) {
+  writeFileSync(path("bench/last-run.json"), results);
+  writePerfDoc();
+}
+console.log(`\nload average at end ${loadEnd}; wrote bench/results.json${DISCARD ? "" : ", bench/last-run.json and docs/performance.md"}`);
 const failed = budgets.filter((b) => b.pass === false);
 if (DISCARD) {
   console.log("not a budget run (BENCH_DISCARD_LOG=1)");

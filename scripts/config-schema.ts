@@ -60,7 +60,7 @@ export function configJsonSchema(): Json {
     $schema: schema.$schema,
     title: "AgentCore identity interceptor configuration",
     description:
-      "interceptor.config.json / INTERCEPTOR_CONFIG (see README: Configuration reference). Generated from src/config/schema.ts by npm run build.",
+      "interceptor.config.json / INTERCEPTOR_CONFIG (see docs/configuration.md). Generated from src/config/schema.ts by npm run build.",
     ...schema,
   };
 }

@@ -4,7 +4,7 @@
  *
  * Prints the public JWKS that `assertion` targets verify against: every key in the interceptor's
  * signing secret (a PEM or JWK private key, or `{ "keys": [...] }`), with `kid`, `alg`, `use: "sig"`,
- * never a private member. Host the output as a static file (see README "Signed identity assertion").
+ * never a private member. Host the output as a static file (see docs/assertion.md).
  */
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";

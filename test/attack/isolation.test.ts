@@ -114,7 +114,7 @@ function makeUser(no: number, issuerIndex: number, flaw: Flaw, legacyAud: boolea
 const TOOLS = ["orders", "crm", "legacy", "passthru", "reports", "payroll", "hr", "erp", "nothere"] as const;
 type Expected = { allow: true; headers: Record<string, string> | "exchanged" } | { allow: false; reason: string };
 
-/** What the README says must happen, written from the configuration above. */
+/** What the docs (docs/configuration.md) say must happen, written from the configuration above. */
 function expected(u: User, tool: string): Expected {
   if (u.flaw === "expired") return { allow: false, reason: "token.expired" };
   if (u.flaw === "audience") return { allow: false, reason: "token.audience_mismatch" };

@@ -34,7 +34,7 @@ const globex = {
   audience: ["api://mcp-gateway"],
   scopeClaim: "scp",
 };
-/** A configuration in the shape of the README's example: two issuers, every mode, issuer-bound claims. */
+/** A configuration in the shape of docs/configuration.md's example: two issuers, every mode, issuer-bound claims. */
 const example = {
   $schema: "./schema/interceptor.config.schema.json",
   issuers: [acme, globex],
@@ -180,7 +180,7 @@ describe("the config's JSON Schema (schema/interceptor.config.schema.json)", () 
     ["an illegal custom token header", (c) => void (c.targets["iam-api"].header = "X Upstream")],
   ];
 
-  it("accepts the README example, as the interceptor does", () => {
+  it("accepts the configuration reference's example, as the interceptor does", () => {
     expect(validate(example), JSON.stringify(validate.errors)).toBe(true);
     expect(parseConfig(example).ok).toBe(true);
   });

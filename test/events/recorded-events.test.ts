@@ -25,7 +25,7 @@ import { testCa } from "../support/tls.js";
  * An expected header value `{{jws:<aud>}}` stands for a signed identity assertion (mode `assertion`):
  * the value must be a compact JWS that verifies with the signing key this test stored in the loopback
  * Secrets Manager, whose header is `{alg: ES256, typ: JWT, kid: <RFC 7638 thumbprint>}` and whose claims
- * are exactly the ones README "Signed identity assertion" lists, computed here from the event's own
+ * are exactly the ones docs/assertion.md lists, computed here from the event's own
  * caller token and the target's `claims` in events/_config.json.
  */
 const dir = new URL("../../events/", import.meta.url);
@@ -62,7 +62,7 @@ const sm = new SecretsManagerServer();
 const EXCHANGED = "obo-access-token-for-alice-at-erp";
 const poolClient = { id: "billing-interceptor", secret: "pool-billing-interceptor-secret-7" };
 const pool = new CognitoEndpoint(ISSUERS.pool, keys.pool, poolClient);
-/** The assertion signing key, stored as PEM in the loopback Secrets Manager (README "The signing key"). */
+/** The assertion signing key, stored as PEM in the loopback Secrets Manager (docs/assertion.md, "The signing key"). */
 const signing = generateKeyPairSync("ec", { namedCurve: "P-256" });
 const tokens = new Map<string, string>();
 let handler: InterceptorHandler;

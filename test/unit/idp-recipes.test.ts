@@ -9,13 +9,14 @@ import { testCa } from "../support/tls.js";
 import { expectAllow, expectDeny, type Json, mcpEvent, nowSeconds, run, withAuth } from "../support/harness.js";
 
 /**
- * One recipe per identity provider (`recipes/<idp>.json`, shown verbatim in the README): each is
+ * One recipe per identity provider (`recipes/<idp>.json`, shown verbatim in docs/identity-providers.md): each is
  * loaded as a user would paste it, and tokens in the IdP's published default shape (the page cited
  * beside each) must be allowed on the recipe's claims target `profile` and forward target `orders`
  * with the right headers; the negatives that matter for that IdP are denied with the documented reason.
  */
 const RECIPES = new URL("../../recipes/", import.meta.url);
-const README = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
+const RECIPES_DOC = readFileSync(new URL("../../docs/identity-providers.md", import.meta.url), "utf8");
+const CONFIG_DOC = readFileSync(new URL("../../docs/configuration.md", import.meta.url), "utf8");
 const idp = rsaKey("idp-2026");
 const server = new JwksServer();
 beforeAll(async () => {
@@ -838,17 +839,18 @@ const CASES: Case[] = [
 ];
 
 describe("Identity provider recipes (recipes/*.json)", () => {
-  it("every recipe file has a test case and is shown verbatim in the README", () => {
+  it("every recipe file has a test case and is shown verbatim in docs/identity-providers.md", () => {
     const files = readdirSync(RECIPES)
       .filter((f) => f.endsWith(".json"))
       .map((f) => f.slice(0, -5))
       .sort();
     expect(files).toEqual(CASES.map((c) => c.recipe).sort());
-    for (const name of files) expect(README, `README shows recipes/${name}.json`).toContain(recipeText(name).trim());
+    for (const name of files)
+      expect(RECIPES_DOC, `docs/identity-providers.md shows recipes/${name}.json`).toContain(recipeText(name).trim());
   });
 
   it("the configuration reference's example loads as it is (comments removed)", () => {
-    const section = README.slice(README.indexOf("## Configuration reference"));
+    const section = CONFIG_DOC.slice(CONFIG_DOC.indexOf("# Configuration reference"));
     const jsonc = section.slice(section.indexOf("```jsonc") + 8, section.indexOf("```", section.indexOf("```jsonc") + 8));
     const json = jsonc.replace(/("(?:[^"\\]|\\.)*")|\/\/[^\n]*/g, (_m, str: string | undefined) => str ?? "");
     const loaded = parseConfig(JSON.parse(json));

@@ -4,18 +4,26 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { DENIALS } from "../../src/respond/denials.js";
 import { REASONS } from "../../src/respond/reasons.js";
+import { parseConfig } from "../../src/config/load.js";
+import { type BenchRun, BEGIN, END, renderPerfTable, withPerfTable } from "../../scripts/perf-table.js";
 
 /**
- * The README and docs/ stay true to the code: every reason code of src/respond/reasons.ts appears in
- * the README's Denials table and in docs/security.md §0 and §4.2, in a row whose HTTP status and JSON-RPC
- * code are the ones src/respond/denials.ts gives it; every relative link resolves to a file in the
- * repository (and, with a `#fragment` into Markdown, to a heading there); no link points at a local file
- * outside the repository (the only absolute links are the public https pages the docs cite).
+ * The README, CONTRIBUTING.md and docs/ stay true to the code: every reason code of
+ * src/respond/reasons.ts appears in docs/denials.md's table and in docs/security.md §0 and §4.2, in a
+ * row whose HTTP status and JSON-RPC code are the ones src/respond/denials.ts gives it; every recipe in
+ * recipes/ is shown verbatim in docs/identity-providers.md; the README stays a front door (under 400
+ * lines, its minimal configuration loads as it is); the figures of docs/performance.md are the ones
+ * scripts/perf-table.ts renders from the committed bench/last-run.json, and no other page states a
+ * measured figure; every relative link resolves to a file in the repository (and, with a `#fragment`
+ * into Markdown, to a heading there); no link points at a local file outside the repository (the only
+ * absolute links are the public https pages the docs cite).
  */
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const read = (path: string) => readFileSync(join(root, path), "utf8");
 const docs = [
-  "README.md",
+  ...readdirSync(root)
+    .filter((f) => f.endsWith(".md"))
+    .sort(),
   ...readdirSync(join(root, "docs"))
     .filter((f) => f.endsWith(".md"))
     .map((f) => `docs/${f}`),
@@ -109,10 +117,20 @@ function linksOf(text: string): string[] {
   return links;
 }
 
-describe("README and docs/ against the code", () => {
-  it("the README's Denials table names every reason code with its status and JSON-RPC code", () => {
-    const result = checkTable(denialRows(section(read("README.md"), "Denials")));
+describe("README, CONTRIBUTING.md and docs/ against the code", () => {
+  it("the pages this test reads are all there", () => {
+    expect(docs).toEqual(
+      expect.arrayContaining(["README.md", "CONTRIBUTING.md", "CHANGELOG.md", "docs/denials.md", "docs/performance.md"]),
+    );
+  });
+
+  it("docs/denials.md's Denials table names every reason code with its status and JSON-RPC code", () => {
+    const result = checkTable(denialRows(section(read("docs/denials.md"), "Denials")));
     expect(result).toEqual({ missing: [], wrong: [] });
+  });
+
+  it("the README links to the denial table", () => {
+    expect(linksOf(read("README.md"))).toContain("docs/denials.md");
   });
 
   it("docs/security.md §4.2 names every reason code with its status and JSON-RPC code", () => {
@@ -167,6 +185,46 @@ describe("README and docs/ against the code", () => {
 
   it.each(docs)("%s names no path of the machine it was written on", (path) => {
     expect(read(path).match(/(?:^|[\s(`"'])\/(?:work|home|tmp|Users)\/[^\s)`"']*/gm) ?? []).toEqual([]);
+  });
+
+  it("README.md is a front door: under 400 lines", () => {
+    expect(read("README.md").split("\n").length).toBeLessThan(400);
+  });
+
+  it("the README's minimal configuration is valid JSON that the interceptor loads as it is", () => {
+    const text = section(read("README.md"), "Minimal configuration");
+    const json = /```json\n([\s\S]*?)```/.exec(text)?.[1];
+    expect(json).toBeDefined();
+    const loaded = parseConfig(JSON.parse(json ?? "null"));
+    expect(loaded.ok ? [] : loaded.problems).toEqual([]);
+  });
+
+  it("every recipe in recipes/ is shown verbatim in docs/identity-providers.md", () => {
+    const page = read("docs/identity-providers.md");
+    const recipes = readdirSync(join(root, "recipes")).filter((f) => f.endsWith(".json"));
+    expect(recipes.length).toBeGreaterThan(0);
+    expect(recipes.filter((f) => !page.includes(read(`recipes/${f}`).trim()))).toEqual([]);
+  });
+
+  it("docs/performance.md shows exactly what scripts/perf-table.ts renders from bench/last-run.json", () => {
+    const page = read("docs/performance.md");
+    const run = JSON.parse(read("bench/last-run.json")) as BenchRun;
+    expect(page.split(BEGIN).length).toBe(2);
+    expect(page.split(END).length).toBe(2);
+    expect(page).toBe(withPerfTable(page, renderPerfTable(run)));
+  });
+
+  it("the perf check notices a changed figure", () => {
+    const page = read("docs/performance.md");
+    const run = JSON.parse(read("bench/last-run.json")) as BenchRun;
+    const other = { ...run, rows: run.rows.map((row, i) => (i === 0 ? { ...row, medianUs: row.medianUs + 1 } : row)) };
+    expect(withPerfTable(page, renderPerfTable(other))).not.toBe(page);
+  });
+
+  it.each(docs.filter((d) => d !== "docs/performance.md"))("%s states no measured figure (they live in docs/performance.md)", (path) => {
+    const text = read(path);
+    expect(text.match(/\d[\d.]*\s*µs|×\s*(?:the\s+)?floor/g) ?? []).toEqual([]);
+    expect(text).not.toContain(BEGIN);
   });
 
   it("anchors follow GitHub's rule", () => {

@@ -54,7 +54,7 @@ export class McpTarget {
           { jwksCache: new SimpleJwksCache({ fetcher: new SimpleFetcher({ defaultRequestOptions: { ca: testCa } }) }) },
         )
       : undefined;
-    // What the README tells a target to do: aws-jwt-verify against the interceptor's published JWKS.
+    // What docs/assertion.md tells a target to do: aws-jwt-verify against the interceptor's published JWKS.
     this.assertionVerifier = assertionCheck
       ? JwtVerifier.create(
           { issuer: assertionCheck.issuer, audience: assertionCheck.audience, jwksUri: assertionCheck.jwksUri },
