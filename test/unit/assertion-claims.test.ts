@@ -108,6 +108,31 @@ describe("assertionClaims", () => {
     }
   });
 
+  // BUG (reported): `qualify` claim headers refuse an issuer that contains "|" (issuer-binding.ts), because
+  // `<iss>|<value>` is then ambiguous; the assertion's `sub` is built the same way (`<iss>|<sub>`) but has no
+  // such guard. With issuers "https://a.example" and "https://a.example|b", user "b|c" of the first and user
+  // "c" of the second get the same assertion `sub`. (`idp` still tells them apart, for a target that reads it.)
+  it.fails("two different (issuer, subject) pairs never share an assertion sub: either the config is refused or the subs differ", () => {
+    const input = {
+      issuers: [
+        { issuer: "https://a.example", jwksUri: "https://a.example/jwks", audience: ["gw"] },
+        { issuer: "https://a.example|b", jwksUri: "https://a.example/jwks-b", audience: ["gw"] },
+      ],
+      targets: { payroll: { mode: "assertion" } },
+      assertion: { issuer: SELF, signingKeySecretArn: ARN },
+    };
+    const problems = problemsOf(input);
+    if (problems.length > 0) return;
+    const config = configOf(input);
+    const [first, second] = config.issuers;
+    const target = config.targets.payroll;
+    if (first === undefined || second === undefined || target?.mode !== "assertion" || config.assertion === undefined)
+      throw new Error("config");
+    const one = assertionClaims("payroll", target, config.assertion, verified(first, { sub: "b|c", exp: NOW + 600 }), NOW, "j");
+    const two = assertionClaims("payroll", target, config.assertion, verified(second, { sub: "c", exp: NOW + 600 }), NOW, "j");
+    expect(one.sub).not.toBe(two.sub);
+  });
+
   it("the subject is qualified even when it contains the separator", () => {
     const [target, settings] = assertionConfig({});
     const odd = verified(issuer, { sub: "a|b", exp: NOW + 600 });
