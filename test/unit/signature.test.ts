@@ -12,6 +12,7 @@ import {
   RFC7515_A1_HS256,
   RFC7515_A5_NONE,
   SIGNATURE_VECTORS,
+  type DerivedSignerVector,
   type SignatureVector,
 } from "./fixtures/jws-vectors.js";
 
@@ -66,7 +67,7 @@ describe("verifySignature: published known-answer vectors", () => {
     ]);
   });
 
-  describe.each(SIGNATURE_VECTORS.map((v) => [v.name, v] as const))("%s", (_name, v) => {
+  describe.each(SIGNATURE_VECTORS.map((v): [string, SignatureVector] => [v.name, v]))("%s", (_name, v) => {
     it("the published signature verifies", () => {
       expect(verifySignature(v.alg, publicKeyOf(v), v.signingInput, b64(v.signature))).toBe(true);
     });
@@ -225,7 +226,7 @@ describe("algorithms refused by design: HMAC (RFC 7515 A.1) and unsecured (A.5)"
 });
 
 describe("the assertion signer (signAssertion) with the published keys", () => {
-  it.each(DERIVED_SIGNER_VECTORS.map((d) => [d.alg, d] as const))(
+  it.each(DERIVED_SIGNER_VECTORS.map((d): [DerivedSignerVector["alg"], DerivedSignerVector] => [d.alg, d]))(
     "%s: reproduces the known answer exactly, and the published public key verifies it",
     (alg, d) => {
       const published = vectorNamed(d.keyFrom);
