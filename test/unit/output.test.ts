@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { allowOutput, denyOutput, wwwAuthenticate } from "../../src/respond/output.js";
+import { allowOutput, denyOutput, NOTHING_TO_ANSWER, responseOutput, wwwAuthenticate } from "../../src/respond/output.js";
 import { Denial } from "../../src/errors.js";
 import type { Challenge } from "../../src/respond/denials.js";
 
@@ -176,8 +176,8 @@ describe("denyOutput: mcp envelope", () => {
     });
   });
 
-  it("a streamed RESPONSE-phase event after the first sends no status", () => {
-    const out = denyOutput("mcp", new Denial("policy.target_denied"), { ...ctx, streamed: true });
+  it("bodyOnly (a stream event, or the body-only RESPONSE form) sends no status", () => {
+    const out = denyOutput("mcp", new Denial("policy.target_denied"), { ...ctx, bodyOnly: true });
     expect("mcp" in out && out.mcp.transformedGatewayResponse).toStrictEqual({
       body: {
         jsonrpc: "2.0",
@@ -223,8 +223,8 @@ describe("denyOutput: http envelope", () => {
     expect("http" in unavailable && unavailable.http.transformedGatewayResponse?.headers).toStrictEqual({ "Retry-After": "30" });
     const denied = denyOutput("http", new Denial("policy.target_denied"), ctx);
     expect("http" in denied && denied.http.transformedGatewayResponse?.headers).toStrictEqual({});
-    // streamed only matters for mcp: http always has its status.
-    const streamed = denyOutput("http", new Denial("policy.target_denied"), { ...ctx, streamed: true });
+    // bodyOnly only matters for mcp: http always has its status.
+    const streamed = denyOutput("http", new Denial("policy.target_denied"), { ...ctx, bodyOnly: true });
     expect("http" in streamed && streamed.http.transformedGatewayResponse?.statusCode).toBe(403);
   });
 
@@ -234,5 +234,30 @@ describe("denyOutput: http envelope", () => {
     const body = "http" in out ? out.http.transformedGatewayResponse?.body : undefined;
     expect(typeof body === "string" && /^[A-Za-z0-9+/]*={0,2}$/.test(body)).toBe(true);
     expect(decode(body)).toMatchObject({ id, error: { data: { reason: "policy.target_denied" } } });
+  });
+});
+
+describe("responseOutput: a RESPONSE-phase reply", () => {
+  const body = { jsonrpc: "2.0", id: 1, result: { tools: [] } };
+  it("status-and-body: the status and the body", () => {
+    expect(responseOutput("status-and-body", 207, body, false)).toEqual({
+      interceptorOutputVersion: "1.0",
+      mcp: { transformedGatewayResponse: { statusCode: 207, body } },
+    });
+  });
+  it("body-only, or any stream event: the body alone", () => {
+    const bodyOnly = { interceptorOutputVersion: "1.0", mcp: { transformedGatewayResponse: { body } } };
+    expect(responseOutput("body-only", 200, body, false)).toEqual(bodyOnly);
+    expect(responseOutput("status-and-body", 200, body, true)).toEqual(bodyOnly);
+    expect(responseOutput("body-only", 200, body, true)).toEqual(bodyOnly);
+  });
+  it("the body is handed back as given, text included", () => {
+    expect(responseOutput("body-only", 200, '{"a":1}', false)).toEqual({
+      interceptorOutputVersion: "1.0",
+      mcp: { transformedGatewayResponse: { body: '{"a":1}' } },
+    });
+  });
+  it("nothing to answer: the version alone", () => {
+    expect(NOTHING_TO_ANSWER).toEqual({ interceptorOutputVersion: "1.0" });
   });
 });
