@@ -24,7 +24,28 @@ export interface HttpsResponse {
   body: Buffer;
 }
 
-export function httpsRequest(r: HttpsRequest): Promise<HttpsResponse> {
+/**
+ * A request written to a kept-alive socket that the server closed in the meantime (an IdP's load
+ * balancer ending idle connections) fails with a reset before any answer: it never reached the server.
+ * Such a failure is retried once on a fresh connection, as Node's documentation advises
+ * (https://nodejs.org/api/http.html#requestreusedsocket); without it, one reset on a warm Lambda's
+ * first JWKS refresh would become the negative cache's whole window of 503s.
+ */
+const STALE_SOCKET = new Set(["ECONNRESET", "EPIPE"]);
+
+export async function httpsRequest(r: HttpsRequest): Promise<HttpsResponse> {
+  try {
+    return await attempt(r);
+  } catch (err) {
+    if (!(err instanceof StaleSocket)) throw err;
+    return attempt(r, true);
+  }
+}
+
+/** The failure of a request on a reused socket before any answer: the one failure worth a retry. */
+class StaleSocket extends HttpsFailure {}
+
+function attempt(r: HttpsRequest, retried = false): Promise<HttpsResponse> {
   return new Promise((resolve, reject) => {
     let url: URL;
     try {
@@ -43,15 +64,20 @@ export function httpsRequest(r: HttpsRequest): Promise<HttpsResponse> {
       return;
     }
     const req = request(url, { method: r.method, headers: r.headers, ...(r.ca !== undefined ? { ca: r.ca } : {}) });
+    let answered = false;
     const onAbort = () => req.destroy(new HttpsFailure(abortWhy(signal)));
     signal.addEventListener("abort", onAbort, { once: true });
     const done = () => signal.removeEventListener("abort", onAbort);
     const fail = (err: unknown) => {
       done();
-      reject(err instanceof HttpsFailure ? err : new HttpsFailure(errnoCode(err) ?? "network error"));
+      if (err instanceof HttpsFailure) return reject(err);
+      const code = errnoCode(err);
+      const stale = !retried && !answered && req.reusedSocket && code !== undefined && STALE_SOCKET.has(code);
+      reject(stale ? new StaleSocket(code) : new HttpsFailure(code ?? "network error"));
     };
     req.on("error", fail);
     req.on("response", (res) => {
+      answered = true;
       const chunks: Buffer[] = [];
       let size = 0;
       res.on("data", (chunk: Buffer) => {

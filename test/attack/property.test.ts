@@ -445,6 +445,7 @@ describe("property-based search over the built handler", () => {
         { secretsClientConfig: sm.clientConfig() },
       );
       let exchanges = 0;
+      const outcomes: Record<string, number> = {};
       const names = fc.oneof(
         fc.constantFrom("erp___x", "erp___get"),
         nameArb,
@@ -469,11 +470,15 @@ describe("property-based search over the built handler", () => {
             }
             const d = decisionOf(output);
             if (d.headers.Authorization !== undefined && named === "erp") expect(d.headers.Authorization).not.toContain(token);
+            if (named === "erp") {
+              const key = d.allow ? "allow" : (d.reason ?? "?");
+              outcomes[key] = (outcomes[key] ?? 0) + 1;
+            }
           },
         ),
         { seed: SEED + 5, numRuns: RUNS },
       );
-      expect(exchanges).toBeGreaterThan(RUNS / 50);
+      expect(exchanges, `outcomes of requests naming erp: ${JSON.stringify(outcomes)}`).toBeGreaterThan(RUNS / 50);
     } finally {
       await Promise.all([sts.stop(), sm.stop()]);
     }

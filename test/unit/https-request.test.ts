@@ -1,0 +1,59 @@
+import { createServer, type Server } from "node:https";
+import type { Socket } from "node:net";
+import { afterEach, describe, expect, it } from "vitest";
+import { HttpsFailure } from "../../src/errors.js";
+import { httpsRequest } from "../../src/http/https-request.js";
+import { closeServer, listenOnLoopback } from "../support/loopback.js";
+import { localhostCert, testCa } from "../support/tls.js";
+
+/**
+ * The one HTTPS edge (src/http/https-request.ts) against a loopback TLS server: a request that lands on
+ * a kept-alive socket the server has closed is retried once on a fresh connection; any other failure is
+ * not retried.
+ */
+let server: Server | undefined;
+afterEach(() => closeServer(server));
+
+/** A server that answers the first request of each connection, and resets any later one on the same connection. */
+async function oneRequestPerConnection(onRequest: () => void = () => undefined): Promise<string> {
+  const served = new WeakSet<Socket>();
+  server = createServer(localhostCert, (req, res) => {
+    onRequest();
+    if (served.has(req.socket)) {
+      req.socket.destroy();
+      return;
+    }
+    served.add(req.socket);
+    res.writeHead(200, { "content-type": "application/json", connection: "keep-alive" }).end('{"ok":true}');
+  });
+  server.keepAliveTimeout = 60_000;
+  return `https://localhost:${await listenOnLoopback(server)}/jwks`;
+}
+
+const get = (url: string) => httpsRequest({ url, method: "GET", signal: new AbortController().signal, maxBytes: 1024, ca: testCa });
+
+describe("httpsRequest", () => {
+  it("a reset on a reused kept-alive socket is retried once on a fresh connection", async () => {
+    let requests = 0;
+    const url = await oneRequestPerConnection(() => requests++);
+    expect((await get(url)).body.toString()).toBe('{"ok":true}');
+    // The second request reuses the kept-alive socket, which the server resets: retried on a new one.
+    expect((await get(url)).body.toString()).toBe('{"ok":true}');
+    expect(requests).toBe(3);
+  });
+
+  it("a reset on a fresh connection is not retried", async () => {
+    let requests = 0;
+    server = createServer(localhostCert, (req) => {
+      requests++;
+      req.socket.destroy();
+    });
+    const url = `https://localhost:${await listenOnLoopback(server)}/jwks`;
+    const failure = await get(url).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(failure).toBeInstanceOf(HttpsFailure);
+    expect(requests).toBe(1);
+  });
+});
