@@ -91,6 +91,11 @@ export function planAttach(gateway: GetGatewayResponse, o: AttachOptions): Attac
       notes,
     };
   }
+  const sigv4 = sigv4Authorizer(gateway.authorizerType);
+  if (sigv4 !== undefined) {
+    if (!o.force) return { refusal: `${sigv4}. Use authorizerType CUSTOM_JWT or NONE, or re-run with --force`, warnings, notes };
+    warnings.push(`${sigv4} (--force)`);
+  }
   const ours = unqualified(o.functionArn);
   const existing = gateway.interceptorConfigurations ?? [];
   const wanted = new Set<GatewayInterceptionPoint>(o.response ? ["REQUEST", "RESPONSE"] : ["REQUEST"]);
@@ -155,6 +160,17 @@ export function planAttach(gateway: GetGatewayResponse, o: AttachOptions): Attac
     return { warnings, notes };
   }
   return { request, warnings, notes };
+}
+
+/**
+ * AWS_IAM and AUTHENTICATE_ONLY gateways authenticate callers by their SigV4 signature (the second makes
+ * no authorization decision of its own): the caller's `Authorization` header then carries that
+ * signature, so no bearer token ever reaches the interceptor and it would deny every message.
+ * https://docs.aws.amazon.com/bedrock-agentcore/latest/devguide/gateway-inbound-auth.html
+ */
+export function sigv4Authorizer(type: string | undefined): string | undefined {
+  if (type !== "AWS_IAM" && type !== "AUTHENTICATE_ONLY") return undefined;
+  return `authorizerType ${type}: callers sign with SigV4, so no bearer token reaches the interceptor and it would deny every message (401 auth.missing)`;
 }
 
 /** The gateway's own authorizer must let every trusted issuer's callers reach the interceptor. */

@@ -106,7 +106,12 @@ export function describeConfig(config: Config): string[] {
     lines.push(
       "listingFilter on: attach the RESPONSE phase too (attach --response, or CDK responsePhase: true), else tools/list and prompts/list are not filtered",
     );
-  if (config.issuers.length > 1)
-    lines.push("several issuers: the gateway needs authorizerType NONE (one CUSTOM_JWT discovery URL cannot trust them all)");
+  lines.push(
+    config.issuers.length > 1
+      ? "gateway authorizerType: NONE (one CUSTOM_JWT discovery URL cannot trust several issuers; the interceptor authenticates every message)"
+      : "gateway authorizerType: CUSTOM_JWT for this issuer, or NONE (the interceptor authenticates every message)",
+    "  not AWS_IAM or AUTHENTICATE_ONLY: their callers sign with SigV4, so no bearer token reaches the interceptor",
+  );
+  if (config.responseOutput === "body-only") lines.push('responseOutput "body-only": RESPONSE replies carry {body} alone, no status');
   return lines;
 }

@@ -108,8 +108,26 @@ describe("check-config FILE", () => {
       "  arn:aws:secretsmanager:eu-west-1:111122223333:secret:assertion-key-AbCdEf",
       "  arn:aws:secretsmanager:eu-west-1:111122223333:secret:obo-AbCdEf",
       "listingFilter on: attach the RESPONSE phase too (attach --response, or CDK responsePhase: true), else tools/list and prompts/list are not filtered",
-      "several issuers: the gateway needs authorizerType NONE (one CUSTOM_JWT discovery URL cannot trust them all)",
+      "gateway authorizerType: NONE (one CUSTOM_JWT discovery URL cannot trust several issuers; the interceptor authenticates every message)",
+      "  not AWS_IAM or AUTHENTICATE_ONLY: their callers sign with SigV4, so no bearer token reaches the interceptor",
     ]);
+  });
+
+  it("one issuer: CUSTOM_JWT for it or NONE; the body-only RESPONSE form is named", async () => {
+    const config = { ...example, issuers: [example.issuers[0]], targets: { reports: { mode: "none" } }, responseOutput: "body-only" };
+    const r = await checkConfig(write("one.json", JSON.stringify(config)));
+    expect(r.code).toBe(0);
+    expect(r.out.slice(-3)).toEqual([
+      "gateway authorizerType: CUSTOM_JWT for this issuer, or NONE (the interceptor authenticates every message)",
+      "  not AWS_IAM or AUTHENTICATE_ONLY: their callers sign with SigV4, so no bearer token reaches the interceptor",
+      'responseOutput "body-only": RESPONSE replies carry {body} alone, no status',
+    ]);
+  });
+
+  it("an unknown responseOutput is refused naming the field", async () => {
+    const r = await checkConfig(write("form.json", JSON.stringify({ ...example, responseOutput: "status-only" })));
+    expect(r.code).toBe(1);
+    expect(r.err.join("\n")).toMatch(/responseOutput/);
   });
 
   it("an assertion's explicit audience is printed; listingFilter off needs no RESPONSE phase, so no hint", async () => {

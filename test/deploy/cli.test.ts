@@ -301,6 +301,20 @@ describe("planAttach (pure)", () => {
     ]);
   });
 
+  it.each(["AWS_IAM", "AUTHENTICATE_ONLY"])("refuses a %s gateway (SigV4 callers send no bearer token) unless --force", (type) => {
+    const gateway = { ...fullGateway({ authorizerType: type, authorizerConfiguration: undefined }), createdAt: new Date(0) } as never;
+    const refused = planAttach(gateway, opts);
+    expect(refused.request).toBeUndefined();
+    expect(refused.refusal).toBe(
+      `authorizerType ${type}: callers sign with SigV4, so no bearer token reaches the interceptor and it would deny every message (401 auth.missing). Use authorizerType CUSTOM_JWT or NONE, or re-run with --force`,
+    );
+    const forced = planAttach(gateway, { ...opts, force: true });
+    expect(forced.request?.authorizerType).toBe(type);
+    expect(forced.warnings).toContain(
+      `authorizerType ${type}: callers sign with SigV4, so no bearer token reaches the interceptor and it would deny every message (401 auth.missing) (--force)`,
+    );
+  });
+
   it("says the interceptor is the only authentication on a NONE gateway, and refuses without a role", () => {
     expect(
       planAttach({ ...fullGateway({ authorizerType: "NONE", authorizerConfiguration: undefined }), createdAt: new Date(0) } as never, opts)

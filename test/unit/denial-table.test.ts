@@ -1,3 +1,4 @@
+import { ErrorCode } from "@modelcontextprotocol/sdk/types.js";
 import { describe, expect, it } from "vitest";
 import { DENIALS } from "../../src/respond/denials.js";
 import { REASONS } from "../../src/respond/reasons.js";
@@ -51,5 +52,10 @@ describe("denial table (docs/security.md §4.2)", () => {
 
   it("messages never name a token, an issuer or a tool", () => {
     for (const spec of Object.values(DENIALS)) expect(spec.message).toMatch(/^[A-Z][A-Za-z ]+[a-z]$/);
+  });
+
+  it("no denial uses -32001: the gateway's own authorizer does, but the MCP TypeScript SDK reads it as RequestTimeout", () => {
+    expect(ErrorCode.RequestTimeout).toBe(-32001);
+    for (const [reason, spec] of Object.entries(DENIALS)) expect({ reason, code: spec.code }).not.toEqual({ reason, code: -32001 });
   });
 });
