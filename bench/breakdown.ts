@@ -209,7 +209,10 @@ async function buildStages() {
     fresh: fresh.tokens.map((t) => now(verifiers().verify(t))),
     repeated: repeated.tokens.map((t) => now(warmVerifier.verify(t))),
   };
-  const headers = { fresh: ids.fresh.map((id) => claimHeaders(target, id)), repeated: ids.repeated.map((id) => claimHeaders(target, id)) };
+  const headers = {
+    fresh: ids.fresh.map((id) => claimHeaders(target.headers, id)),
+    repeated: ids.repeated.map((id) => claimHeaders(target.headers, id)),
+  };
   const auditOf = (view: RequestView, id: VerifiedToken, set: Record<string, string>): AuditRecord => ({
     decision: "allow",
     reason: "mode.claims",
@@ -280,7 +283,7 @@ async function buildStages() {
       ...both((s, i, k) => {
         managed.firstConflict(s.views[i]!.headers);
         decide(config, s.views[i]!.target, ids[k][i]!);
-        return claimHeaders(target, ids[k][i]!);
+        return claimHeaders(target.headers, ids[k][i]!);
       }),
     },
     { stage: "output build (`allowOutput`)", seq: 6, ...both((s, i, k) => allowOutput("mcp", headers[k][i]!, s.views[i]!.body)) },
@@ -314,7 +317,7 @@ async function buildStages() {
     mark();
     managed.firstConflict(view.headers);
     decide(config, view.target, id);
-    const set = claimHeaders(target, id);
+    const set = claimHeaders(target.headers, id);
     mark();
     allowOutput("mcp", set, view.body);
     mark();

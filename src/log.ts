@@ -1,6 +1,7 @@
 import { LogFormatter, LogItem, Logger } from "@aws-lambda-powertools/logger";
 import type { LogAttributes, UnformattedAttributes } from "@aws-lambda-powertools/logger/types";
 import { DENIALS } from "./respond/denials.js";
+import { VERSION } from "./version.js";
 
 /**
  * Logging (docs/design.md "Logging", docs/security.md §5): one audit line per decision, built from an allowlist
@@ -139,7 +140,10 @@ const ERROR_REASONS: ReadonlySet<string> = new Set(
 
 const cleanValue = (v: unknown): unknown => (typeof v === "string" ? clean(v) : Array.isArray(v) ? v.map((x) => clean(String(x))) : v);
 
-export function writeAudit(logger: Logger, record: AuditRecord): void {
+/** Where audit lines go: Powertools' logger, or anything with its three levels. */
+export type AuditSink = Pick<Logger, "info" | "warn" | "error">;
+
+export function writeAudit(logger: AuditSink, record: AuditRecord): void {
   const fields: Record<string, unknown> = {};
   for (const k in record) {
     const v = record[k as keyof AuditRecord];
@@ -152,6 +156,8 @@ export function writeAudit(logger: Logger, record: AuditRecord): void {
       fields[k] = cleanValue(v);
     }
   }
+  // Which release decided: an operator comparing lines across a deployment sees the version change.
+  fields.version = VERSION;
   if (record.decision === "allow") logger.info("audit", fields);
   else if (ERROR_REASONS.has(record.reason)) logger.error("audit", fields);
   else logger.warn("audit", fields);

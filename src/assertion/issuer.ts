@@ -120,7 +120,7 @@ export class AssertionIssuer {
       this.events.keyFailed("assertion.key_unusable", "no active signing key whose notBefore has passed");
       deny("assertion.key_unusable");
     }
-    const headers = config.headers === undefined ? {} : claimHeaders({ ...config, mode: "claims", headers: config.headers }, id);
+    const headers = config.headers === undefined ? {} : claimHeaders(config.headers, id);
     const header = config.header ?? DEFAULT_ASSERTION_HEADER;
     // One entry per target and caller token: another token of the same user may carry other claims.
     const key = JSON.stringify([target, id.issuer.issuer, id.sub, id.jti ?? createHash("sha256").update(id.token).digest("base64url")]);

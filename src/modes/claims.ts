@@ -1,4 +1,5 @@
 import type { ClaimMapping, ClaimsTargetConfig } from "../config/schema.js";
+import type { IdentityMode } from "./mode.js";
 import { claimAt } from "../auth/token-rules.js";
 import type { VerifiedToken } from "../auth/verify.js";
 import { deny } from "../respond/reasons.js";
@@ -55,16 +56,19 @@ function qualified(iss: string, value: unknown): unknown {
   return `${iss}|${asText(value)}`;
 }
 
+/** The claim headers a mapping names (a `claims` target's `headers`, an `assertion` target's extra ones). */
+export type ClaimHeaderMap = ClaimsTargetConfig["headers"];
+
 /**
- * `claims`: headers built only from verified claims. `sub` is the verified subject (the issuer's
+ * Headers built only from verified claims. `sub` is the verified subject (the issuer's
  * `subjectFallback` included). A mapping with `qualify` sends `<iss>|<value>`: a subject is only
  * unique per issuer (RFC 7519 §4.1.2); config load makes sure a target that accepts several issuers
  * gets only issuer-bound identities.
  */
-export function claimHeaders(target: ClaimsTargetConfig, id: VerifiedToken): Record<string, string> {
+export function claimHeaders(mappings: ClaimHeaderMap, id: VerifiedToken): Record<string, string> {
   const headers: Record<string, string> = {};
   let total = 0;
-  for (const [name, mapping] of Object.entries(target.headers)) {
+  for (const [name, mapping] of Object.entries(mappings)) {
     const path = pathOf(mapping);
     const required = typeof mapping === "string" ? false : mapping.required;
     const encode = typeof mapping === "string" ? "mcp-base64" : mapping.encode;
@@ -80,4 +84,12 @@ export function claimHeaders(target: ClaimsTargetConfig, id: VerifiedToken): Rec
     headers[name] = rendered;
   }
   return headers;
+}
+
+/** `claims`: the target gets headers built from verified claims, and nothing else; no I/O. */
+export function claimsMode(config: ClaimsTargetConfig): IdentityMode {
+  return {
+    issue: (_target, id) => ({ headers: claimHeaders(config.headers, id) }),
+    admit: (id) => void claimHeaders(config.headers, id),
+  };
 }

@@ -1,8 +1,8 @@
 import { envelopeKindOf } from "../event/envelope.js";
-import { type AuditRecord, writeAudit } from "../log.js";
+import type { AuditRecord } from "../log.js";
 import { denyOutput, type InterceptorOutput } from "../respond/output.js";
-import { Denial, errorClass } from "../errors.js";
-import type { ResponseDeps } from "./response.js";
+import { conclude } from "./conclude.js";
+import type { Invocation } from "./invocation.js";
 
 /**
  * Which phase an event belongs to, without loading the RESPONSE-phase code (a lazy chunk): a
@@ -19,35 +19,34 @@ export function isResponsePhase(event: unknown): boolean {
 }
 
 /** The RESPONSE-phase code is a lazy chunk: a gateway that attaches only REQUEST never loads it. */
-let responsePhase: Promise<typeof import("./response.js")> | undefined;
+let responseChunk: Promise<typeof import("./response.js")> | undefined;
 
-export async function respondToResponse(event: unknown, deps: ResponseDeps): Promise<InterceptorOutput> {
+/**
+ * Answers a RESPONSE-phase event through its lazily loaded phase. A chunk that fails to load fails
+ * closed (never the unfiltered reply): `internal.error`, one audit line, and a new load next time.
+ */
+export async function answerResponse(event: unknown, inv: Invocation): Promise<InterceptorOutput> {
+  let phase: typeof import("./response.js");
   try {
-    responsePhase ??= import("./response.js");
-    // Awaited here, so a rejection from the phase itself also lands in the catch below.
-    return await (await responsePhase).respondToResponse(event, deps);
+    phase = await (responseChunk ??= import("./response.js"));
   } catch (err) {
-    // The chunk failed to load: fail closed (never the unfiltered reply), one audit line, retry next time.
-    responsePhase = undefined;
+    responseChunk = undefined;
     const kind = envelopeKindOf(event);
-    const audit: AuditRecord = {
-      decision: "deny",
-      reason: "internal.error",
-      errorClass: errorClass(err),
-      durationMs: 0,
-      detail: { envelope: kind, phase: "response" },
-    };
-    if (deps.requestId !== undefined) audit.requestId = deps.requestId;
-    try {
-      writeAudit(deps.logger, audit);
-    } catch {
-      // a failing log sink must not turn a decision into a thrown invocation
-    }
-    return denyOutput(kind, new Denial("internal.error"), {
-      id: null,
-      requestId: deps.requestId,
-      resourceMetadataUrl: deps.runtime?.config.resourceMetadataUrl,
-      bodyOnly: deps.runtime?.config.responseOutput === "body-only",
-    });
+    const audit: AuditRecord = { decision: "deny", reason: "internal.error", durationMs: 0, detail: { envelope: kind, phase: "response" } };
+    if (inv.requestId !== undefined) audit.requestId = inv.requestId;
+    return conclude(
+      audit,
+      inv.started,
+      inv.logger,
+      () => Promise.reject(err),
+      (denial) =>
+        denyOutput(kind, denial, {
+          id: null,
+          requestId: inv.requestId,
+          resourceMetadataUrl: inv.runtime?.config.resourceMetadataUrl,
+          bodyOnly: inv.runtime?.config.responseOutput === "body-only",
+        }),
+    );
   }
+  return phase.responsePhase(event, inv);
 }

@@ -1,17 +1,15 @@
-import type { Logger } from "@aws-lambda-powertools/logger";
-import { bearerToken } from "../auth/bearer.js";
-import type { TokenVerifier, UnverifiedNote, VerifiedToken } from "../auth/verify.js";
-import type { Config } from "../config/schema.js";
+import type { VerifiedToken } from "../auth/verify.js";
 import { envelopeKindOf } from "../event/envelope.js";
 import { HeaderBag, type RawHeaders } from "../event/headers.js";
 import { type McpResponseEvent, parseMcpResponse } from "../event/response-envelope.js";
-import { type AuditDetail, type AuditRecord, writeAudit } from "../log.js";
+import type { AuditDetail, AuditRecord } from "../log.js";
 import { filterListing, type ListingMethod, listingMethodOf } from "../policy/listing.js";
 import { denyOutput, type InterceptorOutput, NOTHING_TO_ANSWER, responseOutput } from "../respond/output.js";
-import type { Deadline } from "../deadline.js";
 import { Denial, deny, errorClass } from "../errors.js";
-import type { Reason } from "../respond/reasons.js";
 import { isPlainObject } from "../plain-object.js";
+import { authenticate } from "./authenticate.js";
+import { conclude } from "./conclude.js";
+import type { Invocation } from "./invocation.js";
 
 /**
  * The RESPONSE phase (the same Lambda attached with `interceptionPoints: ["REQUEST", "RESPONSE"]`):
@@ -26,17 +24,6 @@ import { isPlainObject } from "../plain-object.js";
  * is nothing to hand back: the reply is the version alone. The `http` envelope keeps its documented
  * pass-through, `{"http":{}}` ("omitted fields keep the originals").
  */
-export interface ResponseDeps {
-  /** Undefined when the configuration is invalid: listings then come back empty. */
-  runtime: { config: Config; verifier: TokenVerifier } | undefined;
-  logger: Logger;
-  /** The invocation's deadline (the handler's): a key fetch for the re-authentication runs inside it. */
-  deadline: Deadline;
-  requestId: string | undefined;
-  /** performance.now() when the invocation started. */
-  started: number;
-}
-
 type Json = Record<string, unknown>;
 type JsonRpcId = string | number;
 
@@ -45,37 +32,28 @@ export const PASS_THROUGH_HTTP = Object.freeze({ interceptorOutputVersion: "1.0"
 const validId = (v: unknown): v is JsonRpcId => typeof v === "string" || (typeof v === "number" && Number.isFinite(v));
 
 /** Answers one RESPONSE-phase event and writes its one audit line. Never throws. */
-export async function respondToResponse(event: unknown, deps: ResponseDeps): Promise<InterceptorOutput> {
+export function responsePhase(event: unknown, inv: Invocation): Promise<InterceptorOutput> {
   const kind = envelopeKindOf(event);
   const detail: AuditDetail = { envelope: kind, phase: "response" };
   const audit: AuditRecord = { decision: "allow", reason: "response.passthrough", durationMs: 0, detail };
-  if (deps.requestId !== undefined) audit.requestId = deps.requestId;
-  let output: InterceptorOutput;
-  try {
-    output = kind === "http" ? PASS_THROUGH_HTTP : await respondMcp(event, deps, audit, detail);
-  } catch (err) {
-    // A fault while filtering never lets the unfiltered listing through.
-    const denial = err instanceof Denial ? err : new Denial("internal.error");
-    if (!(err instanceof Denial)) audit.errorClass = errorClass(err);
-    audit.decision = "deny";
-    audit.reason = denial.reason;
-    output = denyOutput(kind, denial, {
-      id: audit.jsonrpcId ?? null,
-      requestId: deps.requestId,
-      resourceMetadataUrl: deps.runtime?.config.resourceMetadataUrl,
-      bodyOnly: detail.streaming === true || deps.runtime?.config.responseOutput === "body-only",
-    });
-  }
-  audit.durationMs = Math.round((performance.now() - deps.started) * 1000) / 1000;
-  try {
-    writeAudit(deps.logger, audit);
-  } catch {
-    // A failing log sink must not turn a decision into a thrown invocation.
-  }
-  return output;
+  if (inv.requestId !== undefined) audit.requestId = inv.requestId;
+  return conclude(
+    audit,
+    inv.started,
+    inv.logger,
+    // A fault while filtering never lets the unfiltered listing through: it ends in a denial.
+    () => (kind === "http" ? Promise.resolve(PASS_THROUGH_HTTP) : respondMcp(event, inv, audit, detail)),
+    (denial) =>
+      denyOutput(kind, denial, {
+        id: audit.jsonrpcId ?? null,
+        requestId: inv.requestId,
+        resourceMetadataUrl: inv.runtime?.config.resourceMetadataUrl,
+        bodyOnly: detail.streaming === true || inv.runtime?.config.responseOutput === "body-only",
+      }),
+  );
 }
 
-async function respondMcp(event: unknown, deps: ResponseDeps, audit: AuditRecord, detail: AuditDetail): Promise<InterceptorOutput> {
+async function respondMcp(event: unknown, inv: Invocation, audit: AuditRecord, detail: AuditDetail): Promise<InterceptorOutput> {
   const parsed = parseMcpResponse(event);
   if (parsed === undefined) deny("event.unsupported");
   const { gatewayRequest: request, gatewayResponse: response } = parsed.mcp;
@@ -88,7 +66,7 @@ async function respondMcp(event: unknown, deps: ResponseDeps, audit: AuditRecord
 
   // Nothing to hand back: no body (a notification's reply, the reported short-circuit case).
   if (response.body === null || response.body === undefined) return NOTHING_TO_ANSWER;
-  const form = deps.runtime?.config.responseOutput ?? "status-and-body";
+  const form = inv.runtime?.config.responseOutput ?? "status-and-body";
   const status = typeof response.statusCode === "number" && Number.isInteger(response.statusCode) ? response.statusCode : 200;
   const reply = (body: unknown) => responseOutput(form, status, body, streaming);
 
@@ -97,7 +75,7 @@ async function respondMcp(event: unknown, deps: ResponseDeps, audit: AuditRecord
   const listing = listingMethodOf(method, requestBody?.params) ?? (method === undefined ? listingIn(read?.message) : undefined);
   if (listing === undefined) return reply(response.body);
   detail.listing = listing;
-  if (deps.runtime?.config.listingFilter === "off") {
+  if (inv.runtime?.config.listingFilter === "off") {
     audit.reason = "listing.filter_off";
     return reply(response.body);
   }
@@ -106,8 +84,8 @@ async function respondMcp(event: unknown, deps: ResponseDeps, audit: AuditRecord
   // An error, or no result object: no entries to reveal.
   if (!isPlainObject(message.result)) return reply(response.body);
 
-  const identity = await authenticate(parsed, deps, audit);
-  const filtered = filterListing(deps.runtime?.config, identity, listing, message.result);
+  const identity = await caller(parsed, inv, audit);
+  const filtered = filterListing(inv.runtime?.config, identity, listing, message.result);
   detail.removed = filtered.removed;
   if (filtered.removedTargets.length > 0) detail.removedTargets = filtered.removedTargets;
   if (identity !== undefined) audit.reason = "listing.filtered";
@@ -139,36 +117,22 @@ function listingIn(message: Json | undefined): ListingMethod | undefined {
 }
 
 /**
- * The caller, authenticated exactly as in the REQUEST phase; undefined (and the audit line a deny with
- * the reason) when that fails. The headers are the request's; when the gateway passed none
- * (`passRequestHeaders` off), those of `gatewayResponse`, where AWS's fine-grained access control
- * sample reads `Authorization` in its RESPONSE interceptor.
+ * The caller, authenticated by the REQUEST phase's own step; undefined (and the audit line a deny with
+ * the reason) when that fails, so the listing comes back empty. The headers are the request's; when the
+ * gateway passed none (`passRequestHeaders` off), those of `gatewayResponse`, where AWS's fine-grained
+ * access control sample reads `Authorization` in its RESPONSE interceptor.
  */
-async function authenticate(event: McpResponseEvent, deps: ResponseDeps, audit: AuditRecord): Promise<VerifiedToken | undefined> {
-  let note: UnverifiedNote = {};
+async function caller(event: McpResponseEvent, inv: Invocation, audit: AuditRecord): Promise<VerifiedToken | undefined> {
   try {
-    if (deps.runtime === undefined) deny("config.invalid");
-    const { config, verifier } = deps.runtime;
+    const runtime = inv.runtime ?? deny("config.invalid");
     const { gatewayRequest: request, gatewayResponse: response } = event.mcp;
     let headers = new HeaderBag(request?.headers);
     if (headers.isEmpty && isHeaderMap(response.headers)) headers = new HeaderBag(response.headers);
-    const token = bearerToken(headers, request?.path ?? undefined, config.maxAuthorizationBytes);
-    const verification = verifier.verify(token);
-    note = verification.note;
-    const result = verification.identity;
-    const identity = result instanceof Promise ? await deps.deadline.race(result, "jwks.unavailable") : result;
-    audit.iss = identity.issuer.issuer;
-    audit.sub = identity.sub;
-    if (identity.clientId !== undefined) audit.client_id = identity.clientId;
-    audit.jwt = { kid: identity.kid, alg: identity.alg, jti: identity.jti, exp: identity.exp };
-    return identity;
+    return await authenticate(runtime, headers, request?.path ?? undefined, inv.deadline, audit);
   } catch (err) {
-    const reason: Reason = err instanceof Denial ? err.reason : "internal.error";
     if (!(err instanceof Denial)) audit.errorClass = errorClass(err);
-    if (audit.iss === undefined && note.iss !== undefined) audit.iss = note.iss;
-    if (audit.jwt === undefined && (note.kid !== undefined || note.alg !== undefined)) audit.jwt = { kid: note.kid, alg: note.alg };
     audit.decision = "deny";
-    audit.reason = reason;
+    audit.reason = err instanceof Denial ? err.reason : "internal.error";
     return undefined;
   }
 }

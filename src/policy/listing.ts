@@ -1,8 +1,7 @@
 import type { VerifiedToken } from "../auth/verify.js";
 import type { Config } from "../config/schema.js";
 import { routeTool, SEARCH_TOOL } from "../event/target.js";
-import { claimHeaders } from "../modes/claims.js";
-import { forwardHeaders } from "../modes/forward.js";
+import { modeOf } from "../modes/registry.js";
 import { Denial } from "../errors.js";
 import { decide } from "./decide.js";
 import { isPlainObject } from "../plain-object.js";
@@ -12,11 +11,10 @@ import { isPlainObject } from "../plain-object.js";
  * (policy, identity, method, JSON-RPC result) → the result with the entries it may not use removed.
  *
  * "May use" is answered by the REQUEST path's own code, never by a copy: `decide` (issuers, onDenied,
- * requiredScopes, requireUser, unlistedTargets) and, for the modes whose outcome depends only on the
- * verified token, the same header builders (`forward`: the token must be issued for the target;
- * `claims`, and the claim headers of an `assertion` target: required claims present, values
- * sendable). An `obo` target is listed when the policy
- * allows it: whether the IdP will exchange the token is only known by asking it.
+ * requiredScopes, requireUser, unlistedTargets) and each mode's `admit` (`forward`: the token must be
+ * issued for the target; `claims`, and the claim headers of an `assertion` target: required claims
+ * present, values sendable; `obo`: what the policy allows, as whether the IdP will exchange the token
+ * is only known by asking it).
  */
 export type ListingMethod = "tools/list" | "prompts/list" | "search";
 
@@ -39,18 +37,14 @@ export function listingMethodOf(method: string | undefined, params: unknown): Li
 
 /**
  * Would `tools/call` (or `prompts/get`) on this target be allowed for this caller? The same decisions
- * as the REQUEST path, caught as values. No identity (not authenticated) permits nothing.
+ * as the REQUEST path, caught as values: `decide`, then the target's mode (modes/registry.ts) as far as
+ * the verified token can tell. No identity (not authenticated) permits nothing.
  */
 export function permitsTarget(config: Config, target: string, identity: VerifiedToken | undefined): boolean {
   if (identity === undefined) return false;
   try {
     const plan = decide(config, target, identity);
-    if (plan.kind !== "target") return true;
-    const policy = plan.config;
-    if (policy.mode === "forward") forwardHeaders(policy, identity);
-    else if (policy.mode === "claims") claimHeaders(policy, identity);
-    else if (policy.mode === "assertion" && policy.headers !== undefined)
-      claimHeaders({ ...policy, mode: "claims", headers: policy.headers }, identity);
+    if (plan.kind === "target") modeOf(plan.config).admit(identity);
     return true;
   } catch (err) {
     if (err instanceof Denial) return false;

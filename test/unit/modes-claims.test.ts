@@ -165,7 +165,7 @@ describe("claimHeaders", () => {
       "x-level": "level",
       "x-empty": "empty",
     });
-    const headers = claimHeaders(target, alice);
+    const headers = claimHeaders(target.headers, alice);
     expect(headers).toEqual({
       "X-User-Sub": "alice",
       "x-email": "alice@example.com",
@@ -180,43 +180,45 @@ describe("claimHeaders", () => {
 
   it("sub is the verified subject (subjectFallback included), never the raw claim", () => {
     const target = claimsTarget({ "x-sub": "sub", "x-sub-literal": { claimPath: ["sub"] } });
-    expect(claimHeaders(target, verified(issuer, { sub: "svc-client", claims: { aud: "gw" } }))).toEqual({
+    expect(claimHeaders(target.headers, verified(issuer, { sub: "svc-client", claims: { aud: "gw" } }))).toEqual({
       "x-sub": "svc-client",
       "x-sub-literal": "svc-client",
     });
   });
 
   it("a missing claim is left out; a required one → claims.missing_required", () => {
-    expect(claimHeaders(claimsTarget({ "x-dept": "dept", "x-email": "email" }), alice)).toEqual({ "x-email": "alice@example.com" });
-    expect(reasonOf(() => claimHeaders(claimsTarget({ "x-dept": { claim: "dept", required: true } }), alice))).toBe(
+    expect(claimHeaders(claimsTarget({ "x-dept": "dept", "x-email": "email" }).headers, alice)).toEqual({ "x-email": "alice@example.com" });
+    expect(reasonOf(() => claimHeaders(claimsTarget({ "x-dept": { claim: "dept", required: true } }).headers, alice))).toBe(
       "claims.missing_required",
     );
-    expect(claimHeaders(claimsTarget({ "x-dept": { claim: "dept", required: false } }), alice)).toEqual({});
+    expect(claimHeaders(claimsTarget({ "x-dept": { claim: "dept", required: false } }).headers, alice)).toEqual({});
   });
 
   it("a null claim is present, not missing → token.claim_type", () => {
-    expect(reasonOf(() => claimHeaders(claimsTarget({ "x-nul": "nul" }), alice))).toBe("token.claim_type");
+    expect(reasonOf(() => claimHeaders(claimsTarget({ "x-nul": "nul" }).headers, alice))).toBe("token.claim_type");
   });
 
   it("an object claim → token.claim_type", () => {
-    expect(reasonOf(() => claimHeaders(claimsTarget({ "x-org": "org" }), alice))).toBe("token.claim_type");
+    expect(reasonOf(() => claimHeaders(claimsTarget({ "x-org": "org" }).headers, alice))).toBe("token.claim_type");
   });
 
   it("claims are read as own members only: a __proto__ member from JSON hides nothing and adds nothing", () => {
     const parsed: Record<string, unknown> = JSON.parse('{"__proto__": {"email": "mallory@evil.example"}, "aud": "gw"}');
-    expect(claimHeaders(claimsTarget({ "x-email": "email" }), verified(issuer, { claims: parsed }))).toEqual({});
+    expect(claimHeaders(claimsTarget({ "x-email": "email" }).headers, verified(issuer, { claims: parsed }))).toEqual({});
     const inherited: Record<string, unknown> = Object.create({ email: "mallory@evil.example" });
-    expect(claimHeaders(claimsTarget({ "x-email": "email" }), verified(issuer, { claims: inherited }))).toEqual({});
+    expect(claimHeaders(claimsTarget({ "x-email": "email" }).headers, verified(issuer, { claims: inherited }))).toEqual({});
   });
 
   it("qualify: <iss>|<value>, for each item of a list", () => {
     const target = claimsTarget({ "x-sub": { claim: "sub", qualify: true }, "x-groups": { claim: "groups", qualify: true } });
-    expect(claimHeaders(target, alice)).toEqual({ "x-sub": `${ISS}|alice`, "x-groups": `${ISS}|eng,${ISS}|ops` });
+    expect(claimHeaders(target.headers, alice)).toEqual({ "x-sub": `${ISS}|alice`, "x-groups": `${ISS}|eng,${ISS}|ops` });
   });
 
   it("qualify on a missing claim sends nothing (no bare issuer); on an object → token.claim_type", () => {
-    expect(claimHeaders(claimsTarget({ "x-dept": { claim: "dept", qualify: true } }), alice)).toEqual({});
-    expect(reasonOf(() => claimHeaders(claimsTarget({ "x-org": { claim: "org", qualify: true } }), alice))).toBe("token.claim_type");
+    expect(claimHeaders(claimsTarget({ "x-dept": { claim: "dept", qualify: true } }).headers, alice)).toEqual({});
+    expect(reasonOf(() => claimHeaders(claimsTarget({ "x-org": { claim: "org", qualify: true } }).headers, alice))).toBe(
+      "token.claim_type",
+    );
   });
 
   it("qualify binds to the issuer that vouched for the token", () => {
@@ -230,18 +232,20 @@ describe("claimHeaders", () => {
     const target = config.targets.hr;
     const issuerB = config.issuers[1];
     if (target?.mode !== "claims" || issuerB === undefined) throw new Error("config");
-    expect(claimHeaders(target, verified(issuerB, { sub: "alice" }))).toEqual({ "x-sub": `${ISS_B}|alice` });
+    expect(claimHeaders(target.headers, verified(issuerB, { sub: "alice" }))).toEqual({ "x-sub": `${ISS_B}|alice` });
   });
 
   it("encode reject: a non-ASCII claim → claims.unsafe_value; the default encodes it", () => {
     const bob = verified(issuer, { claims: { name: "Bób" } });
-    expect(claimHeaders(claimsTarget({ "x-name": "name" }), bob)).toEqual({ "x-name": b64("Bób") });
-    expect(reasonOf(() => claimHeaders(claimsTarget({ "x-name": { claim: "name", encode: "reject" } }), bob))).toBe("claims.unsafe_value");
+    expect(claimHeaders(claimsTarget({ "x-name": "name" }).headers, bob)).toEqual({ "x-name": b64("Bób") });
+    expect(reasonOf(() => claimHeaders(claimsTarget({ "x-name": { claim: "name", encode: "reject" } }).headers, bob))).toBe(
+      "claims.unsafe_value",
+    );
   });
 
   it("a control character in a claim → claims.unsafe_value (header injection)", () => {
     const evil = verified(issuer, { claims: { email: "a@example.com\r\nX-Admin: true" } });
-    expect(reasonOf(() => claimHeaders(claimsTarget({ "x-email": "email" }), evil))).toBe("claims.unsafe_value");
+    expect(reasonOf(() => claimHeaders(claimsTarget({ "x-email": "email" }).headers, evil))).toBe("claims.unsafe_value");
   });
 
   it(`all headers together: at most ${MAX_IDENTITY_BYTES} bytes of names and values → else claims.unsafe_value`, () => {
@@ -250,11 +254,11 @@ describe("claimHeaders", () => {
     const names = ["x-h-1", "x-h-2", "x-h-3", "x-h-4", "x-h-5", "x-h-6", "x-h-7", "x-h-8"];
     const big = verified(issuer, { claims: Object.fromEntries(names.map((n) => [n.replaceAll("-", "_"), "v".repeat(1_024)])) });
     const mapping = (n: string[]) => Object.fromEntries(n.map((h) => [h, h.replaceAll("-", "_")]));
-    expect(Object.keys(claimHeaders(claimsTarget(mapping(names.slice(0, 7))), big))).toHaveLength(7);
-    expect(reasonOf(() => claimHeaders(claimsTarget(mapping(names)), big))).toBe("claims.unsafe_value");
+    expect(Object.keys(claimHeaders(claimsTarget(mapping(names.slice(0, 7))).headers, big))).toHaveLength(7);
+    expect(reasonOf(() => claimHeaders(claimsTarget(mapping(names)).headers, big))).toBe("claims.unsafe_value");
   });
 
   it("a denial carries no detail", () => {
-    expect(denialOf(() => claimHeaders(claimsTarget({ "x-dept": { claim: "dept", required: true } }), alice))?.detail).toEqual({});
+    expect(denialOf(() => claimHeaders(claimsTarget({ "x-dept": { claim: "dept", required: true } }).headers, alice))?.detail).toEqual({});
   });
 });

@@ -23,7 +23,7 @@ describe("RESPONSE-phase entry", () => {
       if (fail) throw new Error("chunk missing");
       return original();
     });
-    const { respondToResponse } = await import("../../src/phase/response-entry.js");
+    const { answerResponse } = await import("../../src/phase/response-entry.js");
     const deps = {
       runtime: undefined,
       logger: createLogger(),
@@ -39,13 +39,13 @@ describe("RESPONSE-phase entry", () => {
       },
     };
     const mark = logMark();
-    const out = await respondToResponse(event, deps);
+    const out = await answerResponse(event, deps);
     expect(out).toMatchObject({
       mcp: { transformedGatewayResponse: { statusCode: 500, body: { error: { data: { reason: "internal.error" } } } } },
     });
     expect(auditLinesSince(mark)).toEqual([expect.objectContaining({ decision: "deny", reason: "internal.error", errorClass: "Error" })]);
     fail = false;
-    expect(await respondToResponse(event, deps)).toEqual({
+    expect(await answerResponse(event, deps)).toEqual({
       interceptorOutputVersion: "1.0",
       mcp: { transformedGatewayResponse: { statusCode: 200, body: { jsonrpc: "2.0", id: 1, result: {} } } },
     });
