@@ -27,8 +27,11 @@ export class Denial extends InterceptorError {
   override readonly name = "Denial";
   constructor(
     readonly reason: Reason,
-    /** Extra challenge data: the full required scope set for `scope.insufficient`. */
-    readonly detail: { scope?: readonly string[]; retryAfter?: number; jsonRpcCode?: number } = {},
+    /**
+     * Extra data: the full required scope set for `scope.insufficient` (the step-up challenge), and the
+     * policy rule that decided (for the audit line; never a claim's value).
+     */
+    readonly detail: { scope?: readonly string[]; retryAfter?: number; jsonRpcCode?: number; rule?: string } = {},
   ) {
     super(reason);
   }

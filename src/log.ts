@@ -26,6 +26,8 @@ export interface AuditRecord {
   traceId?: string;
   errorClass?: string;
   scopesRequired?: readonly string[];
+  /** The tool or prompt rule (or `requireClaims`) that decided: its pattern, never a claim's value. */
+  rule?: string;
   durationMs: number;
   /** Token details, nested: one key for the logger to merge instead of four. */
   jwt?: { kid?: string | undefined; alg?: string | undefined; jti?: string | undefined; exp?: number | undefined };

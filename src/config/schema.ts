@@ -100,7 +100,70 @@ const Issuer = z
     }),
   );
 
+/**
+ * A claim condition of a rule (per target, or per tool and prompt): the claim, by dotted path or by
+ * literal member names, must contain one of `anyOf` (a string claim equal to one, or an array of
+ * strings holding one: `groups`, `roles`, Keycloak's `realm_access.roles`, `cognito:groups`) or
+ * equal `equals` (`org_id`, Entra's `tid`).
+ */
+const ClaimCondition = z
+  .strictObject({
+    claim: z.optional(claimPath()),
+    claimPath: z.optional(literalClaimPath()),
+    anyOf: z.optional(nonEmptyList(text()).check(z.maxLength(100))),
+    equals: z.optional(text()),
+  })
+  .check(
+    z.refine((c) => (c.claim === undefined) !== (c.claimPath === undefined), {
+      error: 'exactly one of "claim" or "claimPath" is required',
+      path: ["claim"],
+    }),
+    z.refine((c) => (c.anyOf === undefined) !== (c.equals === undefined), {
+      error: 'exactly one of "anyOf" or "equals" is required',
+      path: ["anyOf"],
+    }),
+  );
+export type ClaimConditionConfig = z.infer<typeof ClaimCondition>;
+
+/** The longest tool or prompt name a rule can match: AgentCore's 256 characters less the shortest `<target>___`. */
+export const MAX_RULE_NAME = 252;
+
+/** Why a tool or prompt rule key can never match a name, if it cannot. */
+export function namePatternProblem(key: string): string | undefined {
+  if (key === "") return "an empty name matches nothing: name the tool or prompt, or end a prefix with *";
+  const star = key.indexOf("*");
+  if (star >= 0 && star !== key.length - 1) return '"*" may only end a pattern (a prefix): it matches no name elsewhere';
+  if (key.length - (star >= 0 ? 1 : 0) > MAX_RULE_NAME) return `longer than any name the gateway routes (${MAX_RULE_NAME} characters)`;
+  if (!NO_CONTROL.test(key)) return "must not contain control characters";
+  return undefined;
+}
+
+/** A rule for the tools or prompts its key names: further scopes and claim conditions, on top of the target's. */
+const NameRule = z.strictObject({
+  requiredScopes: z.optional(z.array(text())),
+  requireClaims: z.optional(nonEmptyList(ClaimCondition).check(z.maxLength(20))),
+});
+const NameRules = z.record(
+  z.string().check(
+    z.refine((k) => namePatternProblem(k) === undefined, {
+      error: (issue) => namePatternProblem(String(issue.input)) ?? "invalid name pattern",
+    }),
+  ),
+  NameRule,
+);
+export type NameRuleConfig = z.infer<typeof NameRule>;
+
 const targetCommon = {
+  /** Claim conditions every caller of this target must meet. */
+  requireClaims: z.optional(nonEmptyList(ClaimCondition).check(z.maxLength(20))),
+  /** Rules per tool (the name after `<target>___`): exact names and prefixes ending in `*`. */
+  tools: z.optional(NameRules),
+  /** Tools no rule covers: allowed (default) or denied. */
+  otherTools: z._default(z.enum(["allow", "deny"]), "allow"),
+  /** Rules per prompt, as for tools. */
+  prompts: z.optional(NameRules),
+  /** Prompts no rule covers: allowed (default) or denied. */
+  otherPrompts: z._default(z.enum(["allow", "deny"]), "allow"),
   /** Accept only tokens from these issuers for this target. */
   issuers: z.optional(nonEmptyList(text())),
   /** All of these scopes are required for this target. */

@@ -24,6 +24,7 @@ export async function conclude(
     audit.decision = "deny";
     audit.reason = denial.reason;
     if (denial.detail.scope !== undefined) audit.scopesRequired = denial.detail.scope;
+    if (denial.detail.rule !== undefined) audit.rule = denial.detail.rule;
     output = refuse(denial);
   }
   audit.durationMs = Math.round((performance.now() - started) * 1000) / 1000;

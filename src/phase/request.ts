@@ -2,6 +2,7 @@ import { envelopeKindOf, parseEnvelope } from "../event/envelope.js";
 import { bestEffortId, readRequest, type RequestView } from "../event/request.js";
 import type { AuditDetail, AuditRecord } from "../log.js";
 import { decide } from "../policy/decide.js";
+import type { NamedThing } from "../policy/names.js";
 import { deny } from "../respond/reasons.js";
 import { allowOutput, denyOutput, type InterceptorOutput } from "../respond/output.js";
 import { authenticate } from "./authenticate.js";
@@ -36,10 +37,11 @@ export function requestPhase(event: unknown, inv: Invocation): Promise<Intercept
       }
       const identity = await authenticate(runtime, request.headers, request.path, inv.deadline, audit);
       if (runtime.managed.firstConflict(request.headers) !== undefined) deny("policy.client_header_conflict");
-      const plan = decide(runtime.config, request.target, identity);
+      const plan = decide(runtime.config, request.target, identity, namedIn(request));
       let headers: Record<string, string> = {};
       if (plan.kind === "target") {
         audit.mode = plan.config.mode;
+        if (plan.rule !== undefined) audit.rule = plan.rule;
         const mode = runtime.modes.get(plan.target) ?? deny("config.invalid");
         const issued = await mode.issue(plan.target, identity, {
           deadline: inv.deadline,
@@ -59,6 +61,14 @@ export function requestPhase(event: unknown, inv: Invocation): Promise<Intercept
     },
     (denial) => denyOutput(kind, denial, { id, requestId: inv.requestId, resourceMetadataUrl: inv.runtime?.config.resourceMetadataUrl }),
   );
+}
+
+/** The tool or prompt a message names inside its target, for the per-name rules. */
+function namedIn(request: RequestView): NamedThing | undefined {
+  if (request.target === undefined) return undefined;
+  if (request.method === "tools/call" && request.tool !== undefined) return { kind: "tools", name: request.tool };
+  if (request.prompt !== undefined) return { kind: "prompts", name: request.prompt };
+  return undefined;
 }
 
 function describeRequest(audit: AuditRecord, request: RequestView): void {

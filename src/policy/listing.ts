@@ -4,6 +4,7 @@ import { routeTool, SEARCH_TOOL } from "../event/target.js";
 import { modeOf } from "../modes/registry.js";
 import { Denial } from "../errors.js";
 import { decide } from "./decide.js";
+import type { NameKind, NamedThing } from "./names.js";
 import { isPlainObject } from "../plain-object.js";
 
 /**
@@ -40,16 +41,25 @@ export function listingMethodOf(method: string | undefined, params: unknown): Li
  * as the REQUEST path, caught as values: `decide`, then the target's mode (modes/registry.ts) as far as
  * the verified token can tell. No identity (not authenticated) permits nothing.
  */
-export function permitsTarget(config: Config, target: string, identity: VerifiedToken | undefined): boolean {
+export function permitsTarget(config: Config, target: string, identity: VerifiedToken | undefined, named?: NamedThing): boolean {
   if (identity === undefined) return false;
   try {
-    const plan = decide(config, target, identity);
+    const plan = decide(config, target, identity, named);
     if (plan.kind === "target") modeOf(plan.config).admit(identity);
     return true;
   } catch (err) {
     if (err instanceof Denial) return false;
     throw err;
   }
+}
+
+/** Whether a target's entries need a decision per name (it has rules for this kind, or denies names no rule covers). */
+function namesMatter(config: Config, target: string, kind: NameKind): boolean {
+  const policy = Object.hasOwn(config.targets, target) ? config.targets[target] : undefined;
+  if (policy === undefined) return false;
+  return kind === "tools"
+    ? policy.tools !== undefined || policy.otherTools === "deny"
+    : policy.prompts !== undefined || policy.otherPrompts === "deny";
 }
 
 /**
@@ -66,6 +76,7 @@ export function filterListing(
 ): Filtered {
   const verdicts = new Map<string, boolean>();
   const removedTargets = new Set<string>();
+  const kind: NameKind = method === "prompts/list" ? "prompts" : "tools";
   let removed = 0;
   const keep = (entry: unknown): boolean => {
     let ok = false;
@@ -75,9 +86,10 @@ export function filterListing(
       if (route.kind === "no-target") ok = true;
       else if (route.kind === "target") {
         target = route.target;
+        // The target's own verdict once per listing; the name's rule for each entry where rules apply.
         let verdict = verdicts.get(target);
         if (verdict === undefined) verdicts.set(target, (verdict = permitsTarget(config, target, identity)));
-        ok = verdict;
+        ok = verdict && (!namesMatter(config, target, kind) || permitsTarget(config, target, identity, { kind, name: route.tool }));
       }
     }
     if (!ok) {

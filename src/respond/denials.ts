@@ -70,6 +70,8 @@ export const DENIALS: Readonly<Record<Reason, DenialSpec>> = {
   "scope.insufficient": { status: 403, code: -31003, message: "Insufficient scope", challenge: "insufficient_scope" },
   "token.client_not_allowed": FORBIDDEN,
   "policy.target_denied": FORBIDDEN,
+  "policy.claim_unmet": FORBIDDEN,
+  "policy.name_not_allowed": FORBIDDEN,
   "policy.client_header_conflict": FORBIDDEN,
   "claims.unsafe_value": FORBIDDEN,
   "claims.missing_required": FORBIDDEN,

@@ -35,6 +35,8 @@ export const REASONS = [
   "scope.insufficient",
   "policy.target_denied",
   "policy.client_header_conflict",
+  "policy.claim_unmet",
+  "policy.name_not_allowed",
   "request.invalid_jsonrpc",
   "request.batch_unsupported",
   "request.invalid_tool_name",

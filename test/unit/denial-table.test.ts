@@ -18,6 +18,8 @@ const CLASSES: [string[], number, number, string][] = [
     [
       "policy.target_denied",
       "policy.client_header_conflict",
+      "policy.claim_unmet",
+      "policy.name_not_allowed",
       "token.client_not_allowed",
       "claims.unsafe_value",
       "claims.missing_required",
