@@ -1,6 +1,13 @@
 import { allowlistNeeds, secretArnsOf } from "../src/config/deployment.js";
 import { parseConfig } from "../src/config/load.js";
-import { type ClaimMapping, type Config, DEFAULT_ASSERTION_HEADER, type TargetConfig } from "../src/config/schema.js";
+import {
+  type ClaimConditionConfig,
+  type ClaimMapping,
+  type Config,
+  DEFAULT_ASSERTION_HEADER,
+  type NameRuleConfig,
+  type TargetConfig,
+} from "../src/config/schema.js";
 
 export interface CheckResult {
   ok: boolean;
@@ -75,7 +82,46 @@ function conditions(target: TargetConfig): string[] {
     );
   if (target.requiredScopes && target.requiredScopes.length > 0) out.push(`scopes required: ${target.requiredScopes.join(" ")}`);
   if (target.requireUser) out.push("user tokens only (no machine tokens)");
+  if (target.requireClaims)
+    out.push(`claims required: ${target.requireClaims.map(describeCondition).join("; ")} (else 403 policy.claim_unmet)`);
+  for (const kind of ["tools", "prompts"] as const)
+    out.push(...describeRules(kind, target[kind], kind === "tools" ? target.otherTools : target.otherPrompts));
   return out;
+}
+
+function describeCondition(c: ClaimConditionConfig): string {
+  const claim = c.claimPath !== undefined ? JSON.stringify(c.claimPath) : (c.claim ?? "");
+  return c.equals !== undefined ? `${claim} = ${JSON.stringify(c.equals)}` : `${claim} has one of ${JSON.stringify(c.anyOf ?? [])}`;
+}
+
+/**
+ * Which rule decides which names: exact names first, then prefixes longest first (each says which
+ * longer prefixes take names from it), then the default, so a reader sees the precedence as applied.
+ */
+function describeRules(kind: "tools" | "prompts", rules: Record<string, NameRuleConfig> | undefined, other: "allow" | "deny"): string[] {
+  if (rules === undefined && other === "allow") return [];
+  const keys = Object.keys(rules ?? {});
+  const exact = keys.filter((k) => !k.endsWith("*")).sort();
+  const prefixes = keys.filter((k) => k.endsWith("*")).sort((a, b) => b.length - a.length || a.localeCompare(b));
+  const lines = [`${kind} (the exact name, else the longest matching prefix, else ${kind === "tools" ? "otherTools" : "otherPrompts"}):`];
+  const what = (rule: NameRuleConfig | undefined) => {
+    const parts = [
+      rule?.requiredScopes && rule.requiredScopes.length > 0
+        ? `scopes ${rule.requiredScopes.join(" ")} (else 403 scope.insufficient)`
+        : undefined,
+      rule?.requireClaims ? `claims ${rule.requireClaims.map(describeCondition).join("; ")} (else 403 policy.claim_unmet)` : undefined,
+    ].filter((p) => p !== undefined);
+    return parts.length > 0 ? parts.join("; ") : "whoever the target admits";
+  };
+  for (const k of exact) lines.push(`  ${k}: ${what(rules?.[k])}`);
+  for (const k of prefixes) {
+    const stem = k.slice(0, -1);
+    const taken = prefixes.filter((q) => q !== k && q.length > k.length && q.startsWith(stem));
+    const except = [...exact.filter((e) => e.startsWith(stem)), ...taken];
+    lines.push(`  ${stem}… (${k}${except.length > 0 ? `, except ${except.join(", ")}` : ""}): ${what(rules?.[k])}`);
+  }
+  lines.push(`  any other: ${other === "allow" ? "whoever the target admits" : "403 policy.name_not_allowed"}`);
+  return lines;
 }
 
 /** A readable summary of a valid config: issuers, each target, the allowlists and secrets it needs. */

@@ -124,6 +124,43 @@ describe("check-config FILE", () => {
     ]);
   });
 
+  it("prints which tool and prompt rule decides which names, in the order they are applied", async () => {
+    const config = {
+      issuers: [example.issuers[0]],
+      targets: {
+        crm: {
+          mode: "none",
+          requireClaims: [{ claim: "org_id", equals: "acme" }],
+          tools: {
+            "search*": {},
+            "update_*": { requiredScopes: ["crm:write"] },
+            "update_owner*": { requiredScopes: ["crm:owner"] },
+            delete_account: { requiredScopes: ["crm:admin"], requireClaims: [{ claim: "groups", anyOf: ["crm-admins"] }] },
+          },
+          otherTools: "deny",
+          prompts: { "summarise*": { requireClaims: [{ claimPath: ["cognito:groups"], anyOf: ["analysts"] }] } },
+        },
+      },
+    };
+    const r = await checkConfig(write("rules.json", JSON.stringify(config)));
+    expect(r.code).toBe(0);
+    const at = r.out.indexOf("  crm [none]: no identity (its own gateway credential only)");
+    expect(r.out.slice(at, at + 12)).toEqual([
+      "  crm [none]: no identity (its own gateway credential only)",
+      '      claims required: org_id = "acme" (else 403 policy.claim_unmet)',
+      "      tools (the exact name, else the longest matching prefix, else otherTools):",
+      '        delete_account: scopes crm:admin (else 403 scope.insufficient); claims groups has one of ["crm-admins"] (else 403 policy.claim_unmet)',
+      "        update_owner… (update_owner*): scopes crm:owner (else 403 scope.insufficient)",
+      "        update_… (update_*, except update_owner*): scopes crm:write (else 403 scope.insufficient)",
+      "        search… (search*): whoever the target admits",
+      "        any other: 403 policy.name_not_allowed",
+      "      prompts (the exact name, else the longest matching prefix, else otherPrompts):",
+      '        summarise… (summarise*): claims ["cognito:groups"] has one of ["analysts"] (else 403 policy.claim_unmet)',
+      "        any other: whoever the target admits",
+      "  any other target: no identity (unlistedTargets: strip)",
+    ]);
+  });
+
   it("an unknown responseOutput is refused naming the field", async () => {
     const r = await checkConfig(write("form.json", JSON.stringify({ ...example, responseOutput: "status-only" })));
     expect(r.code).toBe(1);
