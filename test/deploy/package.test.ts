@@ -1,14 +1,14 @@
 import { execFile } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { promisify } from "node:util";
 import { inflateRawSync } from "node:zlib";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { baseConfig, Harness, mcpEvent, tokenA } from "../support/harness.js";
 
 /**
- * `npm run package -- --config FILE`: the config is validated and shipped in the zip as
+ * `agentcore-interceptor package --config FILE` (also `npm run package -- --config FILE`): the config is validated and shipped in the zip as
  * interceptor.config.json, the source the bundle reads beside index.mjs when no environment variable is
  * set (Lambda environment variables are limited to 4 KB in total:
  * https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html).
@@ -21,7 +21,7 @@ beforeAll(() => h.start());
 afterAll(() => h.stop());
 
 const packageZip = (...args: string[]) =>
-  run(process.execPath, ["--import", "./scripts/register-ts.mjs", "scripts/package.mjs", ...args], { cwd: repo, timeout: 30_000 });
+  run(process.execPath, ["bin/agentcore-interceptor.mjs", "package", ...args], { cwd: repo, timeout: 30_000 });
 
 /** Reads a zip's central directory and inflates every entry. */
 function unzip(zip: Buffer): Map<string, Buffer> {
@@ -42,9 +42,10 @@ function unzip(zip: Buffer): Map<string, Buffer> {
   return files;
 }
 
-describe("npm run package -- --config FILE", () => {
+describe("agentcore-interceptor package --config FILE", () => {
   it("ships the validated config as interceptor.config.json, and the bundle answers from it with no environment", async () => {
     const dir = mkdtempSync(join(tmpdir(), "package-"));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     const configText = `${JSON.stringify(baseConfig(h.server), null, 2)}\n`;
     writeFileSync(join(dir, "config.json"), configText);
     const { stdout } = await packageZip("--config", join(dir, "config.json"), "--out", join(dir, "function.zip"));
@@ -52,8 +53,13 @@ describe("npm run package -- --config FILE", () => {
 
     const files = unzip(readFileSync(join(dir, "function.zip")));
     expect(files.get("interceptor.config.json")?.toString()).toBe(configText);
-    expect(files.has("index.mjs")).toBe(true);
-    expect([...files.keys()].filter((f) => f.endsWith(".map") || f.endsWith("meta.json"))).toEqual([]);
+    // Exactly the bundle's top-level .mjs files (entries and chunks) and the config: no source map, no
+    // esbuild metafile, nothing of the package's tooling (dist/lib/) or type declarations (dist/types/).
+    const shipped = readdirSync(join(repo, "dist"))
+      .filter((f) => f.endsWith(".mjs"))
+      .sort();
+    expect(shipped).toContain("index.mjs");
+    expect([...files.keys()]).toEqual([...shipped, "interceptor.config.json"]);
 
     const fn = join(dir, "function");
     for (const [name, data] of files) {
@@ -75,6 +81,7 @@ process.stdout.write("OUTPUT " + JSON.stringify(out) + "\\n");`;
 
   it("refuses an invalid config with every problem and writes no zip", async () => {
     const dir = mkdtempSync(join(tmpdir(), "package-"));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     writeFileSync(
       join(dir, "bad.json"),
       JSON.stringify({
