@@ -3,9 +3,9 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { promisify } from "node:util";
-import { inflateRawSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { baseConfig, Harness, mcpEvent, tokenA } from "../support/harness.js";
+import { unzip } from "../support/zip.js";
 
 /**
  * `agentcore-interceptor package --config FILE` (also `npm run package -- --config FILE`): the config is validated and shipped in the zip as
@@ -22,25 +22,6 @@ afterAll(() => h.stop());
 
 const packageZip = (...args: string[]) =>
   run(process.execPath, ["bin/agentcore-interceptor.mjs", "package", ...args], { cwd: repo, timeout: 30_000 });
-
-/** Reads a zip's central directory and inflates every entry. */
-function unzip(zip: Buffer): Map<string, Buffer> {
-  const end = zip.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
-  const count = zip.readUInt16LE(end + 10);
-  let at = zip.readUInt32LE(end + 16);
-  const files = new Map<string, Buffer>();
-  for (let i = 0; i < count; i++) {
-    const size = zip.readUInt32LE(at + 20);
-    const nameLength = zip.readUInt16LE(at + 28);
-    const extra = zip.readUInt16LE(at + 30) + zip.readUInt16LE(at + 32);
-    const local = zip.readUInt32LE(at + 42);
-    const name = zip.subarray(at + 46, at + 46 + nameLength).toString();
-    const dataAt = local + 30 + zip.readUInt16LE(local + 26) + zip.readUInt16LE(local + 28);
-    files.set(name, inflateRawSync(zip.subarray(dataAt, dataAt + size)));
-    at += 46 + nameLength + extra;
-  }
-  return files;
-}
 
 describe("agentcore-interceptor package --config FILE", () => {
   it("ships the validated config as interceptor.config.json, and the bundle answers from it with no environment", async () => {

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { InterceptorHandler } from "../../src/handler.js";
 import { loadBundle } from "../support/dist.js";
 import { auditLinesSince, logMark } from "../support/log-capture.js";
-import { RecordedEvents, recordedCases as cases } from "../support/recorded-events.js";
+import { RECORDED_REQUEST_ID, RecordedEvents, recordedCases as cases } from "../support/recorded-events.js";
 import { testCa } from "../support/tls.js";
 
 /**
@@ -33,7 +33,7 @@ describe("recorded gateway events through dist/index.mjs", () => {
   it.each(cases)("%s gives its recorded output", async (name) => {
     const event = recorded.event(name);
     const mark = logMark();
-    const output = await handler(event, { awsRequestId: "events-test", getRemainingTimeInMillis: () => 30_000 });
+    const output = await handler(event, { awsRequestId: RECORDED_REQUEST_ID, getRemainingTimeInMillis: () => 30_000 });
     expect(output).toEqual(recorded.expected(name, output, event));
     expect(auditLinesSince(mark)).toHaveLength(1);
   });

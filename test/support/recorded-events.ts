@@ -49,7 +49,30 @@ const ISSUERS = {
   pool: "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_EvEnTs001",
 };
 const EXCHANGED = "obo-access-token-for-alice-at-erp";
+/** The Lambda request id the expected outputs were recorded with (`context.awsRequestId`). */
+export const RECORDED_REQUEST_ID = "events-test";
 const json = (segment: string) => JSON.parse(Buffer.from(segment, "base64url").toString("utf8")) as Record<string, unknown>;
+
+/**
+ * `value` with the recorded request id replaced by `requestId`, also inside base64 bodies (an `http`
+ * envelope's reply body is base64 of its JSON text).
+ */
+function withRequestId(value: unknown, requestId: string): unknown {
+  if (requestId === RECORDED_REQUEST_ID) return value;
+  const [from, to] = [JSON.stringify(RECORDED_REQUEST_ID), JSON.stringify(requestId)];
+  if (typeof value === "string") {
+    const decoded = Buffer.from(value, "base64").toString("utf8");
+    const isBase64 = value.length > 0 && Buffer.from(decoded, "utf8").toString("base64") === value;
+    return isBase64 && decoded.includes(from) ? Buffer.from(decoded.replaceAll(from, to), "utf8").toString("base64") : value;
+  }
+  if (Array.isArray(value)) return value.map((v) => withRequestId(v, requestId));
+  if (typeof value === "object" && value !== null) {
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [k, k === "requestId" && v === RECORDED_REQUEST_ID ? requestId : withRequestId(v, requestId)]),
+    );
+  }
+  return value;
+}
 
 /** RFC 7638 thumbprint of a P-256 public key. */
 function thumbprint(key: KeyObject): string {
@@ -119,13 +142,15 @@ export class RecordedEvents {
   /**
    * The recorded output of `name`, filled, with each `{{jws:<aud>}}` checked against `output` and replaced
    * by it. Call it after the handler answered: `{{cognito-exchanged}}` is the token the pool issued last.
+   * The outputs were recorded with the Lambda request id `events-test`; `requestId` is the invocation's own.
    */
-  expected(name: string, output: unknown, event: unknown): unknown {
+  expected(name: string, output: unknown, event: unknown, requestId = RECORDED_REQUEST_ID): unknown {
     const text = this.fill(read(`${name}.expected.json`)).replace(
       /\{\{cognito-exchanged\}\}/g,
       this.pool.exchanged.at(-1) ?? "no-cognito-exchange",
     );
-    return this.resolveAssertions(JSON.parse(text) as unknown, output, event);
+    const expected = withRequestId(JSON.parse(text) as unknown, requestId);
+    return this.resolveAssertions(expected, output, event);
   }
 
   private mint(spec: TokenSpec): string {
