@@ -18,7 +18,7 @@ import * as lambda from "aws-cdk-lib/aws-lambda";
 import * as logs from "aws-cdk-lib/aws-logs";
 import { Construct, type IConstruct } from "constructs";
 import { allowlistNeeds, planAllowlist, secretArnsOf } from "../src/config/deployment.js";
-import { type LoadedConfig, parseConfig, readConfigFile } from "../src/config/load.js";
+import { type ConfigFile, parseConfig, readConfigFile } from "../src/config/load.js";
 import type { Config } from "../src/config/schema.js";
 import { bundleFiles, defaultBundleDir } from "../cli/bundle.js";
 
@@ -68,25 +68,22 @@ export interface IdentityInterceptorProps {
   readonly securityGroups?: ec2.ISecurityGroup[];
 }
 
-/** Reads and validates the config; throws (failing synth) with every problem and its field path. */
+/** Reads and validates the config (src/config/load.ts); throws (failing synth) with every problem and its field path. */
 export function loadInterceptorConfig(props: Pick<IdentityInterceptorProps, "configFile" | "config">): { config: Config; text: string } {
-  let loaded: LoadedConfig;
-  let text: string;
+  let loaded: ConfigFile;
   let source: string;
   if (props.configFile !== undefined) {
     source = props.configFile;
-    const file = readConfigFile(props.configFile);
-    loaded = file;
-    text = file.ok ? file.text : "";
+    loaded = readConfigFile(props.configFile);
   } else if (props.config !== undefined) {
     source = "config";
-    loaded = parseConfig(props.config);
-    text = `${JSON.stringify(props.config, null, 2)}\n`;
+    const parsed = parseConfig(props.config);
+    loaded = parsed.ok ? { ...parsed, text: `${JSON.stringify(props.config, null, 2)}\n` } : parsed;
   } else {
     throw new Error("IdentityInterceptor: configFile or config is required");
   }
   if (!loaded.ok) throw new Error(`IdentityInterceptor: invalid interceptor config (${source}):\n  ${loaded.problems.join("\n  ")}`);
-  return { config: loaded.config, text };
+  return { config: loaded.config, text: loaded.text };
 }
 
 /** The bundle's files plus interceptor.config.json in one content-addressed directory: the function's asset. */

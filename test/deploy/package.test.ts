@@ -92,4 +92,25 @@ describe("the deployment tooling stays out of the Lambda bundle", () => {
       expect(Object.keys(inputs)).toContain(meta.includes("cognito") ? "src/cognito-pre-token.ts" : "src/index.ts");
     }
   });
+
+  it("the package's library and command line load neither the CDK nor the control-plane SDK up front (optional peers, lazy client)", () => {
+    const { outputs } = JSON.parse(readFileSync(join(repo, "dist/lib/meta.json"), "utf8")) as {
+      outputs: Record<string, { imports: { path: string; kind: string; external?: boolean }[] }>;
+    };
+    const loaded = new Set<string>();
+    const external = new Set<string>();
+    const walk = (file: string) => {
+      if (loaded.has(file)) return;
+      loaded.add(file);
+      for (const i of outputs[file]?.imports ?? []) {
+        if (i.kind !== "import-statement") continue;
+        if (i.external === true) external.add(i.path);
+        else walk(i.path);
+      }
+    };
+    walk("dist/lib/index.mjs");
+    walk("dist/lib/cli.mjs");
+    expect([...external].filter((p) => /aws-cdk-lib|constructs|client-bedrock-agentcore-control|esbuild|typescript/.test(p))).toEqual([]);
+    expect(external).toContain("zod/mini");
+  });
 });
