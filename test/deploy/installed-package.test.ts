@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { checkConfigFile } from "../../cli/check-config.js";
 import { RecordedEvents, recordedCases } from "../support/recorded-events.js";
 import { ensureRic, type Ric, startRic } from "../support/ric.js";
 import { RuntimeApi } from "../support/runtime-api.js";
@@ -36,6 +37,8 @@ const childEnv = (extra: Record<string, string> = {}) => ({
   PATH: process.env.PATH ?? "",
   HOME: process.env.HOME ?? "",
   TMPDIR: join(work, "tmp"),
+  // The cache `npm ci` filled, wherever it is configured.
+  ...(process.env.npm_config_cache !== undefined ? { npm_config_cache: process.env.npm_config_cache } : {}),
   npm_config_offline: "true",
   npm_config_update_notifier: "false",
   npm_config_audit: "false",
@@ -161,7 +164,7 @@ console.log(JSON.stringify({
       notJson: { ok: false, problems: ["(root): x.json is not valid JSON (line 1, column 2)"] },
       handler: "function",
     });
-  });
+  }, 60_000);
 
   it("synthesises a CDK app with agentcore-identity-interceptor/cdk: nodejs24.x, the shipped bundle and the recipe", async () => {
     const out = join(work, "cdk.out");
@@ -191,7 +194,7 @@ app.synth();`;
     const bundle = readdirSync(join(installed, "dist")).filter((f) => f.endsWith(".mjs"));
     expect(readdirSync(asset).sort()).toEqual([...bundle, "interceptor.config.json"].sort());
     expect(readFileSync(join(asset, "interceptor.config.json"), "utf8")).toBe(readFileSync(join(installed, "recipes", RECIPE), "utf8"));
-  });
+  }, 60_000);
 
   it("runs the CLI: --help lists every command, check-config validates", async () => {
     const help = await npx("--help");
@@ -199,8 +202,10 @@ app.synth();`;
       expect(help.stdout).toMatch(new RegExp(`^  ${command}\\b`, "m"));
     const recipe = join(installed, "recipes", RECIPE);
     const { stdout } = await npx("check-config", recipe);
+    // Exactly what this checkout's check-config prints for it.
+    expect(stdout).toBe(`${checkConfigFile(recipe).lines.join("\n")}\n`);
     expect(stdout.split("\n")[0]).toBe(`${recipe}: valid`);
-  });
+  }, 60_000);
 });
 
 describe("the zip `package` wrote, under the Lambda Runtime Interface Client", () => {
@@ -209,6 +214,9 @@ describe("the zip `package` wrote, under the Lambda Runtime Interface Client", (
   let fn: string;
 
   beforeAll(async () => {
+    // First the runtime client (its first build takes minutes; later runs find it in the cache), then the
+    // tokens, so that none of them ages during that build.
+    ric = await ensureRic();
     await recorded.start();
     writeFileSync(join(work, "events.config.json"), recorded.configText());
     const zipFile = join(work, "function.zip");
@@ -220,8 +228,6 @@ describe("the zip `package` wrote, under the Lambda Runtime Interface Client", (
     else for (const [name, data] of unzip(readFileSync(zipFile))) writeFileSync(join(fn, name), data);
     const bundle = readdirSync(join(installed, "dist")).filter((f) => f.endsWith(".mjs"));
     expect(readdirSync(fn).sort()).toEqual([...bundle, "interceptor.config.json"].sort());
-    // The first run builds the runtime client (minutes); later runs find it in the cache.
-    ric = await ensureRic();
   }, 900_000);
   afterAll(() => recorded.stop());
 
