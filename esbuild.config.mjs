@@ -59,12 +59,14 @@ writeFileSync("dist/cognito-pre-token.meta.json", JSON.stringify(trigger.metafil
 writeFileSync("dist/lib/meta.json", JSON.stringify(tooling.metafile));
 
 if (process.argv.includes("--verbose")) console.log(await analyzeMetafile(interceptor.metafile));
-for (const [name, meta, file] of [
-  ["interceptor", interceptor.metafile, "dist/index.mjs"],
-  ["cognito trigger", trigger.metafile, "dist/cognito-pre-token.mjs"],
-]) {
-  const kb = (n) => (n / 1024).toFixed(1);
-  console.log(
-    `${name} ${file}: ${kb(meta.outputs[file].bytes)} KB minified entry chunk, ${kb(coldStartBytes(meta, file))} KB loaded at cold start`,
-  );
-}
+// --quiet (npm run cli/jwks/package): the command's own output only.
+if (!process.argv.includes("--quiet"))
+  for (const [name, meta, file] of [
+    ["interceptor", interceptor.metafile, "dist/index.mjs"],
+    ["cognito trigger", trigger.metafile, "dist/cognito-pre-token.mjs"],
+  ]) {
+    const kb = (n) => (n / 1024).toFixed(1);
+    console.log(
+      `${name} ${file}: ${kb(meta.outputs[file].bytes)} KB minified entry chunk, ${kb(coldStartBytes(meta, file))} KB loaded at cold start`,
+    );
+  }

@@ -77,6 +77,7 @@ async function run(argv: readonly string[], deps: MainDeps): Promise<number> {
         "secret-file": { type: "string" },
         "secret-arn": { type: "string" },
         algorithm: { type: "string", default: "ES256" },
+        help: { type: "boolean", short: "h", default: false },
       },
     });
   } catch (err) {
@@ -92,6 +93,10 @@ async function run(argv: readonly string[], deps: MainDeps): Promise<number> {
     return 2;
   };
 
+  if (values.help) {
+    deps.out(USAGE);
+    return 0;
+  }
   switch (command) {
     case "check-config": {
       const file = positionals[0] ?? values.config;

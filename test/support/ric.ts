@@ -53,7 +53,10 @@ export async function ensureRic(): Promise<Ric> {
   const nodeDir = join(tmp, "node", "node_modules", NODE_PACKAGE);
   const npm = async (cwd: string, dependencies: Record<string, string>, env: Record<string, string>) => {
     mkdirSync(cwd, { recursive: true });
-    writeFileSync(join(cwd, "package.json"), JSON.stringify({ private: true, dependencies }));
+    // The install scripts are the build: allowed by name in package.json's `allowScripts` (npm 11 runs
+    // unlisted ones with a warning; a later npm will skip them; older npm ignores the field).
+    const allowScripts = Object.fromEntries(Object.keys(dependencies).map((name) => [name, true]));
+    writeFileSync(join(cwd, "package.json"), JSON.stringify({ private: true, dependencies, allowScripts }));
     try {
       await run("npm", ["install", "--no-audit", "--no-fund", "--no-update-notifier"], {
         cwd,
