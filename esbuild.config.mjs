@@ -1,9 +1,16 @@
-// Builds the Lambda bundles (ESM, node20 syntax so the same files run on the Lambda nodejs22.x runtime
+// Builds the Lambda bundles (ESM, node20 syntax so the same files run on the Lambda nodejs24.x runtime
 // and in the Node 20 test runner):
 //   dist/index.mjs              the interceptor, exporting `handler` (lazy chunks: on-behalf-of, AWS SDK)
 //   dist/cognito-pre-token.mjs  the Cognito pre token generation trigger, exporting `handler`
 // Each entry is built on its own so neither cold start loads code only the other one needs.
 // Prints each entry's size and the bytes its cold start loads (the entry plus its static imports).
+// Then the package's tooling, compiled so an installed package runs it with plain Node (no TypeScript,
+// no esbuild) and its dependencies left as imports (not bundled):
+//   dist/lib/index.mjs  the library (`import { createHandler, parseConfig } from "agentcore-identity-interceptor"`)
+//   dist/lib/cdk.mjs    the CDK construct (`agentcore-identity-interceptor/cdk`)
+//   dist/lib/cli.mjs    the command line (bin/agentcore-interceptor.mjs)
+// The Lambda bundle is the top-level .mjs files of dist/ (cli/bundle.ts); dist/lib/ is never part of it.
+// Type declarations (dist/types/) come from tsc -p tsconfig.build.json (npm run build).
 import { build, analyzeMetafile } from "esbuild";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { coldStartBytes } from "./scripts/bundle-size.mjs";
@@ -32,17 +39,34 @@ const trigger = await build({
   splitting: false,
   outfile: "dist/cognito-pre-token.mjs",
 });
+const tooling = await build({
+  bundle: true,
+  platform: "node",
+  target: "node20",
+  format: "esm",
+  outExtension: { ".js": ".mjs" },
+  splitting: true,
+  packages: "external",
+  entryPoints: { index: "src/library.ts", cdk: "cdk/identity-interceptor.ts", cli: "cli/main.ts" },
+  outdir: "dist/lib",
+  legalComments: "none",
+  metafile: true,
+  logLevel: "warning",
+});
 mkdirSync("dist", { recursive: true });
 writeFileSync("dist/meta.json", JSON.stringify(interceptor.metafile));
 writeFileSync("dist/cognito-pre-token.meta.json", JSON.stringify(trigger.metafile));
+writeFileSync("dist/lib/meta.json", JSON.stringify(tooling.metafile));
 
 if (process.argv.includes("--verbose")) console.log(await analyzeMetafile(interceptor.metafile));
-for (const [name, meta, file] of [
-  ["interceptor", interceptor.metafile, "dist/index.mjs"],
-  ["cognito trigger", trigger.metafile, "dist/cognito-pre-token.mjs"],
-]) {
-  const kb = (n) => (n / 1024).toFixed(1);
-  console.log(
-    `${name} ${file}: ${kb(meta.outputs[file].bytes)} KB minified entry chunk, ${kb(coldStartBytes(meta, file))} KB loaded at cold start`,
-  );
-}
+// --quiet (npm run cli/jwks/package): the command's own output only.
+if (!process.argv.includes("--quiet"))
+  for (const [name, meta, file] of [
+    ["interceptor", interceptor.metafile, "dist/index.mjs"],
+    ["cognito trigger", trigger.metafile, "dist/cognito-pre-token.mjs"],
+  ]) {
+    const kb = (n) => (n / 1024).toFixed(1);
+    console.log(
+      `${name} ${file}: ${kb(meta.outputs[file].bytes)} KB minified entry chunk, ${kb(coldStartBytes(meta, file))} KB loaded at cold start`,
+    );
+  }

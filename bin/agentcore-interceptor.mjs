@@ -1,8 +1,13 @@
 #!/usr/bin/env node
-// `npx agentcore-interceptor <command>` from a clone after `npm ci`: runs the command line (cli/main.ts)
-// in place through this repo's TypeScript hooks (scripts/ts-hooks.mjs), so it needs no build step.
-import { register } from "node:module";
+// `npx agentcore-interceptor <command>`: the compiled command line (dist/lib/cli.mjs from cli/main.ts), which
+// the published package ships; plain Node, no TypeScript hooks. In a clone, `npm run build` makes it.
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 
-register("../scripts/ts-hooks.mjs", import.meta.url);
-const { main } = await import("../cli/main.ts");
+const cli = new URL("../dist/lib/cli.mjs", import.meta.url);
+if (!existsSync(fileURLToPath(cli))) {
+  console.error(`agentcore-interceptor: ${fileURLToPath(cli)} is missing: run npm run build first`);
+  process.exit(1);
+}
+const { main } = await import(cli.href);
 process.exitCode = await main(process.argv.slice(2), { out: (l) => console.log(l), err: (l) => console.error(l) });

@@ -1,8 +1,7 @@
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, relative } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { Annotations, AspectPriority, Aspects, Duration, type IAspect, Stack, Token } from "aws-cdk-lib";
 import {
   CfnGatewayTarget,
@@ -19,11 +18,12 @@ import * as lambda from "aws-cdk-lib/aws-lambda";
 import * as logs from "aws-cdk-lib/aws-logs";
 import { Construct, type IConstruct } from "constructs";
 import { allowlistNeeds, planAllowlist, secretArnsOf } from "../src/config/deployment.js";
-import { parseConfig } from "../src/config/load.js";
+import { type ConfigFile, parseConfig, readConfigFile } from "../src/config/load.js";
 import type { Config } from "../src/config/schema.js";
+import { bundleFiles, defaultBundleDir } from "../cli/bundle.js";
 
 /**
- * `IdentityInterceptor`: the interceptor Lambda built from this repo's bundle (dist/, `npm run build`)
+ * `IdentityInterceptor`: the interceptor Lambda built from this package's prebuilt bundle (its dist/)
  * with its config bundled as `interceptor.config.json` (validated at synth), least-privilege IAM, and the
  * gateway wiring: `LambdaInterceptor.forRequest(fn, { passRequestHeaders: true })` (and RESPONSE for the
  * listing filter), plus each target's `MetadataConfiguration.AllowedRequestHeaders` from the policy.
@@ -46,7 +46,10 @@ export interface IdentityInterceptorProps {
   readonly authorizer?: IGatewayAuthorizerConfig;
   /** Also attach the RESPONSE phase (the listing filter). Default false. */
   readonly responsePhase?: boolean;
-  /** The built bundle; default: this repo's dist/. */
+  /**
+   * A directory holding the Lambda bundle (index.mjs and its chunks), e.g. one you built yourself.
+   * Default: the bundle this package ships (its dist/), found from this file, so no build step is needed.
+   */
   readonly bundleDir?: string;
   readonly functionName?: string;
   /** Default 512 MB (signature checks are CPU-bound and Lambda CPU grows with memory). */
@@ -65,58 +68,40 @@ export interface IdentityInterceptorProps {
   readonly securityGroups?: ec2.ISecurityGroup[];
 }
 
-const DEFAULT_BUNDLE = fileURLToPath(new URL("../dist/", import.meta.url));
-/** Files of dist/ that are not part of the function (source maps, esbuild metafiles). */
-const notShipped = (name: string) => name.endsWith(".map") || name.endsWith("meta.json");
-
-/** Reads and validates the config; throws (failing synth) with every problem and its field path. */
+/** Reads and validates the config (src/config/load.ts); throws (failing synth) with every problem and its field path. */
 export function loadInterceptorConfig(props: Pick<IdentityInterceptorProps, "configFile" | "config">): { config: Config; text: string } {
-  let json: unknown;
-  let text: string;
+  let loaded: ConfigFile;
   let source: string;
   if (props.configFile !== undefined) {
     source = props.configFile;
-    text = readFileSync(props.configFile, "utf8");
-    try {
-      json = JSON.parse(text);
-    } catch {
-      throw new Error(`IdentityInterceptor: ${source} is not valid JSON`);
-    }
+    loaded = readConfigFile(props.configFile);
   } else if (props.config !== undefined) {
     source = "config";
-    json = props.config;
-    text = `${JSON.stringify(props.config, null, 2)}\n`;
+    const parsed = parseConfig(props.config);
+    loaded = parsed.ok ? { ...parsed, text: `${JSON.stringify(props.config, null, 2)}\n` } : parsed;
   } else {
     throw new Error("IdentityInterceptor: configFile or config is required");
   }
-  const loaded = parseConfig(json);
   if (!loaded.ok) throw new Error(`IdentityInterceptor: invalid interceptor config (${source}):\n  ${loaded.problems.join("\n  ")}`);
-  return { config: loaded.config, text };
+  return { config: loaded.config, text: loaded.text };
 }
 
-/** dist/ plus interceptor.config.json in one content-addressed directory: the function's asset. */
+/** The bundle's files plus interceptor.config.json in one content-addressed directory: the function's asset. */
 function stageBundle(bundleDir: string, configText: string): string {
-  if (!existsSync(join(bundleDir, "index.mjs")))
-    throw new Error(`IdentityInterceptor: ${join(bundleDir, "index.mjs")} is missing: run npm run build first`);
-  const files: string[] = [];
-  const walk = (dir: string) => {
-    for (const name of readdirSync(dir).sort()) {
-      const path = join(dir, name);
-      if (statSync(path).isDirectory()) walk(path);
-      else if (!notShipped(name) && name !== "interceptor.config.json") files.push(relative(bundleDir, path));
-    }
-  };
-  walk(bundleDir);
+  let files: string[];
+  try {
+    files = bundleFiles(bundleDir);
+  } catch (err) {
+    throw new Error(`IdentityInterceptor: ${err instanceof Error ? err.message : String(err)}`);
+  }
   const hash = createHash("sha256");
   const contents = files.map((f) => [f, readFileSync(join(bundleDir, f))] as const);
   for (const [f, data] of contents) hash.update(f).update("\0").update(data).update("\0");
   hash.update("interceptor.config.json\0").update(configText);
   const dir = join(tmpdir(), `agentcore-interceptor-asset-${hash.digest("hex").slice(0, 32)}`);
   if (!existsSync(join(dir, "interceptor.config.json"))) {
-    for (const [f, data] of contents) {
-      mkdirSync(join(dir, f, ".."), { recursive: true });
-      writeFileSync(join(dir, f), data);
-    }
+    mkdirSync(dir, { recursive: true });
+    for (const [f, data] of contents) writeFileSync(join(dir, f), data);
     writeFileSync(join(dir, "interceptor.config.json"), configText);
   }
   return dir;
@@ -178,10 +163,10 @@ export class IdentityInterceptor extends Construct {
         props.responsePhase === true
           ? "AgentCore Gateway REQUEST and RESPONSE interceptor: verifies the caller's JWT, propagates identity per target, filters listings"
           : "AgentCore Gateway REQUEST interceptor: verifies the caller's JWT and propagates identity per target",
-      runtime: lambda.Runtime.NODEJS_22_X,
+      runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
       handler: "index.handler",
-      code: lambda.Code.fromAsset(stageBundle(props.bundleDir ?? DEFAULT_BUNDLE, text)),
+      code: lambda.Code.fromAsset(stageBundle(props.bundleDir ?? defaultBundleDir(), text)),
       role: this.role,
       logGroup: this.logGroup,
       memorySize: props.memorySize ?? 512,

@@ -1,5 +1,5 @@
 import { allowlistNeeds, secretArnsOf } from "../src/config/deployment.js";
-import { parseConfig } from "../src/config/load.js";
+import { type LoadedConfig, readConfigFile } from "../src/config/load.js";
 import {
   type ClaimConditionConfig,
   type ClaimMapping,
@@ -16,19 +16,17 @@ export interface CheckResult {
   config?: Config;
 }
 
-/** Validates a config file's text offline (the same checks as the Lambda's cold start). */
-export function checkConfigText(text: string, source: string): CheckResult {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    return { ok: false, lines: [`${source}: not valid JSON (${err instanceof SyntaxError ? err.message : "parse error"})`] };
-  }
-  const loaded = parseConfig(json);
+/** What `check-config` prints for a config read and validated by src/config/load.ts (`source` names it). */
+export function checkResult(loaded: LoadedConfig, source: string): CheckResult {
   if (!loaded.ok) {
     return { ok: false, lines: [`${source}: ${loaded.problems.length} problem(s)`, ...loaded.problems.map((p) => `  ${p}`)] };
   }
   return { ok: true, lines: [`${source}: valid`, ...describeConfig(loaded.config)], config: loaded.config };
+}
+
+/** Validates a config file offline (the same checks as the Lambda's cold start). */
+export function checkConfigFile(file: string): CheckResult {
+  return checkResult(readConfigFile(file), file);
 }
 
 const claimOf = (m: ClaimMapping) => (typeof m === "string" ? m : (m.claim ?? JSON.stringify(m.claimPath)));

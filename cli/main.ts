@@ -1,8 +1,9 @@
-import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import type { BedrockAgentCoreControlClient } from "@aws-sdk/client-bedrock-agentcore-control";
 import { attach, type Io } from "./attach.js";
-import { checkConfigText } from "./check-config.js";
+import { checkConfigFile } from "./check-config.js";
+import { JWKS_ALGORITHMS, jwks } from "./jwks.js";
+import { packageFunction } from "./package.js";
 import { syncTargets } from "./sync-targets.js";
 import type { Config } from "../src/config/schema.js";
 
@@ -15,6 +16,13 @@ export const USAGE = `usage: agentcore-interceptor <command>
       (REQUEST, and RESPONSE with --response; passRequestHeaders on)
   sync-targets --gateway ID --config FILE [--prune] [--dry-run]
       set each target's allowedRequestHeaders to the headers the policy sends it (UpdateGatewayTarget)
+  package [--config FILE] [--out FILE]
+      zip the prebuilt Lambda bundle (handler index.handler) into FILE (default function.zip); with --config,
+      validate FILE and ship it in the zip as interceptor.config.json
+  jwks (--secret-file FILE | --secret-arn ARN) [--algorithm ES256|RS256|EdDSA]
+      print the public JWKS of the assertion signing secret, to host for assertion targets
+  help
+      this text
 
   AWS settings come from the SDK's standard chain (AWS_REGION or --region, AWS_PROFILE, credentials,
   AWS_ENDPOINT_URL_BEDROCK_AGENTCORE_CONTROL).`;
@@ -31,14 +39,7 @@ const defaultClient = async (region: string | undefined) => {
 
 /** Reads and validates a config file; prints its problems and returns undefined when it is not valid. */
 function readConfig(file: string, io: Io): Config | undefined {
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (err) {
-    io.err(`${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? "error"})`);
-    return undefined;
-  }
-  const result = checkConfigText(text, file);
+  const result = checkConfigFile(file);
   if (!result.ok) for (const line of result.lines) io.err(line);
   return result.config;
 }
@@ -72,6 +73,11 @@ async function run(argv: readonly string[], deps: MainDeps): Promise<number> {
         "dry-run": { type: "boolean", default: false },
         force: { type: "boolean", default: false },
         prune: { type: "boolean", default: false },
+        out: { type: "string", default: "function.zip" },
+        "secret-file": { type: "string" },
+        "secret-arn": { type: "string" },
+        algorithm: { type: "string", default: "ES256" },
+        help: { type: "boolean", short: "h", default: false },
       },
     });
   } catch (err) {
@@ -87,18 +93,15 @@ async function run(argv: readonly string[], deps: MainDeps): Promise<number> {
     return 2;
   };
 
+  if (values.help) {
+    deps.out(USAGE);
+    return 0;
+  }
   switch (command) {
     case "check-config": {
       const file = positionals[0] ?? values.config;
       if (file === undefined) return usage("check-config: which FILE?");
-      let text: string;
-      try {
-        text = readFileSync(file, "utf8");
-      } catch (err) {
-        deps.err(`${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? "error"})`);
-        return 1;
-      }
-      const result = checkConfigText(text, file);
+      const result = checkConfigFile(file);
       for (const line of result.lines) (result.ok ? deps.out : deps.err)(line);
       return result.ok ? 0 : 1;
     }
@@ -121,9 +124,21 @@ async function run(argv: readonly string[], deps: MainDeps): Promise<number> {
       if (config === undefined) return 1;
       return syncTargets(await client(), { gatewayId, config, dryRun: values["dry-run"], prune: values.prune }, deps);
     }
+    case "package":
+      return packageFunction({ configFile: values.config, out: values.out }, deps);
+    case "jwks": {
+      const algorithm = JWKS_ALGORITHMS.find((a) => a === values.algorithm);
+      if (algorithm === undefined) return usage(`jwks: --algorithm must be one of ${JWKS_ALGORITHMS.join(", ")}`);
+      const file = values["secret-file"];
+      const arn = values["secret-arn"];
+      if (file !== undefined && arn === undefined) return jwks({ secret: { file }, algorithm }, deps);
+      if (arn !== undefined && file === undefined) return jwks({ secret: { arn }, algorithm }, deps);
+      return usage("jwks: one of --secret-file and --secret-arn is required");
+    }
     case undefined:
     case "help":
     case "--help":
+    case "-h":
       deps.out(USAGE);
       return command === undefined ? 2 : 0;
     default:

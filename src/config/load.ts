@@ -27,9 +27,30 @@ function oboIssuerProblem(target: TargetConfig, issuerCount: number): string | u
   return "an obo target must name exactly one issuer (the one whose token endpoint it calls) when several issuers are trusted";
 }
 
-/** Validates a parsed config completely; each problem names the exact field path. */
-export function parseConfig(input: unknown): LoadedConfig {
-  const result = ConfigSchema.safeParse(input);
+/** Where a JSON syntax error is, as "line L, column C" (from the parser's character offset), or "" when it does not say. */
+function syntaxErrorPlace(text: string, err: unknown): string {
+  const at = err instanceof SyntaxError ? /at position (\d+)/.exec(err.message) : null;
+  if (at === null) return "";
+  const before = text.slice(0, Number(at[1])).split("\n");
+  return ` (line ${before.length}, column ${(before.at(-1)?.length ?? 0) + 1})`;
+}
+
+/**
+ * The one way from a config to a validated `Config` (the Lambda's cold start, the CDK construct, the CLI):
+ * `input` is the config's JSON text (a string) or the already parsed value. Validates completely; each
+ * problem names the exact field path. `source` names the text in a syntax problem. The parser's own
+ * message is never included (it quotes the text), only where the error is.
+ */
+export function parseConfig(input: unknown, source = "the configuration"): LoadedConfig {
+  let json = input;
+  if (typeof input === "string") {
+    try {
+      json = JSON.parse(input);
+    } catch (err) {
+      return { ok: false, problems: [`(root): ${source} is not valid JSON${syntaxErrorPlace(input, err)}`] };
+    }
+  }
+  const result = ConfigSchema.safeParse(json);
   if (!result.success) {
     return { ok: false, problems: result.error.issues.map((i) => `${pathText(i.path)}: ${messageOf(i)}`) };
   }
@@ -77,11 +98,21 @@ export function loadConfig(env: NodeJS.ProcessEnv, besideBundle: URL): LoadedCon
       problems: [`(config source): cannot read the configuration (${code}); set INTERCEPTOR_CONFIG or INTERCEPTOR_CONFIG_FILE`],
     };
   }
-  let json: unknown;
+  return parseConfig(textValue, source);
+}
+
+/** A config file read and validated, with its text (what the construct and `package` ship beside the bundle). */
+export type ConfigFile = { ok: true; config: Config; text: string } | { ok: false; problems: string[] };
+
+/** Reads a config file and validates it with `parseConfig`; an unreadable file is one problem naming its error code. */
+export function readConfigFile(path: string): ConfigFile {
+  let text: string;
   try {
-    json = JSON.parse(textValue);
-  } catch {
-    return { ok: false, problems: [`(root): ${source} is not valid JSON`] };
+    text = readFileSync(path, "utf8");
+  } catch (err) {
+    const code = err instanceof Error && "code" in err && typeof err.code === "string" ? err.code : "read error";
+    return { ok: false, problems: [`(config source): cannot read ${path} (${code})`] };
   }
-  return parseConfig(json);
+  const loaded = parseConfig(text, path);
+  return loaded.ok ? { ok: true, config: loaded.config, text } : loaded;
 }

@@ -128,11 +128,11 @@ describe("a new gateway with the interceptor at REQUEST and RESPONSE", () => {
     });
   });
 
-  it("builds the function on nodejs22.x arm64 with its own log group, and bundles the validated config", () => {
+  it("builds the function on nodejs24.x arm64 with its own log group, and bundles the validated config", () => {
     template.hasResourceProperties("AWS::Lambda::Function", {
       Description:
         "AgentCore Gateway REQUEST and RESPONSE interceptor: verifies the caller's JWT, propagates identity per target, filters listings",
-      Runtime: "nodejs22.x",
+      Runtime: "nodejs24.x",
       Architectures: ["arm64"],
       Handler: "index.handler",
       MemorySize: 512,

@@ -208,9 +208,15 @@ describe("check-config FILE", () => {
   it("says when the file is not JSON or cannot be read", async () => {
     const notJson = await checkConfig(write("broken.json", "{ issuers: [] // comment"));
     expect(notJson.code).toBe(1);
-    expect(notJson.err[0]).toMatch(/broken\.json: not valid JSON/);
+    expect(notJson.err).toEqual([
+      `${join(dir, "broken.json")}: 1 problem(s)`,
+      `  (root): ${join(dir, "broken.json")} is not valid JSON (line 1, column 3)`,
+    ]);
     const missing = await checkConfig(join(dir, "nope.json"));
-    expect(missing).toMatchObject({ code: 1, err: [expect.stringContaining("nope.json: cannot read (ENOENT)")] });
+    expect(missing).toMatchObject({
+      code: 1,
+      err: [`${join(dir, "nope.json")}: 1 problem(s)`, `  (config source): cannot read ${join(dir, "nope.json")} (ENOENT)`],
+    });
   });
 });
 

@@ -1,14 +1,14 @@
 import { execFile } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { promisify } from "node:util";
-import { inflateRawSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { baseConfig, Harness, mcpEvent, tokenA } from "../support/harness.js";
 import { testTempDir } from "../support/temp.js";
+import { unzip } from "../support/zip.js";
 
 /**
- * `npm run package -- --config FILE`: the config is validated and shipped in the zip as
+ * `agentcore-interceptor package --config FILE` (also `npm run package -- --config FILE`): the config is validated and shipped in the zip as
  * interceptor.config.json, the source the bundle reads beside index.mjs when no environment variable is
  * set (Lambda environment variables are limited to 4 KB in total:
  * https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html).
@@ -21,28 +21,9 @@ beforeAll(() => h.start());
 afterAll(() => h.stop());
 
 const packageZip = (...args: string[]) =>
-  run(process.execPath, ["--import", "./scripts/register-ts.mjs", "scripts/package.mjs", ...args], { cwd: repo, timeout: 30_000 });
+  run(process.execPath, ["bin/agentcore-interceptor.mjs", "package", ...args], { cwd: repo, timeout: 30_000 });
 
-/** Reads a zip's central directory and inflates every entry. */
-function unzip(zip: Buffer): Map<string, Buffer> {
-  const end = zip.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
-  const count = zip.readUInt16LE(end + 10);
-  let at = zip.readUInt32LE(end + 16);
-  const files = new Map<string, Buffer>();
-  for (let i = 0; i < count; i++) {
-    const size = zip.readUInt32LE(at + 20);
-    const nameLength = zip.readUInt16LE(at + 28);
-    const extra = zip.readUInt16LE(at + 30) + zip.readUInt16LE(at + 32);
-    const local = zip.readUInt32LE(at + 42);
-    const name = zip.subarray(at + 46, at + 46 + nameLength).toString();
-    const dataAt = local + 30 + zip.readUInt16LE(local + 26) + zip.readUInt16LE(local + 28);
-    files.set(name, inflateRawSync(zip.subarray(dataAt, dataAt + size)));
-    at += 46 + nameLength + extra;
-  }
-  return files;
-}
-
-describe("npm run package -- --config FILE", () => {
+describe("agentcore-interceptor package --config FILE", () => {
   it("ships the validated config as interceptor.config.json, and the bundle answers from it with no environment", async () => {
     const dir = testTempDir("package");
     const configText = `${JSON.stringify(baseConfig(h.server), null, 2)}\n`;
@@ -52,8 +33,13 @@ describe("npm run package -- --config FILE", () => {
 
     const files = unzip(readFileSync(join(dir, "function.zip")));
     expect(files.get("interceptor.config.json")?.toString()).toBe(configText);
-    expect(files.has("index.mjs")).toBe(true);
-    expect([...files.keys()].filter((f) => f.endsWith(".map") || f.endsWith("meta.json"))).toEqual([]);
+    // Exactly the bundle's top-level .mjs files (entries and chunks) and the config: no source map, no
+    // esbuild metafile, nothing of the package's tooling (dist/lib/) or type declarations (dist/types/).
+    const shipped = readdirSync(join(repo, "dist"))
+      .filter((f) => f.endsWith(".mjs"))
+      .sort();
+    expect(shipped).toContain("index.mjs");
+    expect([...files.keys()]).toEqual([...shipped, "interceptor.config.json"]);
 
     const fn = join(dir, "function");
     for (const [name, data] of files) {
@@ -103,5 +89,26 @@ describe("the deployment tooling stays out of the Lambda bundle", () => {
       expect(tooling).toEqual([]);
       expect(Object.keys(inputs)).toContain(meta.includes("cognito") ? "src/cognito-pre-token.ts" : "src/index.ts");
     }
+  });
+
+  it("the package's library and command line load neither the CDK nor the control-plane SDK up front (optional peers, lazy client)", () => {
+    const { outputs } = JSON.parse(readFileSync(join(repo, "dist/lib/meta.json"), "utf8")) as {
+      outputs: Record<string, { imports: { path: string; kind: string; external?: boolean }[] }>;
+    };
+    const loaded = new Set<string>();
+    const external = new Set<string>();
+    const walk = (file: string) => {
+      if (loaded.has(file)) return;
+      loaded.add(file);
+      for (const i of outputs[file]?.imports ?? []) {
+        if (i.kind !== "import-statement") continue;
+        if (i.external === true) external.add(i.path);
+        else walk(i.path);
+      }
+    };
+    walk("dist/lib/index.mjs");
+    walk("dist/lib/cli.mjs");
+    expect([...external].filter((p) => /aws-cdk-lib|constructs|client-bedrock-agentcore-control|esbuild|typescript/.test(p))).toEqual([]);
+    expect(external).toContain("zod/mini");
   });
 });

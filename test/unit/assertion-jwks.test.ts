@@ -9,7 +9,7 @@ import { KeySetInvalid } from "../../src/errors.js";
 import { registerSecret } from "../support/secrets.js";
 import { testTempDir } from "../support/temp.js";
 
-/** The public JWKS of the signing secret: the exported function and `npm run jwks`. */
+/** The public JWKS of the signing secret: the exported function and `agentcore-interceptor jwks` (`npm run jwks`). */
 const run = promisify(execFile);
 const root = new URL("../../", import.meta.url).pathname;
 const ec = () => generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey;
@@ -68,9 +68,9 @@ describe("publicJwks", () => {
   });
 });
 
-describe("npm run jwks", () => {
+describe("agentcore-interceptor jwks", () => {
   const cli = (...args: string[]) =>
-    run(process.execPath, ["--import", "./scripts/register-ts.mjs", "scripts/jwks.ts", ...args], { cwd: root, timeout: 20_000 });
+    run(process.execPath, ["bin/agentcore-interceptor.mjs", "jwks", ...args], { cwd: root, timeout: 20_000 });
 
   it("--secret-file prints the public JWKS; a bad secret exits 1 naming the problem, not the secret", async () => {
     const dir = testTempDir("jwks");

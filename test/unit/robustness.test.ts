@@ -89,7 +89,11 @@ describe("N. Robustness, isolation and configuration (RB)", () => {
     });
 
     it.each([
-      ["INTERCEPTOR_CONFIG not JSON", { INTERCEPTOR_CONFIG: "{not json" }, "(root): INTERCEPTOR_CONFIG is not valid JSON"],
+      [
+        "INTERCEPTOR_CONFIG not JSON",
+        { INTERCEPTOR_CONFIG: "{not json" },
+        "(root): INTERCEPTOR_CONFIG is not valid JSON (line 1, column 2)",
+      ],
       [
         "INTERCEPTOR_CONFIG_FILE missing",
         { INTERCEPTOR_CONFIG_FILE: "/nonexistent/config.json" },
