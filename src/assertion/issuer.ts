@@ -7,7 +7,7 @@ import { type Clock, nowSeconds, systemClock } from "../clock.js";
 import type { Deadline } from "../deadline.js";
 import { deny, KeySetInvalid, SecretUnavailable } from "../errors.js";
 import { LruMap } from "../lru-map.js";
-import { type SecretFetcher, secretFailureReason as secretDenial } from "../obo/secrets.js";
+import { type SecretFetcher, secretFailureReason } from "../obo/secrets.js";
 import type { Reason } from "../respond/reasons.js";
 import { assertionClaims, signAssertion } from "./claims.js";
 import { currentSigningKey, parseSigningKeys, type SigningKey } from "./keys.js";
@@ -33,11 +33,6 @@ interface Issued {
 interface LoadedKeys {
   keys: SigningKey[];
   loadedAt: number;
-}
-
-/** The reason a failed signing-key read maps to (the classification shared with obo, src/obo/secrets.ts). */
-export function secretFailureReason(why: string): Reason {
-  return secretDenial(why, "assertion");
 }
 
 /**
@@ -109,7 +104,10 @@ export class AssertionIssuer {
   /** Logs why the keys could not be read (never secret material) and names the denial it means. */
   private report(err: unknown): Reason {
     const why = err instanceof KeySetInvalid || err instanceof SecretUnavailable ? err.why : "unavailable";
-    const reason = err instanceof KeySetInvalid ? "assertion.key_unusable" : secretFailureReason(why);
+    const reason =
+      err instanceof KeySetInvalid
+        ? "assertion.key_unusable"
+        : secretFailureReason(err instanceof SecretUnavailable ? err.permanence : "transient", "assertion");
     this.events.keyFailed(reason, why);
     return reason;
   }

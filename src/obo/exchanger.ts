@@ -117,9 +117,9 @@ export class OboExchanger {
     try {
       credential = await this.secrets.get(settings.clientSecretArn, deadline.within(settings.timeoutMs), refreshSecret);
     } catch (err) {
-      const why = err instanceof SecretUnavailable ? err.why : "unavailable";
-      this.events.secretFailed(why);
-      deny(secretFailureReason(why, "obo"));
+      const failure = err instanceof SecretUnavailable ? err : undefined;
+      this.events.secretFailed(failure?.why ?? "unavailable");
+      deny(secretFailureReason(failure?.permanence ?? "transient", "obo"));
     }
     let auth;
     try {
@@ -142,9 +142,10 @@ export class OboExchanger {
         ca: this.ca,
       });
     } catch (err) {
-      const why = err instanceof HttpsFailure ? err.why : "network error";
-      this.events.tokenEndpointFailed(host, { why });
-      deny(why === "body too large" ? "obo.invalid_response" : "obo.unavailable");
+      const failure = err instanceof HttpsFailure ? err : undefined;
+      this.events.tokenEndpointFailed(host, { why: failure?.why ?? "network error" });
+      // An answer over the cap is the endpoint's fault, not an outage that may pass.
+      deny(failure?.kind === "too-large" ? "obo.invalid_response" : "obo.unavailable");
     }
     try {
       return readTokenResponse(res.status, res.body, expect, subjectToken, nowSeconds(this.clock));

@@ -1,7 +1,7 @@
 import { createPrivateKey, type KeyObject } from "node:crypto";
 import type { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { type Clock, systemClock } from "../clock.js";
-import { SecretUnavailable } from "../errors.js";
+import { type SecretPermanence, SecretUnavailable } from "../errors.js";
 import { isPlainObject, jwkFrom } from "../plain-object.js";
 import type { Reason } from "../respond/reasons.js";
 
@@ -31,24 +31,13 @@ export function secretsManagerFetcher(clientConfig: Record<string, unknown> = {}
       const { client, Command } = await sdk;
       answer = await client.send(new Command({ SecretId: secretId }), { abortSignal: signal });
     } catch (err) {
-      throw new SecretUnavailable(sdkFailure(err));
+      throw secretReadFailure(err);
     }
-    if (typeof answer.SecretString !== "string" || answer.SecretString === "") throw new SecretUnavailable(NO_SECRET_STRING);
+    if (typeof answer.SecretString !== "string" || answer.SecretString === "")
+      throw new SecretUnavailable("permanent", "secret has no SecretString");
     return answer.SecretString;
   };
 }
-
-/** The SDK error's name and HTTP status, never its message. */
-function sdkFailure(err: unknown): string {
-  if (!(err instanceof Error)) return "unavailable";
-  const metadata: unknown = Reflect.get(err, "$metadata");
-  const status: unknown = isPlainObject(metadata) ? metadata.httpStatusCode : undefined;
-  return `${err.name}${typeof status === "number" ? ` (HTTP ${status})` : ""}`;
-}
-
-const NO_SECRET_STRING = "secret has no SecretString";
-const BAD_PRIVATE_KEY = "private_key is not a usable PEM or JWK";
-const NO_CREDENTIAL = "secret JSON has neither client_secret nor private_key";
 
 /**
  * Secrets Manager failures that retrying will not fix, the operator must: the secret is missing, the
@@ -63,21 +52,28 @@ const PERMANENT_SDK_ERRORS = new Set([
   "InvalidRequestException",
   "InvalidParameterException",
 ]);
-const CONTENT_FAULTS = new Set([NO_SECRET_STRING, BAD_PRIVATE_KEY, NO_CREDENTIAL]);
+
+/**
+ * A failed SDK call as a `SecretUnavailable`: permanent when the SDK error's name says retrying will
+ * not help; `why` is the name and HTTP status, never the SDK's message.
+ */
+export function secretReadFailure(err: unknown): SecretUnavailable {
+  if (!(err instanceof Error)) return new SecretUnavailable("transient", "unavailable");
+  const metadata: unknown = Reflect.get(err, "$metadata");
+  const status: unknown = isPlainObject(metadata) ? metadata.httpStatusCode : undefined;
+  const permanence = PERMANENT_SDK_ERRORS.has(err.name) ? "permanent" : "transient";
+  return new SecretUnavailable(permanence, `${err.name}${typeof status === "number" ? ` (HTTP ${status})` : ""}`);
+}
 
 /** The denial each mode gives for a secret it cannot use: our fault (500) when permanent, else 503. */
 const SECRET_FAILURE_REASONS = {
   obo: { permanent: "obo.client_auth_failed", transient: "obo.unavailable" },
   assertion: { permanent: "assertion.key_unusable", transient: "assertion.unavailable" },
-} as const satisfies Record<string, Record<"permanent" | "transient", Reason>>;
+} as const satisfies Record<string, Record<SecretPermanence, Reason>>;
 
-/**
- * The one classification of a failed secret read (`why` as `SecretUnavailable` carries it: the SDK
- * error's name first, or this module's finding about the content), as the reason `mode` denies with.
- */
-export function secretFailureReason(why: string, mode: keyof typeof SECRET_FAILURE_REASONS): Reason {
-  const permanent = PERMANENT_SDK_ERRORS.has(why.split(" ")[0] ?? "") || CONTENT_FAULTS.has(why);
-  return SECRET_FAILURE_REASONS[mode][permanent ? "permanent" : "transient"];
+/** The one classification of a secret that cannot be used, as the reason `mode` denies with. */
+export function secretFailureReason(permanence: SecretPermanence, mode: keyof typeof SECRET_FAILURE_REASONS): Reason {
+  return SECRET_FAILURE_REASONS[mode][permanence];
 }
 
 /** `SecretString` is the client secret itself, or JSON with `client_secret`, or `private_key` (PEM or JWK). */
@@ -95,9 +91,9 @@ export function parseClientCredential(text: string): ClientCredential {
     if (typeof key === "string") return { kind: "private-key", key: createPrivateKey(key) };
     if (isPlainObject(key)) return { kind: "private-key", key: createPrivateKey({ key: jwkFrom(key), format: "jwk" }) };
   } catch {
-    throw new SecretUnavailable(BAD_PRIVATE_KEY);
+    throw new SecretUnavailable("permanent", "private_key is not a usable PEM or JWK");
   }
-  throw new SecretUnavailable(NO_CREDENTIAL);
+  throw new SecretUnavailable("permanent", "secret JSON has neither client_secret nor private_key");
 }
 
 interface Entry {

@@ -38,9 +38,9 @@ describe("one error model (src/errors.ts)", () => {
   });
 
   it.each([
-    [new HttpsFailure("timeout"), "HttpsFailure"],
+    [new HttpsFailure("timeout", "timeout"), "HttpsFailure"],
     [new JwksInvalid("not a JWKS"), "JwksInvalid"],
-    [new SecretUnavailable("secret has no SecretString"), "SecretUnavailable"],
+    [new SecretUnavailable("permanent", "secret has no SecretString"), "SecretUnavailable"],
     [new ClientAuthMismatch("unsupported private key type"), "ClientAuthMismatch"],
     [new KeySetInvalid("keys[0].kid: duplicate kid"), "KeySetInvalid"],
   ])("%s is a Failure with a loggable why and its class as name", (err, name) => {
@@ -78,7 +78,7 @@ describe("one error model (src/errors.ts)", () => {
   it("a JWKS fetch failure is logged by its why (a Failure) or its class (anything else), never a raw message", async () => {
     const settings = { maxAgeSeconds: 600, staleIfErrorSeconds: 0, negativeCacheSeconds: 0, refetchIntervalSeconds: 0 };
     for (const [thrown, logged] of [
-      [new HttpsFailure("status 500"), "status 500"],
+      [new HttpsFailure("status", "status 500"), "status 500"],
       [new Error("library text with a token eyJhbGciOi"), "Error"],
     ] as const) {
       const why: string[] = [];
