@@ -10,7 +10,7 @@ import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { type AssertionAlgorithm, publicJwks } from "../src/assertion/jwks.js";
 import { KeySetInvalid, SecretUnavailable } from "../src/errors.js";
-import { secretsManagerFetcher } from "../src/obo/secrets.js";
+import { secretsManagerFetcher } from "../src/secrets-manager.js";
 
 const ALGORITHMS = ["ES256", "RS256", "EdDSA"] as const;
 const usage = "usage: npm run jwks -- (--secret-file <file> | --secret-arn <arn>) [--algorithm ES256|RS256|EdDSA]";

@@ -7,7 +7,7 @@ import { type Clock, nowSeconds, systemClock } from "../clock.js";
 import type { Deadline } from "../deadline.js";
 import { deny, KeySetInvalid, SecretUnavailable } from "../errors.js";
 import { LruMap } from "../lru-map.js";
-import { type SecretFetcher, secretFailureReason } from "../obo/secrets.js";
+import { type SecretFetcher, secretFailureReason } from "../secrets-manager.js";
 import type { Reason } from "../respond/reasons.js";
 import { assertionClaims, signAssertion } from "./claims.js";
 import { currentSigningKey, parseSigningKeys, type SigningKey } from "./keys.js";

@@ -6,7 +6,8 @@ import type { Deadline } from "../deadline.js";
 import { ClientAuthMismatch, Denial, deny, HttpsFailure, InvalidClient, SecretUnavailable } from "../errors.js";
 import { httpsRequest } from "../http/https-request.js";
 import { clientAuth } from "./client-auth.js";
-import { type SecretCache, secretFailureReason } from "./secrets.js";
+import { secretFailureReason } from "../secrets-manager.js";
+import type { SecretCache } from "./secrets.js";
 import { TokenCache } from "./token-cache.js";
 import {
   type Expectation,

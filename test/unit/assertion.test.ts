@@ -4,7 +4,7 @@ import { verifyJwtSync } from "aws-jwt-verify/jwt-verifier";
 import type { Jwk } from "aws-jwt-verify/jwk";
 import { parseConfig } from "../../src/config/load.js";
 import { SecretUnavailable } from "../../src/errors.js";
-import type { SecretFetcher } from "../../src/obo/secrets.js";
+import type { SecretFetcher } from "../../src/secrets-manager.js";
 import { publicJwks } from "../../src/assertion/jwks.js";
 import { fakeClock, ManualClock } from "../support/clock.js";
 import { ecKey, edKey, rsaKey } from "../support/keys.js";

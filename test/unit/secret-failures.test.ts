@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { SecretUnavailable } from "../../src/errors.js";
-import { parseClientCredential, secretFailureReason, secretReadFailure } from "../../src/obo/secrets.js";
+import { parseClientCredential } from "../../src/obo/secrets.js";
+import { secretFailureReason, secretReadFailure } from "../../src/secrets-manager.js";
 
 /**
  * One classification of a secret that cannot be used, for obo client credentials and the assertion
