@@ -1,7 +1,7 @@
-import { createHash, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import type { AssertionSettings, AssertionTargetConfig } from "../config/schema.js";
 import { DEFAULT_ASSERTION_HEADER } from "../config/schema.js";
-import type { VerifiedToken } from "../auth/verify.js";
+import { tokenIdentity, type VerifiedToken } from "../auth/verify.js";
 import { claimHeaders } from "../modes/claims.js";
 import { type Clock, nowSeconds, systemClock } from "../clock.js";
 import type { Deadline } from "../deadline.js";
@@ -121,7 +121,7 @@ export class AssertionIssuer {
     const headers = config.headers === undefined ? {} : claimHeaders({ ...config, mode: "claims", headers: config.headers }, id);
     const header = config.header ?? DEFAULT_ASSERTION_HEADER;
     // One entry per target and caller token: another token of the same user may carry other claims.
-    const key = JSON.stringify([target, id.issuer.issuer, id.sub, id.jti ?? createHash("sha256").update(id.token).digest("base64url")]);
+    const key = JSON.stringify([target, id.issuer.issuer, id.sub, tokenIdentity(id)]);
     const cached = this.issued.get(key);
     if (
       cached !== undefined &&
@@ -134,8 +134,7 @@ export class AssertionIssuer {
     }
     const claims = assertionClaims(target, config, this.settings, id, now, randomUUID());
     const value = signAssertion(claims, signer);
-    const iat = claims.iat as number;
-    const exp = claims.exp as number;
+    const { iat, exp } = claims;
     this.issued.set(key, { value, exp, reuseUntil: iat + (exp - iat) / 2, signer });
     headers[header] = value;
     return { headers, cache: "miss" };

@@ -79,6 +79,9 @@ export function tokenCacheKey(token: string): string {
   return hash("sha256", token, "base64url");
 }
 
+/** One caller token, as the per-token caches downstream key it (obo tokens, assertions): its `jti`, else its hash. */
+export const tokenIdentity = (id: VerifiedToken): string => id.jti ?? tokenCacheKey(id.token);
+
 /**
  * Verifies a bearer token against the trusted issuers, on one path for every algorithm and claim
  * shape: our strict decoding (the only decode) and header rules first, key selection only in the JWKS

@@ -1,6 +1,5 @@
-import { createHash } from "node:crypto";
 import type { OboSettings } from "../config/schema.js";
-import type { VerifiedToken } from "../auth/verify.js";
+import { tokenIdentity, type VerifiedToken } from "../auth/verify.js";
 import { type Clock, nowSeconds, systemClock } from "../clock.js";
 import type { Deadline } from "../deadline.js";
 import { ClientAuthMismatch, Denial, deny, HttpsFailure, InvalidClient, SecretUnavailable } from "../errors.js";
@@ -53,8 +52,7 @@ export class OboExchanger {
   async tokenFor(target: string, settings: OboSettings, id: VerifiedToken, deadline: Deadline): Promise<ExchangeResult> {
     const started = performance.now();
     const now = nowSeconds(this.clock);
-    const subject = id.jti ?? createHash("sha256").update(id.token).digest("base64url");
-    const key = JSON.stringify([id.issuer.issuer, id.sub, id.clientId ?? "", target, settings.scope ?? "", subject]);
+    const key = JSON.stringify([id.issuer.issuer, id.sub, id.clientId ?? "", target, settings.scope ?? "", tokenIdentity(id)]);
     const { token, hit } = await this.tokens.get(key, now, async () => {
       const actor = settings.actorToken ? await this.actorToken(settings, deadline) : undefined;
       const form = exchangeForm(settings, id.token, actor, target);

@@ -1,7 +1,7 @@
 import { createPrivateKey, type KeyObject } from "node:crypto";
 import { type Clock, systemClock } from "../clock.js";
 import { SecretUnavailable } from "../errors.js";
-import { isPlainObject, jwkFrom } from "../plain-object.js";
+import { isPlainObject, jwkFrom, parseJsonObject } from "../plain-object.js";
 import type { SecretFetcher } from "../secrets-manager.js";
 
 /**
@@ -15,13 +15,8 @@ export type { SecretFetcher } from "../secrets-manager.js";
 
 /** `SecretString` is the client secret itself, or JSON with `client_secret`, or `private_key` (PEM or JWK). */
 export function parseClientCredential(text: string): ClientCredential {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    return { kind: "secret", secret: text };
-  }
-  if (!isPlainObject(json)) return { kind: "secret", secret: text };
+  const json = parseJsonObject(text);
+  if (json === undefined) return { kind: "secret", secret: text };
   const { client_secret: secret, private_key: key } = json;
   if (typeof secret === "string" && secret !== "") return { kind: "secret", secret };
   try {

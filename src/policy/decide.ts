@@ -1,7 +1,7 @@
 import type { Config, TargetConfig } from "../config/schema.js";
 import type { VerifiedToken } from "../auth/verify.js";
 import { missingScopes } from "../auth/token-rules.js";
-import { deny } from "../respond/reasons.js";
+import { deny } from "../errors.js";
 
 /** What the policy decided for one request, before any header is built. */
 export type Plan =

@@ -60,5 +60,8 @@ export const REASONS = [
 
 export type Reason = (typeof REASONS)[number];
 
-/** `Denial` and `deny` live with the other errors (src/errors.ts); re-exported for existing imports. */
+/**
+ * `Denial` and `deny` live with the other errors (src/errors.ts). Re-exported only for src/modes/*,
+ * which import them from here: this goes when they import "../errors.js".
+ */
 export { Denial, deny } from "../errors.js";

@@ -6,7 +6,7 @@ import { createHash } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import { tokenCacheKey } from "../../src/auth/verify.js";
 import { envelopeKindOf, isPlainMcpRequest, McpEnvelope, parseEnvelope } from "../../src/event/envelope.js";
-import { Denial } from "../../src/respond/reasons.js";
+import { Denial } from "../../src/errors.js";
 import { createLogger } from "../../src/log.js";
 import { logMark, logRecordsSince } from "../support/log-capture.js";
 
