@@ -12,7 +12,7 @@ import { Logger } from "@aws-lambda-powertools/logger";
 import { segmentProblem } from "./config/claim-paths.js";
 import { clean, redact } from "./log.js";
 import { TriggerRefusal, UserTokenRejected } from "./errors.js";
-import { type UserTokenOptions, userTokenVerifier } from "./obo/trigger-verifier.js";
+import { type UserTokenOptions, userTokenVerifier } from "./cognito-trigger-verifier.js";
 import * as z from "zod/mini";
 import { en } from "zod/locales";
 
