@@ -28,7 +28,7 @@ export interface SigningKey {
   protectedHeader: string;
 }
 
-export const MAX_SIGNING_KEYS = 10;
+const MAX_SIGNING_KEYS = 10;
 const KID = /^[A-Za-z0-9._~-]{1,128}$/;
 /** `2026-12-01T00:00:00Z`, with optional fractions and a numeric offset (z.iso would load 2 KB more at cold start). */
 const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2})$/;
@@ -65,7 +65,7 @@ function thumbprintOf(jwk: Record<string, unknown>): string {
 }
 
 /** Why a key cannot sign with the algorithm, or undefined when it can (RFC 7518 §3.1, RFC 8037). */
-export function keyProblem(key: KeyObject, algorithm: AssertionAlgorithm): string | undefined {
+function keyProblem(key: KeyObject, algorithm: AssertionAlgorithm): string | undefined {
   if (key.type !== "private") return "is not a private key";
   const type = key.asymmetricKeyType;
   if (algorithm === "ES256")

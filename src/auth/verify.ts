@@ -69,7 +69,7 @@ interface Verified extends Decoded {
   until: number;
 }
 
-export const VERIFIED_CACHE: VerifiedCacheLimits = { maxEntries: 2_048, maxAgeMs: 300_000 };
+const VERIFIED_CACHE: VerifiedCacheLimits = { maxEntries: 2_048, maxAgeMs: 300_000 };
 
 /**
  * The verified-token cache key: a SHA-256 of the token, so the cache holds no token and no attacker

@@ -112,7 +112,7 @@ export function readRequest(parsed: ParsedEvent): RequestView {
 }
 
 /** The audit method of a client's JSON-RPC response. */
-export const RESPONSE_METHOD = "(response)";
+const RESPONSE_METHOD = "(response)";
 
 /** The raw text must say exactly what the parsed body says (no duplicate members, no second opinion). */
 function checkRawBody(raw: string, body: Record<string, unknown>): void {

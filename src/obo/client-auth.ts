@@ -25,7 +25,7 @@ function assertionAlg(key: KeyObject): SigningAlgorithm {
 }
 
 /** RFC 7523 §3 client assertion: iss = sub = client id, aud = the token endpoint, short-lived, unique. */
-export function clientAssertion(clientId: string, tokenEndpoint: string, key: KeyObject, nowSeconds: number): string {
+function clientAssertion(clientId: string, tokenEndpoint: string, key: KeyObject, nowSeconds: number): string {
   const alg = assertionAlg(key);
   const claims = { iss: clientId, sub: clientId, aud: tokenEndpoint, jti: randomUUID(), iat: nowSeconds, exp: nowSeconds + 60 };
   return signCompact(signingInput(base64url(JSON.stringify({ alg, typ: "JWT" })), claims), key, alg);

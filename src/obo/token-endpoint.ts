@@ -11,7 +11,7 @@ import { audiencesOf } from "../auth/audience.js";
  */
 export const TOKEN_EXCHANGE_GRANT = "urn:ietf:params:oauth:grant-type:token-exchange";
 export const MAX_TOKEN_RESPONSE_BYTES = 65_536;
-export const MAX_ISSUED_TOKEN_BYTES = 16_384;
+const MAX_ISSUED_TOKEN_BYTES = 16_384;
 
 export function exchangeForm(
   settings: OboSettings,
