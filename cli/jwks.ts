@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { type AssertionAlgorithm, publicJwks } from "../src/assertion/jwks.js";
 import { KeySetInvalid, SecretUnavailable } from "../src/errors.js";
-import { secretsManagerFetcher } from "../src/obo/secrets.js";
+import { secretsManagerFetcher } from "../src/secrets-manager.js";
 import type { Io } from "./attach.js";
 
 /**

@@ -6,13 +6,14 @@
  * a JWKS cache whose keys expire), and adds the configured user claims to the machine token as one
  * claim (`onBehalfOf`). Without a valid user token it adds nothing, or fails the token request (config).
  * Skipping the verification would let any holder of the client secret mint tokens for any user.
- * Pools with the Essentials or Plus plan can use Cognito's native token exchange instead (README).
+ * Pools with the Essentials or Plus plan can use Cognito's native token exchange instead
+ * (docs/on-behalf-of.md "Amazon Cognito native token exchange").
  */
 import { Logger } from "@aws-lambda-powertools/logger";
 import { segmentProblem } from "./config/claim-paths.js";
 import { clean, redact } from "./log.js";
 import { TriggerRefusal, UserTokenRejected } from "./errors.js";
-import { type UserTokenOptions, userTokenVerifier } from "./obo/trigger-verifier.js";
+import { type UserTokenOptions, userTokenVerifier } from "./cognito-trigger-verifier.js";
 import * as z from "zod/mini";
 import { en } from "zod/locales";
 

@@ -49,9 +49,39 @@ export abstract class Failure extends InterceptorError {
   }
 }
 
+/**
+ * What went wrong in an HTTPS exchange. Callers branch on this (a body over the cap is the other
+ * side's fault, an outage may pass), never on `why`, which is free to be reworded.
+ */
+export type HttpsFailureKind =
+  /** The URL does not parse. */
+  | "invalid-url"
+  /** The URL's scheme is not `https:` (no request is sent). */
+  | "not-https"
+  /** The call's budget or the request deadline ran out. */
+  | "timeout"
+  /** The signal aborted for another reason. */
+  | "aborted"
+  /** Connect, TLS or socket error before the whole answer arrived. */
+  | "network"
+  /** The body passed the byte cap. */
+  | "too-large"
+  /** An answer with a status the caller does not accept. */
+  | "status"
+  /** An answer whose content type is not JSON. */
+  | "content-type"
+  /** An answer whose body does not parse as JSON. */
+  | "not-json";
+
 /** An HTTPS exchange failed: timeout, network, TLS, size cap, status or content type. */
 export class HttpsFailure extends Failure {
   override readonly name = "HttpsFailure";
+  constructor(
+    readonly kind: HttpsFailureKind,
+    why: string,
+  ) {
+    super(why);
+  }
 }
 
 /** A fetched JWKS document is not a usable key set (not `{"keys":[…]}` of objects). */
@@ -59,9 +89,24 @@ export class JwksInvalid extends Failure {
   override readonly name = "JwksInvalid";
 }
 
-/** A Secrets Manager read failed, or the secret holds no usable client credential. */
+/**
+ * Whether retrying can fix a secret that cannot be used: `permanent` needs the operator (the secret is
+ * missing, unreadable or holds nothing usable), `transient` is an outage that may pass.
+ */
+export type SecretPermanence = "permanent" | "transient";
+
+/**
+ * A Secrets Manager read failed, or the secret holds no usable client credential. Its permanence is
+ * decided where it is raised, from the SDK error's name or the finding about the content.
+ */
 export class SecretUnavailable extends Failure {
   override readonly name = "SecretUnavailable";
+  constructor(
+    readonly permanence: SecretPermanence,
+    why: string,
+  ) {
+    super(why);
+  }
 }
 
 /** The secret's credential does not fit the configured client authentication method. */

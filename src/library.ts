@@ -18,6 +18,6 @@ export type {
   TargetConfig,
 } from "./config/schema.js";
 export type { JwksFetcher } from "./auth/jwks-fetch.js";
-export type { SecretFetcher } from "./obo/secrets.js";
+export type { SecretFetcher } from "./secrets-manager.js";
 export type { Clock } from "./clock.js";
 export type { InterceptorOutput, TransformedRequest, TransformedResponse } from "./respond/output.js";

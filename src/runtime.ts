@@ -11,7 +11,7 @@ import { clean } from "./log.js";
 import type { IdentityMode } from "./modes/mode.js";
 import { prepareModes } from "./modes/registry.js";
 import type { OboExchanger } from "./obo/exchanger.js";
-import type { SecretFetcher } from "./obo/secrets.js";
+import type { SecretFetcher } from "./secrets-manager.js";
 import { ManagedHeaders } from "./policy/managed-headers.js";
 
 export interface HandlerOptions {

@@ -1,11 +1,22 @@
-import { sign } from "node:crypto";
 import type { AssertionSettings, AssertionTargetConfig } from "../config/schema.js";
 import type { VerifiedToken } from "../auth/verify.js";
-import { deny } from "../respond/reasons.js";
+import { deny } from "../errors.js";
+import { signCompact, signingInput } from "../jws-sign.js";
 import type { SigningKey } from "./keys.js";
 
 /** An assertion larger than this is refused (`claims.unsafe_value`): proxies cap header sizes near 8 KiB. */
 export const MAX_ASSERTION_BYTES = 6_144;
+
+/** The claims the assertion always carries, then `act` and the configured claims of the caller's token. */
+export interface AssertionClaims extends Record<string, unknown> {
+  iss: string;
+  sub: string;
+  aud: string;
+  iat: number;
+  exp: number;
+  jti: string;
+  idp: string;
+}
 
 /**
  * The assertion's claims, from verified data only (docs/design.md "assertion"): `iss` = the
@@ -24,11 +35,11 @@ export function assertionClaims(
   id: VerifiedToken,
   nowSeconds: number,
   jti: string,
-): Record<string, unknown> {
+): AssertionClaims {
   const iat = Math.floor(nowSeconds);
   if (id.exp <= iat) deny("token.expired");
   const exp = Math.min(iat + settings.lifetimeSeconds, id.exp);
-  const claims: Record<string, unknown> = {
+  const claims: AssertionClaims = {
     iss: settings.issuer,
     sub: `${id.issuer.issuer}|${id.sub}`,
     aud: config.audience ?? target,
@@ -47,16 +58,7 @@ export function assertionClaims(
 
 /** A compact JWS (RFC 7515 §7.1) over the claims, with the key's precomputed protected header. */
 export function signAssertion(claims: Record<string, unknown>, key: SigningKey): string {
-  const input = `${key.protectedHeader}.${Buffer.from(JSON.stringify(claims)).toString("base64url")}`;
+  const input = signingInput(key.protectedHeader, claims);
   if (input.length > MAX_ASSERTION_BYTES) deny("claims.unsafe_value");
-  const data = Buffer.from(input);
-  const alg = key.publicJwk.alg;
-  // ES256 signatures are R || S (RFC 7518 §3.4), not DER.
-  const signature =
-    alg === "EdDSA"
-      ? sign(null, data, key.key)
-      : alg === "ES256"
-        ? sign("sha256", data, { key: key.key, dsaEncoding: "ieee-p1363" })
-        : sign("sha256", data, key.key);
-  return `${input}.${signature.toString("base64url")}`;
+  return signCompact(input, key.key, key.alg);
 }

@@ -1,13 +1,13 @@
-import { createHash, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import type { AssertionSettings, AssertionTargetConfig } from "../config/schema.js";
 import { DEFAULT_ASSERTION_HEADER } from "../config/schema.js";
-import type { VerifiedToken } from "../auth/verify.js";
+import { tokenIdentity, type VerifiedToken } from "../auth/verify.js";
 import { claimHeaders } from "../modes/claims.js";
 import { type Clock, nowSeconds, systemClock } from "../clock.js";
 import type { Deadline } from "../deadline.js";
 import { deny, KeySetInvalid, SecretUnavailable } from "../errors.js";
 import { LruMap } from "../lru-map.js";
-import { type SecretFetcher, secretFailureReason as secretDenial } from "../obo/secrets.js";
+import { type SecretFetcher, secretFailureReason } from "../secrets-manager.js";
 import type { Reason } from "../respond/reasons.js";
 import { assertionClaims, signAssertion } from "./claims.js";
 import { currentSigningKey, parseSigningKeys, type SigningKey } from "./keys.js";
@@ -33,11 +33,6 @@ interface Issued {
 interface LoadedKeys {
   keys: SigningKey[];
   loadedAt: number;
-}
-
-/** The reason a failed signing-key read maps to (the classification shared with obo, src/obo/secrets.ts). */
-export function secretFailureReason(why: string): Reason {
-  return secretDenial(why, "assertion");
 }
 
 /**
@@ -109,7 +104,10 @@ export class AssertionIssuer {
   /** Logs why the keys could not be read (never secret material) and names the denial it means. */
   private report(err: unknown): Reason {
     const why = err instanceof KeySetInvalid || err instanceof SecretUnavailable ? err.why : "unavailable";
-    const reason = err instanceof KeySetInvalid ? "assertion.key_unusable" : secretFailureReason(why);
+    const reason =
+      err instanceof KeySetInvalid
+        ? "assertion.key_unusable"
+        : secretFailureReason(err instanceof SecretUnavailable ? err.permanence : "transient", "assertion");
     this.events.keyFailed(reason, why);
     return reason;
   }
@@ -123,7 +121,7 @@ export class AssertionIssuer {
     const headers = config.headers === undefined ? {} : claimHeaders(config.headers, id);
     const header = config.header ?? DEFAULT_ASSERTION_HEADER;
     // One entry per target and caller token: another token of the same user may carry other claims.
-    const key = JSON.stringify([target, id.issuer.issuer, id.sub, id.jti ?? createHash("sha256").update(id.token).digest("base64url")]);
+    const key = JSON.stringify([target, id.issuer.issuer, id.sub, tokenIdentity(id)]);
     const cached = this.issued.get(key);
     if (
       cached !== undefined &&
@@ -136,8 +134,7 @@ export class AssertionIssuer {
     }
     const claims = assertionClaims(target, config, this.settings, id, now, randomUUID());
     const value = signAssertion(claims, signer);
-    const iat = claims.iat as number;
-    const exp = claims.exp as number;
+    const { iat, exp } = claims;
     this.issued.set(key, { value, exp, reuseUntil: iat + (exp - iat) / 2, signer });
     headers[header] = value;
     return { headers, cache: "miss" };

@@ -1,6 +1,8 @@
 import { createHash, createPrivateKey, createPublicKey, type KeyObject } from "node:crypto";
 import * as z from "zod/mini";
 import { KeySetInvalid } from "../errors.js";
+import { MIN_RSA_BITS } from "../auth/keys.js";
+import { base64url } from "../jws-sign.js";
 import { isPlainObject, jwkFrom } from "../plain-object.js";
 
 /**
@@ -13,6 +15,7 @@ export type AssertionAlgorithm = "ES256" | "RS256" | "EdDSA";
 
 export interface SigningKey {
   kid: string;
+  alg: AssertionAlgorithm;
   key: KeyObject;
   /** Seconds since the epoch before which the key does not sign (it is published already). */
   notBefore: number;
@@ -25,8 +28,7 @@ export interface SigningKey {
   protectedHeader: string;
 }
 
-export const MAX_SIGNING_KEYS = 10;
-const MIN_RSA_BITS = 2048;
+const MAX_SIGNING_KEYS = 10;
 const KID = /^[A-Za-z0-9._~-]{1,128}$/;
 /** `2026-12-01T00:00:00Z`, with optional fractions and a numeric offset (z.iso would load 2 KB more at cold start). */
 const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2})$/;
@@ -55,8 +57,6 @@ const Rotation = z.strictObject({ keys: z.array(Entry).check(z.minLength(1), z.m
 
 type EntryInput = z.infer<typeof Entry>;
 
-const b64url = (v: string | Buffer) => Buffer.from(v).toString("base64url");
-
 /** RFC 7638 §3.2: the required members only, in lexicographic order. */
 function thumbprintOf(jwk: Record<string, unknown>): string {
   const members = jwk.kty === "RSA" ? ["e", "kty", "n"] : jwk.kty === "EC" ? ["crv", "kty", "x", "y"] : ["crv", "kty", "x"];
@@ -65,7 +65,7 @@ function thumbprintOf(jwk: Record<string, unknown>): string {
 }
 
 /** Why a key cannot sign with the algorithm, or undefined when it can (RFC 7518 §3.1, RFC 8037). */
-export function keyProblem(key: KeyObject, algorithm: AssertionAlgorithm): string | undefined {
+function keyProblem(key: KeyObject, algorithm: AssertionAlgorithm): string | undefined {
   if (key.type !== "private") return "is not a private key";
   const type = key.asymmetricKeyType;
   if (algorithm === "ES256")
@@ -99,12 +99,13 @@ function signingKey(entry: EntryInput, algorithm: AssertionAlgorithm, where: str
     entry.notBefore === undefined ? 0 : typeof entry.notBefore === "number" ? entry.notBefore : Date.parse(entry.notBefore) / 1000;
   return {
     kid,
+    alg: algorithm,
     key,
     notBefore,
     status: entry.status,
     thumbprint,
     publicJwk: { ...pub, kid, alg: algorithm, use: "sig" },
-    protectedHeader: b64url(JSON.stringify({ alg: algorithm, typ: "JWT", kid })),
+    protectedHeader: base64url(JSON.stringify({ alg: algorithm, typ: "JWT", kid })),
   };
 }
 

@@ -2,7 +2,7 @@ import type { Logger } from "@aws-lambda-powertools/logger";
 import type { AssertionSettings } from "../config/schema.js";
 import { type Clock, systemClock } from "../clock.js";
 import { clean } from "../log.js";
-import { type SecretFetcher, secretsManagerFetcher } from "../obo/secrets.js";
+import { type SecretFetcher, secretsManagerFetcher } from "../secrets-manager.js";
 import type { Reason } from "../respond/reasons.js";
 import { AssertionIssuer } from "./issuer.js";
 

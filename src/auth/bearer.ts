@@ -1,5 +1,5 @@
 import type { HeaderBag } from "../event/headers.js";
-import { deny } from "../respond/reasons.js";
+import { deny } from "../errors.js";
 
 const SCHEME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+/;
 const SP = 0x20;

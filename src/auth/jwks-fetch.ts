@@ -23,12 +23,12 @@ export function httpsJwksFetcher(limits: FetchLimits, clock: Clock = systemClock
   return async (uri) => {
     const headers = { accept: "application/json, application/jwk-set+json" };
     const res = await httpsRequest({ url: uri, method: "GET", headers, maxBytes, ca, signal: clock.timeout(timeoutMs) });
-    if (res.status !== 200) throw new HttpsFailure(`status ${res.status}`);
-    if (!/json/i.test(res.contentType)) throw new HttpsFailure("content-type is not JSON");
+    if (res.status !== 200) throw new HttpsFailure("status", `status ${res.status}`);
+    if (!/json/i.test(res.contentType)) throw new HttpsFailure("content-type", "content-type is not JSON");
     try {
       return JSON.parse(res.body.toString("utf8")) as unknown;
     } catch {
-      throw new HttpsFailure("body is not JSON");
+      throw new HttpsFailure("not-json", "body is not JSON");
     }
   };
 }

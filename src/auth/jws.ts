@@ -1,6 +1,7 @@
-import { parseStrictJson, StrictJsonError } from "../event/strict-json.js";
+import { StrictJsonError } from "../errors.js";
+import { parseStrictJson } from "../event/strict-json.js";
 import { isPlainObject } from "../plain-object.js";
-import { deny } from "../respond/reasons.js";
+import { deny } from "../errors.js";
 
 /**
  * Strict decoding of a compact JWS before any library sees it (docs/security.md §2 L8–L10, L17):

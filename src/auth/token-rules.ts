@@ -1,5 +1,5 @@
 import type { IssuerConfig } from "../config/schema.js";
-import { deny } from "../respond/reasons.js";
+import { deny } from "../errors.js";
 import { normaliseMediaType } from "./jws.js";
 import { isMachineToken } from "./machine.js";
 import { audiencesOf } from "./audience.js";

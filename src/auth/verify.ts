@@ -69,7 +69,7 @@ interface Verified extends Decoded {
   until: number;
 }
 
-export const VERIFIED_CACHE: VerifiedCacheLimits = { maxEntries: 2_048, maxAgeMs: 300_000 };
+const VERIFIED_CACHE: VerifiedCacheLimits = { maxEntries: 2_048, maxAgeMs: 300_000 };
 
 /**
  * The verified-token cache key: a SHA-256 of the token, so the cache holds no token and no attacker
@@ -78,6 +78,9 @@ export const VERIFIED_CACHE: VerifiedCacheLimits = { maxEntries: 2_048, maxAgeMs
 export function tokenCacheKey(token: string): string {
   return hash("sha256", token, "base64url");
 }
+
+/** One caller token, as the per-token caches downstream key it (obo tokens, assertions): its `jti`, else its hash. */
+export const tokenIdentity = (id: VerifiedToken): string => id.jti ?? tokenCacheKey(id.token);
 
 /**
  * Verifies a bearer token against the trusted issuers, on one path for every algorithm and claim

@@ -25,7 +25,7 @@ export function secretArnsOf(config: Config): string[] {
  * names the Lambda refuses from clients). `Authorization` always reaches the target and cannot be
  * allowlisted (docs/agentcore-contract.md §4).
  */
-export function headersNeededBy(target: TargetConfig): string[] {
+function headersNeededBy(target: TargetConfig): string[] {
   return headersSetOn(target);
 }
 

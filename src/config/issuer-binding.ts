@@ -13,6 +13,18 @@ const qualifies = (m: ClaimMapping) => typeof m !== "string" && m.qualify;
 export function issuerBindingProblems(config: Config): string[] {
   const problems: string[] = [];
   const all = config.issuers.map((i) => i.issuer);
+  // An assertion's `sub` is "<iss>|<sub>": with "|" in an issuer name, issuers "https://a" and "https://a|b"
+  // would give users "b|c" and "c" the same sub.
+  const assertionTarget = Object.entries(config.targets).find(([, t]) => t.mode === "assertion")?.[0];
+  if (assertionTarget !== undefined) {
+    config.issuers.forEach(({ issuer }, i) => {
+      if (issuer.includes("|"))
+        problems.push(
+          `issuers[${i}].issuer: an assertion's "sub" is "<iss>|<sub>", so with an assertion target ` +
+            `(targets.${assertionTarget}) issuer "${issuer}" must not contain "|"`,
+        );
+    });
+  }
   for (const [name, target] of Object.entries(config.targets)) {
     // Claim headers sent beside an assertion are bound the same way (the assertion itself carries `idp`).
     const headers = target.mode === "claims" || target.mode === "assertion" ? target.headers : undefined;

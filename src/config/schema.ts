@@ -38,7 +38,7 @@ const literalClaimPath = () =>
 const claimName = () => text().check(z.refine((s) => segmentProblem(s) === undefined, "must not be empty or a prototype member name"));
 
 /** Claims that carry scopes or permissions: `scope` (RFC 8693/9068), `scp` (Entra, Okta), `roles` (Entra app roles). */
-export const SCOPE_CLAIMS = ["scope", "scp", "roles"] as const;
+const SCOPE_CLAIMS = ["scope", "scp", "roles"] as const;
 
 /** One extra marker of a machine (client-credentials) token, beside the built-in conventions. */
 const MachineMarker = z
@@ -291,7 +291,7 @@ const OboSettings = z
     /**
      * `cognito`: the token endpoint is an Amazon Cognito user pool answering RFC 8693 natively; the
      * answer must then be a Cognito access token for the caller (same pool and `sub`, one audience,
-     * `act` naming this client when `actorToken` is set). See README "Amazon Cognito native token exchange".
+     * `act` naming this client when `actorToken` is set). See docs/on-behalf-of.md "Amazon Cognito native token exchange".
      */
     idp: z.optional(z.literal("cognito")),
     /** cognito-client-metadata only: the claim the pre token generation trigger adds (its `claimName`). */
@@ -326,7 +326,7 @@ const OboTarget = z.strictObject({
 });
 
 /** Claims the assertion itself sets: a configured claim may never replace one of them. */
-export const ASSERTION_RESERVED_CLAIMS = ["iss", "sub", "aud", "exp", "nbf", "iat", "jti", "idp", "act"] as const;
+const ASSERTION_RESERVED_CLAIMS = ["iss", "sub", "aud", "exp", "nbf", "iat", "jti", "idp", "act"] as const;
 export const DEFAULT_ASSERTION_HEADER = "x-identity-assertion";
 
 const AssertionTarget = z

@@ -1,9 +1,10 @@
-import { deny } from "../respond/reasons.js";
+import { deny } from "../errors.js";
 import type { ParsedEvent } from "./envelope.js";
 import { HeaderBag } from "./headers.js";
-import { parseStrictJson, StrictJsonError } from "./strict-json.js";
+import { StrictJsonError } from "../errors.js";
+import { parseStrictJson } from "./strict-json.js";
 import { namedBy, routeMessage, targetOfHttpPath } from "./route.js";
-import { isPlainObject } from "../plain-object.js";
+import { isPlainObject, parseJsonObject } from "../plain-object.js";
 
 export type JsonRpcId = string | number;
 
@@ -29,7 +30,8 @@ export interface RequestView {
 
 const RAW_BODY_MAX_DEPTH = 128;
 
-const validId = (v: unknown): v is JsonRpcId => typeof v === "string" || (typeof v === "number" && Number.isFinite(v));
+/** A JSON-RPC id this interceptor echoes: a string or a finite number (JSON-RPC 2.0 §4; null is "no id"). */
+export const isJsonRpcId = (v: unknown): v is JsonRpcId => typeof v === "string" || (typeof v === "number" && Number.isFinite(v));
 
 /**
  * The JSON-RPC id, as far as it can be read from any event (even one refused before it is parsed),
@@ -40,7 +42,7 @@ export function bestEffortId(event: unknown): JsonRpcId | null {
   if (isPlainObject(event.mcp)) {
     const request = event.mcp.gatewayRequest;
     const body = isPlainObject(request) ? request.body : undefined;
-    return isPlainObject(body) && validId(body.id) ? body.id : null;
+    return isPlainObject(body) && isJsonRpcId(body.id) ? body.id : null;
   }
   if (isPlainObject(event.http)) {
     const request = event.http.gatewayRequest;
@@ -52,7 +54,7 @@ export function bestEffortId(event: unknown): JsonRpcId | null {
 
 /** A client's JSON-RPC response (to the gateway's elicitation or sampling request): no method, one of result/error. */
 function isClientResponse(body: Record<string, unknown>): boolean {
-  return body.jsonrpc === "2.0" && !("method" in body) && validId(body.id) && "result" in body !== "error" in body;
+  return body.jsonrpc === "2.0" && !("method" in body) && isJsonRpcId(body.id) && "result" in body !== "error" in body;
 }
 
 /** `=?base64?…?=` values (MCP Streamable HTTP request metadata) decoded; others as they are. */
@@ -78,8 +80,8 @@ export function readRequest(parsed: ParsedEvent): RequestView {
   }
   if (Array.isArray(body)) deny("request.batch_unsupported");
   if (!isPlainObject(body)) deny("request.invalid_jsonrpc");
-  if ("id" in body && !validId(body.id)) deny("request.invalid_jsonrpc");
-  const id = validId(body.id) ? body.id : null;
+  if ("id" in body && !isJsonRpcId(body.id)) deny("request.invalid_jsonrpc");
+  const id = isJsonRpcId(body.id) ? body.id : null;
   const raw = rawGatewayRequest?.body;
   if (isClientResponse(body)) {
     // Answers to server-initiated requests the gateway relays (elicitation, sampling): authenticated,
@@ -111,7 +113,7 @@ export function readRequest(parsed: ParsedEvent): RequestView {
 }
 
 /** The audit method of a client's JSON-RPC response. */
-export const RESPONSE_METHOD = "(response)";
+const RESPONSE_METHOD = "(response)";
 
 /** The raw text must say exactly what the parsed body says (no duplicate members, no second opinion). */
 function checkRawBody(raw: string, body: Record<string, unknown>): void {
@@ -183,11 +185,7 @@ function readHttpRequest(parsed: Extract<ParsedEvent, { kind: "http" }>): Reques
 
 /** The id and method of a base64 JSON-RPC body, as far as they can be read. */
 function httpMessageOf(base64: string): { id: JsonRpcId | null; method?: string } {
-  try {
-    const msg: unknown = JSON.parse(Buffer.from(base64, "base64").toString("utf8"));
-    if (!isPlainObject(msg)) return { id: null };
-    return { id: validId(msg.id) ? msg.id : null, ...(typeof msg.method === "string" ? { method: msg.method } : {}) };
-  } catch {
-    return { id: null }; // not JSON: nothing to read
-  }
+  const msg = parseJsonObject(Buffer.from(base64, "base64").toString("utf8"));
+  if (msg === undefined) return { id: null };
+  return { id: isJsonRpcId(msg.id) ? msg.id : null, ...(typeof msg.method === "string" ? { method: msg.method } : {}) };
 }

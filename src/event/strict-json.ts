@@ -8,9 +8,6 @@
  */
 import { StrictJsonError, type StrictJsonFailure } from "../errors.js";
 
-/** The error lives with the others (src/errors.ts); re-exported for existing imports. */
-export { StrictJsonError, type StrictJsonFailure };
-
 const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
 
 export function parseStrictJson(text: string, maxDepth: number): unknown {

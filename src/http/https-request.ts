@@ -51,21 +51,21 @@ function attempt(r: HttpsRequest, retried = false): Promise<HttpsResponse> {
     try {
       url = new URL(r.url);
     } catch {
-      reject(new HttpsFailure("invalid URL"));
+      reject(new HttpsFailure("invalid-url", "invalid URL"));
       return;
     }
     if (url.protocol !== "https:") {
-      reject(new HttpsFailure("not https"));
+      reject(new HttpsFailure("not-https", "not https"));
       return;
     }
     const { signal } = r;
     if (signal.aborted) {
-      reject(new HttpsFailure(abortWhy(signal)));
+      reject(abortFailure(signal));
       return;
     }
     const req = request(url, { method: r.method, headers: r.headers, ...(r.ca !== undefined ? { ca: r.ca } : {}) });
     let answered = false;
-    const onAbort = () => req.destroy(new HttpsFailure(abortWhy(signal)));
+    const onAbort = () => req.destroy(abortFailure(signal));
     signal.addEventListener("abort", onAbort, { once: true });
     const done = () => signal.removeEventListener("abort", onAbort);
     const fail = (err: unknown) => {
@@ -73,7 +73,7 @@ function attempt(r: HttpsRequest, retried = false): Promise<HttpsResponse> {
       if (err instanceof HttpsFailure) return reject(err);
       const code = errnoCode(err);
       const stale = !retried && !answered && req.reusedSocket && code !== undefined && STALE_SOCKET.has(code);
-      reject(stale ? new StaleSocket(code) : new HttpsFailure(code ?? "network error"));
+      reject(stale ? new StaleSocket("network", code) : new HttpsFailure("network", code ?? "network error"));
     };
     req.on("error", fail);
     req.on("response", (res) => {
@@ -81,9 +81,16 @@ function attempt(r: HttpsRequest, retried = false): Promise<HttpsResponse> {
       const chunks: Buffer[] = [];
       let size = 0;
       res.on("data", (chunk: Buffer) => {
+        const before = size;
         size += chunk.length;
-        if (size > r.maxBytes) req.destroy(new HttpsFailure("body too large"));
-        else chunks.push(chunk);
+        if (size <= r.maxBytes) chunks.push(chunk);
+        else if (before <= r.maxBytes) {
+          // Rejected here rather than through destroy(err): when the whole answer is already in, the
+          // socket may be back in the agent's pool, where that error would be uncaught and this
+          // promise never settle.
+          fail(new HttpsFailure("too-large", "body too large"));
+          req.destroy();
+        }
       });
       res.on("error", fail);
       res.on("end", () => {
@@ -97,9 +104,10 @@ function attempt(r: HttpsRequest, retried = false): Promise<HttpsResponse> {
 }
 
 /** "timeout" when the call's budget or the deadline ran out, "aborted" for any other abort. */
-function abortWhy(signal: AbortSignal): string {
+function abortFailure(signal: AbortSignal): HttpsFailure {
   const reason: unknown = signal.reason;
-  return reason instanceof Error && reason.name === "TimeoutError" ? "timeout" : "aborted";
+  const kind = reason instanceof Error && reason.name === "TimeoutError" ? "timeout" : "aborted";
+  return new HttpsFailure(kind, kind);
 }
 
 function errnoCode(err: unknown): string | undefined {

@@ -1,5 +1,5 @@
 import type { AssertionTargetConfig } from "../config/schema.js";
-import { deny } from "../respond/reasons.js";
+import { deny } from "../errors.js";
 import { claimHeaders } from "./claims.js";
 import type { IdentityMode } from "./mode.js";
 

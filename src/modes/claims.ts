@@ -2,7 +2,7 @@ import type { ClaimMapping, ClaimsTargetConfig } from "../config/schema.js";
 import type { IdentityMode } from "./mode.js";
 import { claimAt } from "../auth/token-rules.js";
 import type { VerifiedToken } from "../auth/verify.js";
-import { deny } from "../respond/reasons.js";
+import { deny } from "../errors.js";
 
 /** Limits on what claim headers may carry (docs/security.md §0). */
 export const MAX_HEADER_VALUE_BYTES = 1_024;

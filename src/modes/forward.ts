@@ -1,6 +1,6 @@
 import type { ForwardTargetConfig } from "../config/schema.js";
 import type { VerifiedToken } from "../auth/verify.js";
-import { deny } from "../respond/reasons.js";
+import { deny } from "../errors.js";
 import { audiencesOf } from "../auth/audience.js";
 import type { IdentityMode } from "./mode.js";
 

@@ -1,6 +1,7 @@
-import { randomUUID, sign, type KeyObject } from "node:crypto";
+import { randomUUID, type KeyObject } from "node:crypto";
 import type { OboSettings } from "../config/schema.js";
 import { ClientAuthMismatch } from "../errors.js";
+import { base64url, signCompact, type SigningAlgorithm, signingInput } from "../jws-sign.js";
 import type { ClientCredential } from "./secrets.js";
 
 /** The client's authentication to the token endpoint (RFC 6749 §2.3, RFC 7523 `private_key_jwt`). */
@@ -10,28 +11,24 @@ export interface ClientAuth {
 }
 
 const formEncode = (s: string) => encodeURIComponent(s).replace(/%20/g, "+");
-const b64url = (v: string | Buffer) => Buffer.from(v).toString("base64url");
 
-function assertionAlg(key: KeyObject): { alg: string; hash: string | null; dsa?: "ieee-p1363" } {
+function assertionAlg(key: KeyObject): SigningAlgorithm {
   const type = key.asymmetricKeyType;
-  if (type === "rsa") return { alg: "RS256", hash: "sha256" };
-  if (type === "ed25519") return { alg: "EdDSA", hash: null };
+  if (type === "rsa") return "RS256";
+  if (type === "ed25519") return "EdDSA";
   if (type === "ec") {
     const curve = key.asymmetricKeyDetails?.namedCurve;
-    if (curve === "prime256v1") return { alg: "ES256", hash: "sha256", dsa: "ieee-p1363" };
-    if (curve === "secp384r1") return { alg: "ES384", hash: "sha384", dsa: "ieee-p1363" };
+    if (curve === "prime256v1") return "ES256";
+    if (curve === "secp384r1") return "ES384";
   }
   throw new ClientAuthMismatch("unsupported private key type");
 }
 
 /** RFC 7523 §3 client assertion: iss = sub = client id, aud = the token endpoint, short-lived, unique. */
-export function clientAssertion(clientId: string, tokenEndpoint: string, key: KeyObject, nowSeconds: number): string {
-  const { alg, hash, dsa } = assertionAlg(key);
-  const input = `${b64url(JSON.stringify({ alg, typ: "JWT" }))}.${b64url(
-    JSON.stringify({ iss: clientId, sub: clientId, aud: tokenEndpoint, jti: randomUUID(), iat: nowSeconds, exp: nowSeconds + 60 }),
-  )}`;
-  const signature = sign(hash, Buffer.from(input), dsa ? { key, dsaEncoding: dsa } : key);
-  return `${input}.${b64url(signature)}`;
+function clientAssertion(clientId: string, tokenEndpoint: string, key: KeyObject, nowSeconds: number): string {
+  const alg = assertionAlg(key);
+  const claims = { iss: clientId, sub: clientId, aud: tokenEndpoint, jti: randomUUID(), iat: nowSeconds, exp: nowSeconds + 60 };
+  return signCompact(signingInput(base64url(JSON.stringify({ alg, typ: "JWT" })), claims), key, alg);
 }
 
 export function clientAuth(settings: OboSettings, credential: ClientCredential, nowSeconds: number): ClientAuth {

@@ -1,12 +1,12 @@
-import { createHash } from "node:crypto";
 import type { OboSettings } from "../config/schema.js";
-import type { VerifiedToken } from "../auth/verify.js";
+import { tokenIdentity, type VerifiedToken } from "../auth/verify.js";
 import { type Clock, nowSeconds, systemClock } from "../clock.js";
 import type { Deadline } from "../deadline.js";
 import { ClientAuthMismatch, Denial, deny, HttpsFailure, InvalidClient, SecretUnavailable } from "../errors.js";
 import { httpsRequest } from "../http/https-request.js";
 import { clientAuth } from "./client-auth.js";
-import { type SecretCache, secretFailureReason } from "./secrets.js";
+import { secretFailureReason } from "../secrets-manager.js";
+import type { SecretCache } from "./secrets.js";
 import { TokenCache } from "./token-cache.js";
 import {
   type Expectation,
@@ -52,8 +52,7 @@ export class OboExchanger {
   async tokenFor(target: string, settings: OboSettings, id: VerifiedToken, deadline: Deadline): Promise<ExchangeResult> {
     const started = performance.now();
     const now = nowSeconds(this.clock);
-    const subject = id.jti ?? createHash("sha256").update(id.token).digest("base64url");
-    const key = JSON.stringify([id.issuer.issuer, id.sub, id.clientId ?? "", target, settings.scope ?? "", subject]);
+    const key = JSON.stringify([id.issuer.issuer, id.sub, id.clientId ?? "", target, settings.scope ?? "", tokenIdentity(id)]);
     const { token, hit } = await this.tokens.get(key, now, async () => {
       const actor = settings.actorToken ? await this.actorToken(settings, deadline) : undefined;
       const form = exchangeForm(settings, id.token, actor, target);
@@ -117,9 +116,9 @@ export class OboExchanger {
     try {
       credential = await this.secrets.get(settings.clientSecretArn, deadline.within(settings.timeoutMs), refreshSecret);
     } catch (err) {
-      const why = err instanceof SecretUnavailable ? err.why : "unavailable";
-      this.events.secretFailed(why);
-      deny(secretFailureReason(why, "obo"));
+      const failure = err instanceof SecretUnavailable ? err : undefined;
+      this.events.secretFailed(failure?.why ?? "unavailable");
+      deny(secretFailureReason(failure?.permanence ?? "transient", "obo"));
     }
     let auth;
     try {
@@ -142,9 +141,10 @@ export class OboExchanger {
         ca: this.ca,
       });
     } catch (err) {
-      const why = err instanceof HttpsFailure ? err.why : "network error";
-      this.events.tokenEndpointFailed(host, { why });
-      deny(why === "body too large" ? "obo.invalid_response" : "obo.unavailable");
+      const failure = err instanceof HttpsFailure ? err : undefined;
+      this.events.tokenEndpointFailed(host, { why: failure?.why ?? "network error" });
+      // An answer over the cap is the endpoint's fault, not an outage that may pass.
+      deny(failure?.kind === "too-large" ? "obo.invalid_response" : "obo.unavailable");
     }
     try {
       return readTokenResponse(res.status, res.body, expect, subjectToken, nowSeconds(this.clock));

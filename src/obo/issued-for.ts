@@ -1,4 +1,4 @@
-import { deny } from "../respond/reasons.js";
+import { deny } from "../errors.js";
 import { isPlainObject } from "../plain-object.js";
 import { audiencesOf } from "../auth/audience.js";
 

@@ -3,7 +3,8 @@ import type { Config } from "../config/schema.js";
 import { type Clock, systemClock } from "../clock.js";
 import { clean } from "../log.js";
 import { OboExchanger } from "./exchanger.js";
-import { SecretCache, type SecretFetcher, secretsManagerFetcher } from "./secrets.js";
+import { type SecretFetcher, secretsManagerFetcher } from "../secrets-manager.js";
+import { SecretCache } from "./secrets.js";
 
 /**
  * Builds the on-behalf-of machinery. The handler imports this module dynamically, so deployments

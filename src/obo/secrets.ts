@@ -1,103 +1,28 @@
 import { createPrivateKey, type KeyObject } from "node:crypto";
-import type { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { type Clock, systemClock } from "../clock.js";
 import { SecretUnavailable } from "../errors.js";
-import { isPlainObject, jwkFrom } from "../plain-object.js";
-import type { Reason } from "../respond/reasons.js";
+import { isPlainObject, jwkFrom, parseJsonObject } from "../plain-object.js";
+import type { SecretFetcher } from "../secrets-manager.js";
 
 /**
- * The token-endpoint client credential, from AWS Secrets Manager. The SDK is imported lazily, so it
- * lands in its own chunk that forward/claims/none deployments never load. Secrets are cached for a
- * bounded time, concurrent reads share one request, failures are never cached.
+ * The token-endpoint client credential, from AWS Secrets Manager (src/secrets-manager.ts). Secrets are
+ * cached for a bounded time, concurrent reads share one request, failures are never cached.
  */
 export type ClientCredential = { kind: "secret"; secret: string } | { kind: "private-key"; key: KeyObject };
 
-/** Reads a secret's `SecretString`, abandoned when `signal` aborts; the I/O edge, swappable in tests. */
-export type SecretFetcher = (secretId: string, signal: AbortSignal) => Promise<string>;
-
-/**
- * The real Secrets Manager client. It honours the SDK's standard settings (AWS_REGION, the credential
- * chain, AWS_ENDPOINT_URL_SECRETS_MANAGER); `clientConfig` adds to them (tests: a loopback endpoint).
- */
-export function secretsManagerFetcher(clientConfig: Record<string, unknown> = {}): SecretFetcher {
-  let sdk: Promise<{ client: SecretsManagerClient; Command: typeof GetSecretValueCommand }> | undefined;
-  return async (secretId, signal) => {
-    sdk ??= import("@aws-sdk/client-secrets-manager").then((m) => ({
-      client: new m.SecretsManagerClient({ maxAttempts: 2, ...clientConfig }),
-      Command: m.GetSecretValueCommand,
-    }));
-    let answer: { SecretString?: string | undefined };
-    try {
-      const { client, Command } = await sdk;
-      answer = await client.send(new Command({ SecretId: secretId }), { abortSignal: signal });
-    } catch (err) {
-      throw new SecretUnavailable(sdkFailure(err));
-    }
-    if (typeof answer.SecretString !== "string" || answer.SecretString === "") throw new SecretUnavailable(NO_SECRET_STRING);
-    return answer.SecretString;
-  };
-}
-
-/** The SDK error's name and HTTP status, never its message. */
-function sdkFailure(err: unknown): string {
-  if (!(err instanceof Error)) return "unavailable";
-  const metadata: unknown = Reflect.get(err, "$metadata");
-  const status: unknown = isPlainObject(metadata) ? metadata.httpStatusCode : undefined;
-  return `${err.name}${typeof status === "number" ? ` (HTTP ${status})` : ""}`;
-}
-
-const NO_SECRET_STRING = "secret has no SecretString";
-const BAD_PRIVATE_KEY = "private_key is not a usable PEM or JWK";
-const NO_CREDENTIAL = "secret JSON has neither client_secret nor private_key";
-
-/**
- * Secrets Manager failures that retrying will not fix, the operator must: the secret is missing, the
- * role may not read or decrypt it, the request is refused, or it holds nothing usable. Everything else
- * (throttling, 5xx, timeouts, connection failures) is an outage that may pass.
- * https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_GetSecretValue.html#API_GetSecretValue_Errors
- */
-const PERMANENT_SDK_ERRORS = new Set([
-  "ResourceNotFoundException",
-  "AccessDeniedException",
-  "DecryptionFailure",
-  "InvalidRequestException",
-  "InvalidParameterException",
-]);
-const CONTENT_FAULTS = new Set([NO_SECRET_STRING, BAD_PRIVATE_KEY, NO_CREDENTIAL]);
-
-/** The denial each mode gives for a secret it cannot use: our fault (500) when permanent, else 503. */
-const SECRET_FAILURE_REASONS = {
-  obo: { permanent: "obo.client_auth_failed", transient: "obo.unavailable" },
-  assertion: { permanent: "assertion.key_unusable", transient: "assertion.unavailable" },
-} as const satisfies Record<string, Record<"permanent" | "transient", Reason>>;
-
-/**
- * The one classification of a failed secret read (`why` as `SecretUnavailable` carries it: the SDK
- * error's name first, or this module's finding about the content), as the reason `mode` denies with.
- */
-export function secretFailureReason(why: string, mode: keyof typeof SECRET_FAILURE_REASONS): Reason {
-  const permanent = PERMANENT_SDK_ERRORS.has(why.split(" ")[0] ?? "") || CONTENT_FAULTS.has(why);
-  return SECRET_FAILURE_REASONS[mode][permanent ? "permanent" : "transient"];
-}
-
 /** `SecretString` is the client secret itself, or JSON with `client_secret`, or `private_key` (PEM or JWK). */
 export function parseClientCredential(text: string): ClientCredential {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    return { kind: "secret", secret: text };
-  }
-  if (!isPlainObject(json)) return { kind: "secret", secret: text };
+  const json = parseJsonObject(text);
+  if (json === undefined) return { kind: "secret", secret: text };
   const { client_secret: secret, private_key: key } = json;
   if (typeof secret === "string" && secret !== "") return { kind: "secret", secret };
   try {
     if (typeof key === "string") return { kind: "private-key", key: createPrivateKey(key) };
     if (isPlainObject(key)) return { kind: "private-key", key: createPrivateKey({ key: jwkFrom(key), format: "jwk" }) };
   } catch {
-    throw new SecretUnavailable(BAD_PRIVATE_KEY);
+    throw new SecretUnavailable("permanent", "private_key is not a usable PEM or JWK");
   }
-  throw new SecretUnavailable(NO_CREDENTIAL);
+  throw new SecretUnavailable("permanent", "secret JSON has neither client_secret nor private_key");
 }
 
 interface Entry {

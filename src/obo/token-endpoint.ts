@@ -1,7 +1,7 @@
 import { TOKEN_TYPE, type OboSettings } from "../config/schema.js";
 import type { VerifiedToken } from "../auth/verify.js";
 import { deny, InvalidClient } from "../errors.js";
-import { isPlainObject } from "../plain-object.js";
+import { parseJsonObject } from "../plain-object.js";
 import { checkIssuedFor, type IssuedFor } from "./issued-for.js";
 import { audiencesOf } from "../auth/audience.js";
 
@@ -11,7 +11,7 @@ import { audiencesOf } from "../auth/audience.js";
  */
 export const TOKEN_EXCHANGE_GRANT = "urn:ietf:params:oauth:grant-type:token-exchange";
 export const MAX_TOKEN_RESPONSE_BYTES = 65_536;
-export const MAX_ISSUED_TOKEN_BYTES = 16_384;
+const MAX_ISSUED_TOKEN_BYTES = 16_384;
 
 export function exchangeForm(
   settings: OboSettings,
@@ -57,18 +57,9 @@ const ISSUED_TYPES = new Set<string>([TOKEN_TYPE.accessToken, TOKEN_TYPE.jwt]);
 /** RFC 6750 b64token: what an Authorization header value may carry. */
 const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
 
-function parseJson(body: Buffer): Record<string, unknown> | undefined {
-  try {
-    const v: unknown = JSON.parse(body.toString("utf8"));
-    return isPlainObject(v) ? v : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 /** The OAuth `error` code of a failed answer, for the log (never the body). */
 export function oauthError(body: Buffer): string | undefined {
-  const e = parseJson(body)?.error;
+  const e = parseJsonObject(body.toString("utf8"))?.error;
   return typeof e === "string" ? e.slice(0, 64) : undefined;
 }
 
@@ -113,7 +104,7 @@ export function readTokenResponse(
   nowSeconds: number,
 ): IssuedToken {
   if (status >= 500) deny("obo.unavailable");
-  const json = parseJson(body);
+  const json = parseJsonObject(body.toString("utf8"));
   if (status !== 200) {
     const error = json?.error;
     if (error === "invalid_client") throw new InvalidClient();
@@ -147,10 +138,5 @@ export function readTokenResponse(
 function readableJwtClaims(token: string): Record<string, unknown> | undefined {
   const [, payload, signature, extra] = token.split(".");
   if (payload === undefined || signature === undefined || extra !== undefined) return undefined;
-  try {
-    const v: unknown = JSON.parse(Buffer.from(payload, "base64url").toString("utf8"));
-    return isPlainObject(v) ? v : undefined;
-  } catch {
-    return undefined;
-  }
+  return parseJsonObject(Buffer.from(payload, "base64url").toString("utf8"));
 }

@@ -3,7 +3,7 @@ import { bestEffortId, readRequest, type RequestView } from "../event/request.js
 import type { AuditDetail, AuditRecord } from "../log.js";
 import { decide } from "../policy/decide.js";
 import type { NamedThing } from "../policy/names.js";
-import { deny } from "../respond/reasons.js";
+import { deny } from "../errors.js";
 import { allowOutput, denyOutput, type InterceptorOutput } from "../respond/output.js";
 import { authenticate } from "./authenticate.js";
 import { conclude } from "./conclude.js";

@@ -1,6 +1,7 @@
 import type { VerifiedToken } from "../auth/verify.js";
 import { envelopeKindOf } from "../event/envelope.js";
 import { HeaderBag, type RawHeaders } from "../event/headers.js";
+import { isJsonRpcId } from "../event/request.js";
 import { type McpResponseEvent, parseMcpResponse } from "../event/response-envelope.js";
 import type { AuditDetail, AuditRecord } from "../log.js";
 import { filterListing, type ListingMethod, listingMethodOf } from "../policy/listing.js";
@@ -25,11 +26,8 @@ import type { Invocation } from "./invocation.js";
  * pass-through, `{"http":{}}` ("omitted fields keep the originals").
  */
 type Json = Record<string, unknown>;
-type JsonRpcId = string | number;
 
 export const PASS_THROUGH_HTTP = Object.freeze({ interceptorOutputVersion: "1.0", http: Object.freeze({}) });
-
-const validId = (v: unknown): v is JsonRpcId => typeof v === "string" || (typeof v === "number" && Number.isFinite(v));
 
 /** Answers one RESPONSE-phase event and writes its one audit line. Never throws. */
 export function responsePhase(event: unknown, inv: Invocation): Promise<InterceptorOutput> {
@@ -62,7 +60,7 @@ async function respondMcp(event: unknown, inv: Invocation, audit: AuditRecord, d
   const requestBody = isPlainObject(request?.body) ? request.body : undefined;
   const method = typeof requestBody?.method === "string" ? requestBody.method : undefined;
   if (method !== undefined) audit.method = method;
-  if (validId(requestBody?.id)) audit.jsonrpcId = requestBody.id;
+  if (isJsonRpcId(requestBody?.id)) audit.jsonrpcId = requestBody.id;
 
   // Nothing to hand back: no body (a notification's reply, the reported short-circuit case).
   if (response.body === null || response.body === undefined) return NOTHING_TO_ANSWER;

@@ -1,7 +1,7 @@
 import type { Config, TargetConfig } from "../config/schema.js";
 import type { VerifiedToken } from "../auth/verify.js";
 import { missingScopes } from "../auth/token-rules.js";
-import { deny } from "../respond/reasons.js";
+import { deny } from "../errors.js";
 import { meetsAll } from "./claim-conditions.js";
 import { type NamedThing, ruleFor } from "./names.js";
 

@@ -1,6 +1,6 @@
 import type { VerifiedToken } from "../auth/verify.js";
 import type { Config } from "../config/schema.js";
-import { routeTool, SEARCH_TOOL } from "../event/target.js";
+import { routeTool, SEARCH_TOOL } from "../event/route.js";
 import { modeOf } from "../modes/registry.js";
 import { Denial } from "../errors.js";
 import { decide } from "./decide.js";

@@ -61,6 +61,3 @@ export const REASONS = [
 ] as const;
 
 export type Reason = (typeof REASONS)[number];
-
-/** `Denial` and `deny` live with the other errors (src/errors.ts); re-exported for existing imports. */
-export { Denial, deny } from "../errors.js";

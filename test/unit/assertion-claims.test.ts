@@ -112,15 +112,34 @@ describe("assertionClaims", () => {
   // `<iss>|<value>` is then ambiguous; the assertion's `sub` is built the same way (`<iss>|<sub>`) but has no
   // such guard. With issuers "https://a.example" and "https://a.example|b", user "b|c" of the first and user
   // "c" of the second get the same assertion `sub`. (`idp` still tells them apart, for a target that reads it.)
-  it.fails("two different (issuer, subject) pairs never share an assertion sub: either the config is refused or the subs differ", () => {
-    const input = {
-      issuers: [
-        { issuer: "https://a.example", jwksUri: "https://a.example/jwks", audience: ["gw"] },
-        { issuer: "https://a.example|b", jwksUri: "https://a.example/jwks-b", audience: ["gw"] },
-      ],
-      targets: { payroll: { mode: "assertion" } },
-      assertion: { issuer: SELF, signingKeySecretArn: ARN },
-    };
+  const separatorIssuers = {
+    issuers: [
+      { issuer: "https://a.example", jwksUri: "https://a.example/jwks", audience: ["gw"] },
+      { issuer: "https://a.example|b", jwksUri: "https://a.example/jwks-b", audience: ["gw"] },
+    ],
+    targets: { payroll: { mode: "assertion" } },
+    assertion: { issuer: SELF, signingKeySecretArn: ARN },
+  };
+
+  it("an issuer containing the separator is refused when a target uses assertion, naming its field", () => {
+    expect(problemsOf(separatorIssuers)).toEqual([
+      'issuers[1].issuer: an assertion\'s "sub" is "<iss>|<sub>", so with an assertion target (targets.payroll) ' +
+        'issuer "https://a.example|b" must not contain "|"',
+    ]);
+  });
+
+  it("an issuer containing the separator loads when no target uses assertion", () => {
+    expect(
+      problemsOf({
+        ...separatorIssuers,
+        targets: { payroll: { mode: "claims", headers: { "x-iss": "iss", "x-sub": "sub" } } },
+        assertion: undefined,
+      }),
+    ).toEqual([]);
+  });
+
+  it("two different (issuer, subject) pairs never share an assertion sub: either the config is refused or the subs differ", () => {
+    const input = separatorIssuers;
     const problems = problemsOf(input);
     if (problems.length > 0) return;
     const config = configOf(input);

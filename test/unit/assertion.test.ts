@@ -4,9 +4,8 @@ import { verifyJwtSync } from "aws-jwt-verify/jwt-verifier";
 import type { Jwk } from "aws-jwt-verify/jwk";
 import { parseConfig } from "../../src/config/load.js";
 import { SecretUnavailable } from "../../src/errors.js";
-import type { SecretFetcher } from "../../src/obo/secrets.js";
+import type { SecretFetcher } from "../../src/secrets-manager.js";
 import { publicJwks } from "../../src/assertion/jwks.js";
-import { secretFailureReason } from "../../src/assertion/issuer.js";
 import { fakeClock, ManualClock } from "../support/clock.js";
 import { ecKey, edKey, rsaKey } from "../support/keys.js";
 import { logMark, logRecordsSince } from "../support/log-capture.js";
@@ -60,7 +59,7 @@ const fetcher: SecretFetcher = async (id) => {
   if (failure === "hang") return new Promise<string>(() => undefined);
   if (failure !== undefined) throw failure;
   const v = secrets.get(id);
-  if (v === undefined) throw new SecretUnavailable("ResourceNotFoundException (HTTP 400)");
+  if (v === undefined) throw new SecretUnavailable("permanent", "ResourceNotFoundException (HTTP 400)");
   return v;
 };
 
@@ -350,7 +349,7 @@ describe("failures: a deny from the table, never an unsigned or stale header", (
     unusable(JSON.stringify({ keys: [{ privateKey: pem(es1), status: "maybe" }] })));
 
   it("Secrets Manager down → 503 assertion.unavailable; the next request reads again and succeeds", async () => {
-    failure = new SecretUnavailable("InternalServiceError (HTTP 500)");
+    failure = new SecretUnavailable("transient", "InternalServiceError (HTTP 500)");
     const hd = handler();
     expectDeny(await run(hd, call("ledger")), 503, "assertion.unavailable");
     failure = undefined;
@@ -383,20 +382,16 @@ describe("failures: a deny from the table, never an unsigned or stale header", (
     const token = tokenA();
     assertionOf(await run(hd, call("ledger", token)));
     clock.at(20);
-    failure = new SecretUnavailable("TimeoutError");
+    failure = new SecretUnavailable("transient", "TimeoutError");
     expectDeny(await run(hd, call("ledger", token)), 503, "assertion.unavailable");
   });
 
   it.each([
-    ["ResourceNotFoundException (HTTP 400)", "assertion.key_unusable"],
-    ["AccessDeniedException (HTTP 400)", "assertion.key_unusable"],
-    ["DecryptionFailure (HTTP 400)", "assertion.key_unusable"],
-    ["secret has no SecretString", "assertion.key_unusable"],
-    ["ThrottlingException (HTTP 400)", "assertion.unavailable"],
-    ["TimeoutError", "assertion.unavailable"],
-    ["InternalServiceError (HTTP 500)", "assertion.unavailable"],
-  ])("a Secrets Manager failure %s maps to %s", (why, reason) => {
-    expect(secretFailureReason(why)).toBe(reason);
+    ["permanent", "ThrottlingException (HTTP 400)", 500, "assertion.key_unusable"],
+    ["transient", "ResourceNotFoundException (HTTP 400)", 503, "assertion.unavailable"],
+  ] as const)("a %s failed read denies by its permanence, whatever its why (%s) says", async (permanence, why, status, reason) => {
+    failure = new SecretUnavailable(permanence, why);
+    expectDeny(await run(handler(), call("ledger")), status, reason);
   });
 });
 
@@ -459,5 +454,27 @@ describe("the real Secrets Manager client (AWS SDK, loopback endpoint)", () => {
     const other = "arn:aws:secretsmanager:eu-west-1:111122223333:secret:absent-AbCdEf";
     const missing = h.handler(assertionConfig({ signingKeySecretArn: other }), { secretsClientConfig: sm.clientConfig() });
     expectDeny(await run(missing, call("ledger")), 500, "assertion.key_unusable");
+  });
+
+  it.each([
+    ["ResourceNotFoundException", 400, 500, "assertion.key_unusable"],
+    ["AccessDeniedException", 400, 500, "assertion.key_unusable"],
+    ["DecryptionFailure", 400, 500, "assertion.key_unusable"],
+    ["ThrottlingException", 400, 503, "assertion.unavailable"],
+    ["InternalServiceError", 500, 503, "assertion.unavailable"],
+  ] as const)("a Secrets Manager %s (HTTP %s) → %s %s", async (type, status, code, reason) => {
+    sm.fault = { status, type };
+    try {
+      const hd = h.handler(assertionConfig(), { secretsClientConfig: sm.clientConfig() });
+      expectDeny(await run(hd, call("ledger")), code, reason);
+    } finally {
+      sm.fault = undefined;
+    }
+  });
+
+  it("a secret with an empty SecretString → 500 assertion.key_unusable", async () => {
+    sm.put(ARN, "");
+    const hd = h.handler(assertionConfig(), { secretsClientConfig: sm.clientConfig() });
+    expectDeny(await run(hd, call("ledger")), 500, "assertion.key_unusable");
   });
 });

@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { ConfigSchema } from "../../src/config/schema.js";
-import { triggerIssuerConfig } from "../../src/obo/trigger-verifier.js";
+import { triggerIssuerConfig } from "../../src/cognito-trigger-verifier.js";
 import { logMark, logRecordsSince } from "../support/log-capture.js";
 import { CognitoEndpoint } from "../support/cognito-endpoint.js";
 import { loadPreTokenBundle } from "../support/dist.js";

@@ -15,8 +15,6 @@ import {
   TriggerRefusal,
   UserTokenRejected,
 } from "../../src/errors.js";
-import * as reasons from "../../src/respond/reasons.js";
-import * as strictJson from "../../src/event/strict-json.js";
 import { JwksCache } from "../../src/auth/jwks-cache.js";
 
 describe("one error model (src/errors.ts)", () => {
@@ -38,9 +36,9 @@ describe("one error model (src/errors.ts)", () => {
   });
 
   it.each([
-    [new HttpsFailure("timeout"), "HttpsFailure"],
+    [new HttpsFailure("timeout", "timeout"), "HttpsFailure"],
     [new JwksInvalid("not a JWKS"), "JwksInvalid"],
-    [new SecretUnavailable("secret has no SecretString"), "SecretUnavailable"],
+    [new SecretUnavailable("permanent", "secret has no SecretString"), "SecretUnavailable"],
     [new ClientAuthMismatch("unsupported private key type"), "ClientAuthMismatch"],
     [new KeySetInvalid("keys[0].kid: duplicate kid"), "KeySetInvalid"],
   ])("%s is a Failure with a loggable why and its class as name", (err, name) => {
@@ -69,16 +67,10 @@ describe("one error model (src/errors.ts)", () => {
     expect(errorClass(undefined)).toBe("undefined");
   });
 
-  it("the old import paths re-export the same classes (one definition each)", () => {
-    expect(reasons.Denial).toBe(Denial);
-    expect(reasons.deny).toBe(deny);
-    expect(strictJson.StrictJsonError).toBe(StrictJsonError);
-  });
-
   it("a JWKS fetch failure is logged by its why (a Failure) or its class (anything else), never a raw message", async () => {
     const settings = { maxAgeSeconds: 600, staleIfErrorSeconds: 0, negativeCacheSeconds: 0, refetchIntervalSeconds: 0 };
     for (const [thrown, logged] of [
-      [new HttpsFailure("status 500"), "status 500"],
+      [new HttpsFailure("status", "status 500"), "status 500"],
       [new Error("library text with a token eyJhbGciOi"), "Error"],
     ] as const) {
       const why: string[] = [];

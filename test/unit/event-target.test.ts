@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { MAX_TOOL_NAME, routeTool, SEARCH_TOOL } from "../../src/event/target.js";
+import { MAX_TOOL_NAME, routeTool, SEARCH_TOOL } from "../../src/event/route.js";
 
-/** src/event/target.ts: `<target>___<tool>` split on the first `___`, exactly and case-sensitively. */
+/** src/event/route.ts routeTool: `<target>___<tool>` split on the first `___`, exactly and case-sensitively. */
 
 describe("routeTool", () => {
   it.each([

@@ -3,7 +3,7 @@ import { bearerToken } from "../../src/auth/bearer.js";
 import { parseConfig } from "../../src/config/load.js";
 import { HeaderBag } from "../../src/event/headers.js";
 import { redact } from "../../src/log.js";
-import { Denial } from "../../src/respond/reasons.js";
+import { Denial } from "../../src/errors.js";
 import {
   expectAllow,
   expectDeny,

@@ -1,12 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { bearerToken } from "../../src/auth/bearer.js";
 import { HeaderBag } from "../../src/event/headers.js";
-import { parseStrictJson, StrictJsonError } from "../../src/event/strict-json.js";
+import { StrictJsonError } from "../../src/errors.js";
+import { parseStrictJson } from "../../src/event/strict-json.js";
 import { createHash } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import { tokenCacheKey } from "../../src/auth/verify.js";
 import { envelopeKindOf, isPlainMcpRequest, McpEnvelope, parseEnvelope } from "../../src/event/envelope.js";
-import { Denial } from "../../src/respond/reasons.js";
+import { Denial } from "../../src/errors.js";
 import { createLogger } from "../../src/log.js";
 import { logMark, logRecordsSince } from "../support/log-capture.js";
 

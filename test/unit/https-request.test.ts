@@ -3,6 +3,7 @@ import type { Socket } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { HttpsFailure } from "../../src/errors.js";
 import { httpsRequest } from "../../src/http/https-request.js";
+import { httpsJwksFetcher } from "../../src/auth/jwks-fetch.js";
 import { closeServer, listenOnLoopback } from "../support/loopback.js";
 import { localhostCert, testCa } from "../support/tls.js";
 
@@ -54,6 +55,45 @@ describe("httpsRequest", () => {
       (err: unknown) => err,
     );
     expect(failure).toBeInstanceOf(HttpsFailure);
+    expect(failure).toMatchObject({ kind: "network", why: "ECONNRESET" });
     expect(requests).toBe(1);
+  });
+});
+
+/** The kind of each failure, as callers branch on it (never on `why`). */
+describe("HttpsFailure kinds", () => {
+  const failureOf = (p: Promise<unknown>) =>
+    p.then(
+      () => undefined,
+      (err: unknown) => (err instanceof HttpsFailure ? { kind: err.kind, why: err.why } : err),
+    );
+  const request = (url: string, signal = new AbortController().signal, maxBytes = 1024) =>
+    httpsRequest({ url, method: "GET", signal, maxBytes, ca: testCa });
+
+  it("a URL that does not parse, or is not https, is refused before any request", async () => {
+    expect(await failureOf(request("not a url"))).toEqual({ kind: "invalid-url", why: "invalid URL" });
+    expect(await failureOf(request("http://localhost/jwks"))).toEqual({ kind: "not-https", why: "not https" });
+  });
+
+  it("an aborted signal: timeout when the budget ran out, aborted otherwise", async () => {
+    const url = await oneRequestPerConnection();
+    expect(await failureOf(request(url, AbortSignal.abort()))).toEqual({ kind: "aborted", why: "aborted" });
+    const timedOut = AbortSignal.abort(new DOMException("budget", "TimeoutError"));
+    expect(await failureOf(request(url, timedOut))).toEqual({ kind: "timeout", why: "timeout" });
+  });
+
+  it("a body over the byte cap is too-large", async () => {
+    const url = await oneRequestPerConnection();
+    expect(await failureOf(request(url, new AbortController().signal, 4))).toEqual({ kind: "too-large", why: "body too large" });
+  });
+
+  it.each([
+    [500, "application/json", '{"keys":[]}', { kind: "status", why: "status 500" }],
+    [200, "text/html", '{"keys":[]}', { kind: "content-type", why: "content-type is not JSON" }],
+    [200, "application/json", "{not json", { kind: "not-json", why: "body is not JSON" }],
+  ])("a JWKS answer %s %s %j fails as %o", async (status, contentType, body, expected) => {
+    server = createServer(localhostCert, (_req, res) => res.writeHead(status, { "content-type": contentType }).end(body));
+    const url = `https://localhost:${await listenOnLoopback(server)}/jwks`;
+    expect(await failureOf(httpsJwksFetcher({ timeoutMs: 5_000, maxBytes: 1024, ca: testCa })(url))).toEqual(expected);
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { parseStrictJson, StrictJsonError } from "../../src/event/strict-json.js";
+import { StrictJsonError } from "../../src/errors.js";
+import { parseStrictJson } from "../../src/event/strict-json.js";
 
 const failure = (text: string, depth = 32) => {
   try {

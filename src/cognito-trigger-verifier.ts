@@ -1,8 +1,8 @@
-import { JwksCache } from "../auth/jwks-cache.js";
-import { httpsJwksFetcher, type JwksFetcher } from "../auth/jwks-fetch.js";
-import { TokenVerifier, type VerifiedToken } from "../auth/verify.js";
-import type { Config } from "../config/schema.js";
-import { Denial, UserTokenRejected } from "../errors.js";
+import { JwksCache } from "./auth/jwks-cache.js";
+import { httpsJwksFetcher, type JwksFetcher } from "./auth/jwks-fetch.js";
+import { TokenVerifier, type VerifiedToken } from "./auth/verify.js";
+import type { Config } from "./config/schema.js";
+import { Denial, UserTokenRejected } from "./errors.js";
 
 /**
  * The Cognito pre token generation trigger's check of the user token, done by the interceptor's own
