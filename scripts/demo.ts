@@ -48,6 +48,8 @@ async function main(): Promise<number> {
     caFile: new URL("test/support/tls/ca.pem", root).pathname,
     // Attached at REQUEST and RESPONSE: each user's tools/list shows only the tools it may call.
     responsePhase: true,
+    // crm's per-tool rules: search_* for whoever crm admits, update_* needs crm:write and crm-admins.
+    crmToolRules: true,
   });
   const rows: Row[] = [];
   const modeOf = (target: string) => (stack.interceptorConfig.targets as Record<string, { mode: string }>)[target]?.mode ?? "unlisted";
@@ -118,6 +120,33 @@ async function main(): Promise<number> {
     // A Cognito user pool's user: `ledger` gets a token from the pool's native RFC 8693 exchange.
     const dave = stack.pool.userToken("dave", { sub: "d4e5-dave", groups: ["finance"] });
     await session("dave@cognito-pool", dave, { orders: "deny forward.audience_not_bound", erp: "deny policy.target_denied" });
+    // Per-tool rules: alice may search crm but not update it (a step-up challenge names the scope she
+    // lacks); carol, in crm-admins with crm:write, may do both. The listing shows each exactly that.
+    const carol = await stack.acme.userToken("carol");
+    for (const [who, token, write] of [
+      ["alice@acme", alice, "deny scope.insufficient"],
+      ["carol@acme (crm-admins)", carol, "allow"],
+    ] as const) {
+      const client = await connect(stack.gateway.url, token);
+      const listed = (await client.listTools()).tools.map((t) => t.name).filter((n) => n.startsWith("crm___") && n.includes("_contact"));
+      for (const [tool, expected] of [
+        ["search_contacts", "allow"],
+        ["update_contact", write],
+      ] as const) {
+        let decision = "allow";
+        let saw: string;
+        try {
+          const result = await client.callTool({ name: `crm___${tool}`, arguments: {} });
+          saw = describeSeen(stack, JSON.parse((result.content as { text: string }[])[0]?.text ?? "{}") as Record<string, unknown>);
+        } catch (err) {
+          decision = `deny ${reasonOf(err)}`;
+          saw = `(target not called) challenge: ${/Bearer error=\\?"insufficient_scope\\?", scope=\\?"([^"\\]*)/.exec(String(err))?.[1] ?? "none"}`;
+        }
+        if ((decision === "allow") !== listed.includes(`crm___${tool}`)) decision = `${decision}, but the listing says otherwise`;
+        rows.push({ user: who, target: `crm___${tool}`, mode: "claims", expected, decision, saw });
+      }
+      await client.close();
+    }
     const [h, p, sig] = alice.split(".");
     const forgedClaims = { ...(JSON.parse(Buffer.from(p!, "base64url").toString()) as object), sub: "admin" };
     const forged = `${h}.${Buffer.from(JSON.stringify(forgedClaims)).toString("base64url")}.${sig}`;
@@ -128,7 +157,7 @@ async function main(): Promise<number> {
 
     print(rows);
     const audits = stack.lambda.logs.filter((l) => l.includes('"message":"audit"')).length;
-    const leaked = [alice, bob, dave, forged, mallory].some((t) => stack.lambda.logs.join("\n").includes(t.split(".")[2]!));
+    const leaked = [alice, bob, carol, dave, forged, mallory].some((t) => stack.lambda.logs.join("\n").includes(t.split(".")[2]!));
     const spoofed = Object.values(stack.targets).some((t) => t.seen.some((h) => h["x-user-sub"] === "admin"));
     console.log(`\ninterceptor: ${audits} audit log lines, ${leaked ? "A TOKEN WAS LOGGED" : "no token in any log line"}`);
     console.log(`targets: ${spoofed ? "A SPOOFED HEADER REACHED A TARGET" : "no client-sent identity header reached any target"}`);

@@ -24,6 +24,8 @@ export interface IdpOptions {
   /** Organisation label, used in key ids and client ids. */
   name: string;
   users: Record<string, IdpUser>;
+  /** Scopes some users' tokens carry on top of `scope` (a user who was granted more, e.g. a write scope). */
+  extraScopes?: Record<string, string>;
   /** Resource indicator of the gateway and the `aud` values its tokens carry (RFC 8707). */
   resource: string;
   audiences: string[];
@@ -169,17 +171,20 @@ export class Idp {
         const username = String(ctx.oidc.params?.username ?? "");
         if (!Object.hasOwn(options.users, username)) throw new errors.InvalidGrant("unknown user");
         const grant = new provider.Grant({ accountId: username, clientId: client.clientId });
-        grant.addResourceScope(options.resource, options.scope);
+        const extra =
+          options.extraScopes !== undefined && Object.hasOwn(options.extraScopes, username) ? options.extraScopes[username] : undefined;
+        const scope = extra === undefined ? options.scope : `${options.scope} ${extra}`;
+        grant.addResourceScope(options.resource, scope);
         const grantId = await grant.save();
-        const at = new provider.AccessToken({ accountId: username, client, grantId, gty: "user_token", scope: options.scope });
+        const at = new provider.AccessToken({ accountId: username, client, grantId, gty: "user_token", scope });
         at.resourceServer = new provider.ResourceServer(options.resource, {
-          scope: options.scope,
+          scope,
           audience: options.audiences[0]!,
           accessTokenFormat: "jwt",
           jwt: { sign: { alg: "RS256" } },
         });
         const value = await at.save();
-        ctx.body = { access_token: value, token_type: "Bearer", expires_in: at.expiration, scope: options.scope };
+        ctx.body = { access_token: value, token_type: "Bearer", expires_in: at.expiration, scope };
       },
       ["username", "resource", "scope", "ttl"],
     );

@@ -47,6 +47,8 @@ export class McpTarget {
     readonly name: string,
     tokenCheck?: TokenCheck,
     private readonly assertionCheck?: AssertionCheck,
+    /** More tools that, like `whoami`, report the identity they received (per-tool rules at work). */
+    private readonly moreTools: readonly string[] = [],
   ) {
     this.verifier = tokenCheck
       ? JwtVerifier.create(
@@ -91,6 +93,12 @@ export class McpTarget {
         },
       );
       mcp.registerTool("echo", { description: "Answers pong" }, async () => ({ content: [{ type: "text", text: "pong" }] }));
+      for (const tool of this.moreTools) {
+        mcp.registerTool(tool, { description: `${tool}: reports the caller identity the ${this.name} target received` }, async () => {
+          const identity = await this.identity(req.headers);
+          return { content: [{ type: "text", text: JSON.stringify(identity) }] };
+        });
+      }
       const transport = new StreamableHTTPServerTransport({ enableJsonResponse: true }); // no sessionIdGenerator: stateless;
       res.on("close", () => {
         void transport.close();

@@ -52,7 +52,21 @@ export interface StackOptions {
   /** Attach the interceptor at RESPONSE too (listing filter), and let the gateway offer its search tool. */
   responsePhase?: boolean;
   semanticSearch?: boolean;
+  /**
+   * Per-tool rules on `crm` (docs/configuration.md "Per-tool and per-prompt rules"): crm gets a read tool
+   * (`search_contacts`, open to whoever crm admits) and a write tool (`update_contact`: the `crm:write`
+   * scope and the `crm-admins` group). Acme's carol holds both; alice neither.
+   */
+  crmToolRules?: boolean;
 }
+
+/** The crm tool rules `crmToolRules` turns on. */
+export const CRM_TOOL_RULES = {
+  tools: {
+    "search_*": {},
+    "update_*": { requiredScopes: ["crm:write"], requireClaims: [{ claim: "groups", anyOf: ["crm-admins"] }] },
+  },
+};
 
 export async function startStack(options: StackOptions): Promise<Stack> {
   const started: { stop(): Promise<void> }[] = [];
@@ -72,10 +86,17 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     started.push(jwksHost);
     jwksHost.set("/.well-known/jwks.json", { kind: "ok", body: publicJwks(signingSecret) });
     const assertionJwksUri = jwksHost.url("/.well-known/jwks.json");
-    const idp = async (name: string, users: Record<string, IdpUser>, audiences: string[], exchange?: IdpOptions["exchange"]) => {
+    const idp = async (
+      name: string,
+      users: Record<string, IdpUser>,
+      audiences: string[],
+      exchange?: IdpOptions["exchange"],
+      extraScopes?: Record<string, string>,
+    ) => {
       const p = await new Idp({
         name,
         users,
+        ...(extraScopes ? { extraScopes } : {}),
         resource: GATEWAY_RESOURCE,
         audiences,
         scope: "mcp/invoke",
@@ -90,12 +111,14 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     // Globex's only for the gateway, so forwarding them to orders is refused.
     const acme = await idp(
       "acme",
-      { alice: user("alice@acme.example", "acme", ["eng", "ops"]), carol: user("carol@acme.example", "acme", ["finance"]) },
+      { alice: user("alice@acme.example", "acme", ["eng", "ops"]), carol: user("carol@acme.example", "acme", ["finance", "crm-admins"]) },
       ["mcp-gateway", "orders-api"],
       {
         ...exchangeClient,
         audiences: { "erp-api": "erp.read" },
       },
+      // carol was granted the CRM write scope (per-tool rules: crmToolRules).
+      { carol: "crm:write" },
     );
     const globex = await idp("globex", { bob: user("bob@globex.example", "globex", ["sales"]) }, ["mcp-gateway"]);
     const initech = await idp("initech", { mallory: user("mallory@initech.example", "initech", ["eng"]) }, ["mcp-gateway"]);
@@ -122,7 +145,13 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     };
     const targets = {
       orders: await target("orders", { audience: "orders-api", issuers: [acme, globex] }),
-      crm: await target("crm"),
+      crm: options.crmToolRules
+        ? await (async () => {
+            const t = await new McpTarget("crm", undefined, undefined, ["search_contacts", "update_contact"]).start();
+            started.push(t);
+            return t;
+          })()
+        : await target("crm"),
       erp: await target("erp", { audience: "erp-api", issuers: [acme] }),
       reports: await target("reports"),
       weather: await target("weather"),
@@ -196,6 +225,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       assertion: { issuer: INTERCEPTOR_ISSUER, signingKeySecretArn: ASSERTION_SECRET_ARN, lifetimeSeconds: 60 },
       unlistedTargets: "strip",
     };
+    if (options.crmToolRules)
+      Object.assign((interceptorConfig.targets as Record<string, Record<string, unknown>>).crm ?? {}, CRM_TOOL_RULES);
     options.patchConfig?.(interceptorConfig);
 
     // The Lambda's environment: config, the CA bundle, and the AWS SDK's standard settings.
