@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
 import * as z from "zod/mini";
 import { en } from "zod/locales";
-import { issuerBindingProblems } from "./issuer-binding.js";
-import { type Config, ConfigSchema, type TargetConfig } from "./schema.js";
+import { crossFieldProblems } from "./rules.js";
+import { type Config, ConfigSchema } from "./schema.js";
 
 z.config(en());
 
@@ -15,16 +15,6 @@ const pathText = (path: readonly PropertyKey[]) =>
 /** A bad record key carries the key's own problem one level down; report that one. */
 function messageOf(issue: z.core.$ZodIssue): string {
   return issue.code === "invalid_key" && issue.issues[0] !== undefined ? issue.issues[0].message : issue.message;
-}
-
-/**
- * An on-behalf-of target posts the caller's token to one token endpoint, which belongs to one issuer:
- * with several trusted issuers, another issuer's users' tokens would reach it (and could be replayed
- * from there), so the target must be restricted to exactly one issuer.
- */
-function oboIssuerProblem(target: TargetConfig, issuerCount: number): string | undefined {
-  if (target.mode !== "obo" || issuerCount < 2 || target.issuers?.length === 1) return undefined;
-  return "an obo target must name exactly one issuer (the one whose token endpoint it calls) when several issuers are trusted";
 }
 
 /** Where a JSON syntax error is, as "line L, column C" (from the parser's character offset), or "" when it does not say. */
@@ -55,20 +45,7 @@ export function parseConfig(input: unknown, source = "the configuration"): Loade
     return { ok: false, problems: result.error.issues.map((i) => `${pathText(i.path)}: ${messageOf(i)}`) };
   }
   const config = result.data;
-  const problems: string[] = [];
-  const known = new Set<string>();
-  config.issuers.forEach((issuer, i) => {
-    if (known.has(issuer.issuer)) problems.push(`issuers[${i}].issuer: duplicate issuer "${issuer.issuer}"`);
-    known.add(issuer.issuer);
-  });
-  for (const [name, target] of Object.entries(config.targets)) {
-    target.issuers?.forEach((iss, i) => {
-      if (!known.has(iss)) problems.push(`targets.${name}.issuers[${i}]: "${iss}" is not one of the configured issuers`);
-    });
-    const oboProblem = oboIssuerProblem(target, config.issuers.length);
-    if (oboProblem !== undefined) problems.push(`targets.${name}.issuers: ${oboProblem}`);
-  }
-  problems.push(...issuerBindingProblems(config));
+  const problems = crossFieldProblems(config);
   return problems.length > 0 ? { ok: false, problems } : { ok: true, config };
 }
 

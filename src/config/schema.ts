@@ -397,49 +397,39 @@ const OboCacheSettings = z.strictObject({
 });
 
 // A section left out takes each member's own default: the defaults are written once, on the members.
-export const ConfigSchema = z
-  .strictObject({
-    /** Editors' JSON Schema reference (schema/interceptor.config.schema.json); ignored by the interceptor. */
-    $schema: z.optional(z.string()),
-    issuers: nonEmptyList(Issuer),
-    clockSkewSeconds: z._default(z.int().check(z.gte(0), z.lte(300)), 60),
-    targets: z._default(
-      z.record(
-        z.string().check(z.regex(TARGET_NAME, "target names must match ^([0-9a-zA-Z][-]?){1,100}$ (AgentCore target name)")),
-        Target,
-      ),
-      {},
-    ),
-    unlistedTargets: z._default(z.enum(["strip", "deny"]), "strip"),
-    /** RESPONSE phase: list only the tools and prompts the caller may use ("on"), or pass listings through ("off"). */
-    listingFilter: z._default(z.enum(["on", "off"]), "on"),
-    /**
-     * The form of every RESPONSE-phase reply that carries a body: `{statusCode, body}` as AWS's
-     * documentation and its fine-grained access control sample answer ("status-and-body"), or `{body}`
-     * alone, as one field report says the gateway requires ("body-only"). docs/response-phase.md.
-     */
-    responseOutput: z._default(z.enum(["status-and-body", "body-only"]), "status-and-body"),
-    /**
-     * The gateway's MCP endpoint path. Accepted, but no decision depends on it: the gateway routes MCP
-     * messages by their body, so the policy does too, on every path variant.
-     */
-    mcpPath: z._default(z.string().check(z.regex(/^\/[\x21-\x7e]*$/, "must be an absolute path")), "/mcp"),
-    /** RFC 9728 protected-resource-metadata URL, advertised in `WWW-Authenticate` challenges. */
-    resourceMetadataUrl: z.optional(httpsUrl()),
-    /** On-behalf-of caches: exchanged tokens (per user and target) and client secrets. */
-    oboCache: z._default(OboCacheSettings, () => OboCacheSettings.parse({})),
-    /** The interceptor's signing identity; required when a target uses `assertion`. */
-    assertion: z.optional(AssertionSettings),
-    /** Largest accepted Authorization header value, in bytes. */
-    maxAuthorizationBytes: z._default(z.int().check(z.gte(1_024), z.lte(65_536)), 16_384),
-    jwks: z._default(JwksSettings, () => JwksSettings.parse({})),
-  })
-  .check(
-    z.refine((c) => c.assertion !== undefined || !Object.values(c.targets).some((t) => t.mode === "assertion"), {
-      error: 'required when a target uses mode "assertion": { "issuer", "signingKeySecretArn" }',
-      path: ["assertion"],
-    }),
-  );
+export const ConfigSchema = z.strictObject({
+  /** Editors' JSON Schema reference (schema/interceptor.config.schema.json); ignored by the interceptor. */
+  $schema: z.optional(z.string()),
+  issuers: nonEmptyList(Issuer),
+  clockSkewSeconds: z._default(z.int().check(z.gte(0), z.lte(300)), 60),
+  targets: z._default(
+    z.record(z.string().check(z.regex(TARGET_NAME, "target names must match ^([0-9a-zA-Z][-]?){1,100}$ (AgentCore target name)")), Target),
+    {},
+  ),
+  unlistedTargets: z._default(z.enum(["strip", "deny"]), "strip"),
+  /** RESPONSE phase: list only the tools and prompts the caller may use ("on"), or pass listings through ("off"). */
+  listingFilter: z._default(z.enum(["on", "off"]), "on"),
+  /**
+   * The form of every RESPONSE-phase reply that carries a body: `{statusCode, body}` as AWS's
+   * documentation and its fine-grained access control sample answer ("status-and-body"), or `{body}`
+   * alone, as one field report says the gateway requires ("body-only"). docs/response-phase.md.
+   */
+  responseOutput: z._default(z.enum(["status-and-body", "body-only"]), "status-and-body"),
+  /**
+   * The gateway's MCP endpoint path. Accepted, but no decision depends on it: the gateway routes MCP
+   * messages by their body, so the policy does too, on every path variant.
+   */
+  mcpPath: z._default(z.string().check(z.regex(/^\/[\x21-\x7e]*$/, "must be an absolute path")), "/mcp"),
+  /** RFC 9728 protected-resource-metadata URL, advertised in `WWW-Authenticate` challenges. */
+  resourceMetadataUrl: z.optional(httpsUrl()),
+  /** On-behalf-of caches: exchanged tokens (per user and target) and client secrets. */
+  oboCache: z._default(OboCacheSettings, () => OboCacheSettings.parse({})),
+  /** The interceptor's signing identity; required when a target uses `assertion`. */
+  assertion: z.optional(AssertionSettings),
+  /** Largest accepted Authorization header value, in bytes. */
+  maxAuthorizationBytes: z._default(z.int().check(z.gte(1_024), z.lte(65_536)), 16_384),
+  jwks: z._default(JwksSettings, () => JwksSettings.parse({})),
+});
 
 export type Config = z.infer<typeof ConfigSchema>;
 export type IssuerConfig = Config["issuers"][number];

@@ -108,7 +108,7 @@ describe("assertionClaims", () => {
     }
   });
 
-  // BUG (reported): `qualify` claim headers refuse an issuer that contains "|" (issuer-binding.ts), because
+  // BUG (reported): `qualify` claim headers refuse an issuer that contains "|" (src/config/rules.ts), because
   // `<iss>|<value>` is then ambiguous; the assertion's `sub` is built the same way (`<iss>|<sub>`) but has no
   // such guard. With issuers "https://a.example" and "https://a.example|b", user "b|c" of the first and user
   // "c" of the second get the same assertion `sub`. (`idp` still tells them apart, for a target that reads it.)

@@ -1,4 +1,40 @@
-import type { ClaimMapping, Config } from "./schema.js";
+import type { ClaimMapping, Config, TargetConfig } from "./schema.js";
+
+/**
+ * The rules that span several fields of a configuration, all in one place (the schema checks each field
+ * and object on its own): issuers named once and only as configured, an on-behalf-of target bound to one
+ * issuer, the signing settings an assertion target needs, and identities that stay bound to their issuer.
+ * Each problem names the exact field path.
+ */
+export function crossFieldProblems(config: Config): string[] {
+  const problems: string[] = [];
+  const known = new Set<string>();
+  config.issuers.forEach((issuer, i) => {
+    if (known.has(issuer.issuer)) problems.push(`issuers[${i}].issuer: duplicate issuer "${issuer.issuer}"`);
+    known.add(issuer.issuer);
+  });
+  for (const [name, target] of Object.entries(config.targets)) {
+    target.issuers?.forEach((iss, i) => {
+      if (!known.has(iss)) problems.push(`targets.${name}.issuers[${i}]: "${iss}" is not one of the configured issuers`);
+    });
+    const oboProblem = oboIssuerProblem(target, config.issuers.length);
+    if (oboProblem !== undefined) problems.push(`targets.${name}.issuers: ${oboProblem}`);
+  }
+  if (config.assertion === undefined && Object.values(config.targets).some((t) => t.mode === "assertion"))
+    problems.push('assertion: required when a target uses mode "assertion": { "issuer", "signingKeySecretArn" }');
+  problems.push(...issuerBindingProblems(config));
+  return problems;
+}
+
+/**
+ * An on-behalf-of target posts the caller's token to one token endpoint, which belongs to one issuer:
+ * with several trusted issuers, another issuer's users' tokens would reach it (and could be replayed
+ * from there), so the target must be restricted to exactly one issuer.
+ */
+function oboIssuerProblem(target: TargetConfig, issuerCount: number): string | undefined {
+  if (target.mode !== "obo" || issuerCount < 2 || target.issuers?.length === 1) return undefined;
+  return "an obo target must name exactly one issuer (the one whose token endpoint it calls) when several issuers are trusted";
+}
 
 /**
  * A `claims` target must never confuse two issuers' identities (a subject, an email or an org id is

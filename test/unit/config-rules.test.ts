@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { issuerBindingProblems } from "../../src/config/issuer-binding.js";
+import { issuerBindingProblems } from "../../src/config/rules.js";
 import { type Config, ConfigSchema } from "../../src/config/schema.js";
 import { ISS, ISS_B, problemsOf } from "../support/pure-inputs.js";
 
 /**
- * src/config/issuer-binding.ts: a claims (or assertion) target that accepts several issuers must send issuer-bound
+ * src/config/rules.ts: a claims (or assertion) target that accepts several issuers must send issuer-bound
  * identities. Configurations come from the zod schema alone (the loader would reject the ones with problems).
  */
 
