@@ -19,7 +19,8 @@
  * Writes bench/lambda-results.json (ignored) and bench/last-lambda-run.json (committed), renders the
  * figures of docs/performance.md (scripts/perf-table.ts) and exits non-zero when a budget fails.
  * Knobs: BENCH_LAMBDA_COLD (cold starts per kind and share, default 7), BENCH_LAMBDA_WARM (warm rounds,
- * default 200), BENCH_LAMBDA_SHARES (comma-separated memory sizes, default 1769,512,128).
+ * default 200), BENCH_LAMBDA_SHARES (comma-separated memory sizes, default 1769,512,128; `machine` for
+ * no quota).
  */
 import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, totalmem } from "node:os";
@@ -50,7 +51,8 @@ const COLD = Number(process.env.BENCH_LAMBDA_COLD ?? 7);
 const WARM = Number(process.env.BENCH_LAMBDA_WARM ?? 200);
 const WARMUP = 20;
 const ONE_VCPU_MB = 1_769;
-const MEMORY_SIZES = (process.env.BENCH_LAMBDA_SHARES ?? "1769,512,128").split(",").map(Number);
+/** Memory sizes whose CPU share to apply; `machine`: no quota (the whole machine). */
+const MEMORY_SIZES = (process.env.BENCH_LAMBDA_SHARES ?? "1769,512,128").split(",").map((m) => (m === "machine" ? undefined : Number(m)));
 const TTFA_BUDGET = 1.4;
 
 // ---------------------------------------------------------------------------------------------------
@@ -129,7 +131,7 @@ const quotas = cpuQuotas();
 const shares: Array<{ memoryMb: number | undefined; fraction: number | undefined }> =
   "unavailable" in quotas
     ? [{ memoryMb: undefined, fraction: undefined }]
-    : MEMORY_SIZES.map((memoryMb) => ({ memoryMb, fraction: Math.min(1, memoryMb / ONE_VCPU_MB) }));
+    : MEMORY_SIZES.map((memoryMb) => ({ memoryMb, fraction: memoryMb === undefined ? undefined : Math.min(1, memoryMb / ONE_VCPU_MB) }));
 const machine = `${cpus()[0]?.model ?? "unknown CPU"}, ${cpus().length} cores, ${r(totalmem() / 2 ** 30, 0)} GiB, aws-lambda-ric ${RIC_VERSION} on Node ${RIC_NODE_VERSION}, ${process.platform}/${process.arch}`;
 const loadStart = load();
 console.log(`machine: ${machine}; load average at start ${loadStart}`);
