@@ -46,6 +46,8 @@ interface Measured {
   auditLines: number;
   rounds: number;
   batch: number;
+  /** Bytes of the audit line of one claims request, and of the `write.audit-line-to-pipe` line. */
+  lineBytes: number;
 }
 const DISCARD = process.env.BENCH_DISCARD_LOG === "1";
 if (DISCARD) console.log("BENCH_DISCARD_LOG=1: audit lines discarded, not written to a pipe; this run is for comparison only\n");
@@ -198,35 +200,49 @@ console.log(
   `memory after a full GC (heap used / resident set): ${mem.map((m) => `${m.requests} requests ${r(m.heapUsed / MiB)} / ${r(m.rss / MiB)} MiB`).join(", ")} (10 000 distinct users)\n`,
 );
 
-const ratio = (name: string) => ratioOf(res[name]!);
+const scenario = (name: string): ScenarioResult => {
+  const x = res[name];
+  if (x === undefined) throw new Error(`no scenario ${name} was measured`);
+  return x;
+};
+// The budgets' units, per round (the same round's batches): the floor verification, and the bare write
+// of a line as long as the audit line to the same pipe (write.audit-line-to-pipe).
+const write = scenario("write.audit-line-to-pipe");
+const perRound = (name: string, unit: (i: number, floorMedian: number) => number) =>
+  median(scenario(name).rounds.map((q, i) => q.median / unit(i, q.floorMedian)));
+const lineWrite = (i: number) => write.rounds[i]?.median ?? NaN;
+const verifyPlusLine = (i: number, floorMedian: number) => floorMedian + lineWrite(i);
+const freshX = perRound("ours.claims.fresh", verifyPlusLine);
+const repeatedX = perRound("ours.claims.repeated", lineWrite);
 const oursVsTheirs = median(res["ours.claims.fresh"]!.rounds.map((q, i) => q.median / res["alternative.claims.fresh"]!.rounds[i]!.median));
-const COLD_BYTES_BUDGET = 101 * KB;
+const COLD_BYTES_BUDGET = 113 * KB;
+const line = `a ${measured.lineBytes}-byte line's write to the pipe`;
 type Budget = { name: string; pass: boolean | "skip"; value: string };
 const budgets: Budget[] = [
   {
-    name: "fresh token (claims, JWKS cached) ≤ 3 × floor",
-    pass: ratio("ours.claims.fresh") <= 3,
-    value: `${r(ratio("ours.claims.fresh"), 2)} × floor`,
+    name: `fresh token (claims, JWKS cached) ≤ 2.5 × (one RS256 verify + ${line})`,
+    pass: freshX <= 2.5,
+    value: `${r(freshX, 2)} ×`,
   },
   {
-    name: "repeated token ≤ 1.0 × floor",
-    pass: ratio("ours.claims.repeated") <= 1,
-    value: `${r(ratio("ours.claims.repeated"), 2)} × floor`,
+    name: `repeated token ≤ 3.5 × (${line})`,
+    pass: repeatedX <= 3.5,
+    value: `${r(repeatedX, 2)} ×`,
   },
   measured.hasResponsePhase
     ? {
-        name: "RESPONSE-phase tools/list filter, warm token ≤ 1.0 × floor",
-        pass: ratio("ours.response-tools-list.repeated") <= 1,
-        value: `${r(ratio("ours.response-tools-list.repeated"), 2)} × floor`,
+        name: `RESPONSE-phase tools/list filter, warm token ≤ 5 × (${line})`,
+        pass: perRound("ours.response-tools-list.repeated", lineWrite) <= 5,
+        value: `${r(perRound("ours.response-tools-list.repeated", lineWrite), 2)} ×`,
       }
     : {
-        name: "RESPONSE-phase tools/list filter, warm token ≤ 1.0 × floor",
+        name: `RESPONSE-phase tools/list filter, warm token ≤ 5 × (${line})`,
         pass: "skip",
         value: "this bundle has no RESPONSE phase (a RESPONSE event is refused)",
       },
   {
-    name: "faster than jsonwebtoken + jwks-rsa on fresh tokens",
-    pass: oursVsTheirs < 1,
+    name: "at least 2 × faster than jsonwebtoken + jwks-rsa on fresh tokens (≤ 0.5 × its time)",
+    pass: oursVsTheirs <= 0.5,
     value: `${r(oursVsTheirs, 2)} × its time (${r(median(res["ours.claims.fresh"]!.samples))} µs vs ${r(median(res["alternative.claims.fresh"]!.samples))} µs)`,
   },
   {

@@ -21,8 +21,17 @@ export interface HandlerOptions {
   /** Extra CA certificates (PEM) trusted for JWKS fetches. */
   ca?: string;
   logger?: Logger;
-  /** Start loading every issuer's JWKS (and the assertion signing keys) now, so the first request does not wait (cold start). */
+  /**
+   * Start loading every issuer's JWKS, the assertion signing keys and the on-behalf-of client
+   * credentials now, so the first request does not wait (cold start).
+   */
   prefetchJwks?: boolean;
+  /**
+   * Called once, while the handler is prepared, with a promise that settles when every load
+   * `prefetchJwks` started has finished, loaded or failed (it never rejects). The Lambda entry awaits
+   * it, bounded, inside init (src/index.ts).
+   */
+  prefetched?: (settled: Promise<void>) => void;
   /** Replaces the Secrets Manager reader (obo client credentials and assertion signing keys). */
   secretFetcher?: SecretFetcher;
   /** Added to the Secrets Manager client's configuration (endpoint, credentials, request handler). */
@@ -82,7 +91,8 @@ function buildRuntime(config: Config, options: HandlerOptions, logger: Logger): 
     { weakKey: (issuer, kid, bits) => logger.error("IdP key below 2048 bits refused", { iss: issuer, kid: clean(kid), bits }) },
     clock,
   );
-  if (options.prefetchJwks === true) for (const i of config.issuers) void jwks.prefetch(i.jwksUri);
+  const loads: Promise<unknown>[] = [];
+  if (options.prefetchJwks === true) for (const i of config.issuers) loads.push(jwks.prefetch(i.jwksUri));
   for (const [name, target] of Object.entries(config.targets)) {
     if (target.mode === "forward" && target.allowPassthrough === true && target.audience === undefined) {
       logger.warn("forward target passes tokens not issued for it (allowPassthrough); the MCP specification forbids token passthrough", {
@@ -91,15 +101,20 @@ function buildRuntime(config: Config, options: HandlerOptions, logger: Logger): 
     }
   }
   const usesObo = Object.values(config.targets).some((t) => t.mode === "obo");
-  const exchanger = usesObo ? import("./obo/runtime.js").then((m) => m.createExchanger(config, options, logger)) : undefined;
+  const obo = usesObo ? import("./obo/runtime.js").then((m) => m.createExchanger(config, options, logger)) : undefined;
+  const exchanger = obo?.then((o) => o.exchanger);
+  if (obo !== undefined) loads.push(obo.then((o) => o.prefetched));
   // A failed chunk load surfaces on the first obo request as a deny, never as an unhandled rejection.
   exchanger?.catch(() => undefined);
   const signing = config.assertion;
-  const assertions =
+  const assertion =
     signing !== undefined && Object.values(config.targets).some((t) => t.mode === "assertion")
       ? import("./assertion/runtime.js").then((m) => m.createAssertionIssuer(signing, options, logger))
       : undefined;
+  const assertions = assertion?.then((a) => a.issuer);
   assertions?.catch(() => undefined);
+  if (assertion !== undefined) loads.push(assertion.then((a) => a.prefetched));
+  options.prefetched?.(Promise.allSettled(loads).then(() => undefined));
   return {
     config,
     verifier,

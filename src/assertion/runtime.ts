@@ -20,9 +20,22 @@ export interface AssertionRuntimeOptions {
 
 const PREFETCH_TIMEOUT_MS = 5_000;
 
-export function createAssertionIssuer(settings: AssertionSettings, options: AssertionRuntimeOptions, logger: Logger): AssertionIssuer {
+export interface AssertionRuntime {
+  issuer: AssertionIssuer;
+  /** Settles (never rejects) when the init read of the signing keys has finished; at once without `prefetchJwks`. */
+  prefetched: Promise<void>;
+}
+
+export function createAssertionIssuer(settings: AssertionSettings, options: AssertionRuntimeOptions, logger: Logger): AssertionRuntime {
   const clock = options.clock ?? systemClock;
-  const fetcher = options.secretFetcher ?? secretsManagerFetcher(options.secretsClientConfig);
+  const read = options.secretFetcher ?? secretsManagerFetcher(options.secretsClientConfig);
+  // The first read is the init prefetch (when asked for): it is observed so that init can wait for it.
+  let first: Promise<unknown> | undefined;
+  const fetcher: SecretFetcher = (secretId, signal) => {
+    const value = read(secretId, signal);
+    first ??= value;
+    return value;
+  };
   const events = {
     keyFailed: (reason: Reason, why: string) =>
       reason === "assertion.unavailable"
@@ -30,6 +43,9 @@ export function createAssertionIssuer(settings: AssertionSettings, options: Asse
         : logger.error("assertion signing key unusable", { why: clean(why) }),
   };
   const issuer = new AssertionIssuer(settings, fetcher, events, clock);
-  if (options.prefetchJwks === true) issuer.prefetch(clock.timeout(PREFETCH_TIMEOUT_MS));
-  return issuer;
+  if (options.prefetchJwks !== true) return { issuer, prefetched: Promise.resolve() };
+  issuer.prefetch(clock.timeout(PREFETCH_TIMEOUT_MS));
+  return { issuer, prefetched: (first ?? Promise.resolve()).then(settle, settle) };
 }
+
+const settle = (): void => undefined;

@@ -103,9 +103,17 @@ export interface RicProcess {
   stop(): Promise<void>;
 }
 
-/** Starts the runtime client serving `taskRoot`'s `index.handler` from the Runtime API at `runtimeApi`. */
-export function startRic(ric: Ric, taskRoot: string, runtimeApi: string, env: Record<string, string>): RicProcess {
-  const child = spawn(ric.node, [ric.entry], {
+/**
+ * Starts the runtime client serving `taskRoot`'s `index.handler` from the Runtime API at `runtimeApi`.
+ * `cgroupProcs`: a cgroup's `cgroup.procs` file, which the process joins before it runs any JavaScript
+ * (a shell writes its own pid there, then becomes Node), so a CPU quota applies to its whole life.
+ */
+export function startRic(ric: Ric, taskRoot: string, runtimeApi: string, env: Record<string, string>, cgroupProcs?: string): RicProcess {
+  const [command, args] =
+    cgroupProcs === undefined
+      ? [ric.node, [ric.entry]]
+      : ["/bin/sh", ["-c", 'echo $$ > "$0" && exec "$1" "$2"', cgroupProcs, ric.node, ric.entry]];
+  const child = spawn(command, args, {
     cwd: taskRoot,
     env: {
       PATH: process.env.PATH ?? "",

@@ -47,6 +47,8 @@ export class RuntimeApi {
   readonly unexpected: { path: string; body: string }[] = [];
   /** The most invocations handed out and not yet answered at one time. */
   maxInFlight = 0;
+  /** `performance.now()` when the runtime first asked for an invocation (its init had ended). */
+  firstPollAt: number | undefined;
 
   /** `host:port`, the value of AWS_LAMBDA_RUNTIME_API. */
   get address(): string {
@@ -119,6 +121,7 @@ export class RuntimeApi {
     const body = Buffer.concat(chunks).toString("utf8");
     const path = req.url ?? "";
     if (req.method === "GET" && path === `${PREFIX}/invocation/next`) {
+      this.firstPollAt ??= performance.now();
       this.polls.push(res);
       res.on("close", () => {
         const i = this.polls.indexOf(res);

@@ -301,6 +301,39 @@ describe("rotation", () => {
     expect(reads).toBe(1);
   });
 
+  it("the promise `prefetched` receives settles once the init reads are done: the first request then reads nothing", async () => {
+    const before = { a: h.server.count("/a/jwks"), b: h.server.count("/b/jwks") };
+    let settled: Promise<void> | undefined;
+    const hd = h.handler(assertionConfig(), {
+      secretFetcher: fetcher,
+      prefetchJwks: true,
+      prefetched: (p) => {
+        settled = p;
+      },
+    });
+    await settled;
+    expect({ reads, a: h.server.count("/a/jwks") - before.a, b: h.server.count("/b/jwks") - before.b }).toEqual({ reads: 1, a: 1, b: 1 });
+    assertionOf(await run(hd, call("ledger")));
+    expect({ reads, a: h.server.count("/a/jwks") - before.a, b: h.server.count("/b/jwks") - before.b }).toEqual({ reads: 1, a: 1, b: 1 });
+  });
+
+  it("a failed init read settles `prefetched` (never rejects it) and the first request reads again", async () => {
+    secrets.delete(ARN);
+    let settled: Promise<void> | undefined;
+    const hd = h.handler(assertionConfig(), {
+      secretFetcher: fetcher,
+      prefetchJwks: true,
+      prefetched: (p) => {
+        settled = p;
+      },
+    });
+    await expect(settled).resolves.toBeUndefined();
+    expect(reads).toBe(1);
+    secrets.set(ARN, pem(es1));
+    assertionOf(await run(hd, call("ledger")));
+    expect(reads).toBe(2);
+  });
+
   it("concurrent first requests share one secret read", async () => {
     const hd = handler();
     const outs = await Promise.all([hd(call("ledger"), lambdaContext()), hd(call("vault"), lambdaContext())]);

@@ -55,6 +55,23 @@ const bearerOf = (o: Awaited<ReturnType<typeof run>>) =>
 const pay = (token = tokenA()) => mcpEvent({ name: "payments___refund", token });
 
 describe("L. On-behalf-of token exchange (OBO)", () => {
+  it("with prefetchJwks (the Lambda entry) the client credential is read at init: `prefetched` settles after it, the first request reads none", async () => {
+    let settled: Promise<void> | undefined;
+    const hd = h.handler(withObo(), {
+      secretsClientConfig: sm.clientConfig(),
+      prefetchJwks: true,
+      prefetched: (p) => {
+        settled = p;
+      },
+    });
+    await settled;
+    expect(sm.reads).toEqual([SECRET_ARN]);
+    const o = await run(hd, pay());
+    expect(bearerOf(o)).not.toBe("");
+    expectAllow(o, { Authorization: `Bearer ${bearerOf(o)}` });
+    expect(sm.reads).toEqual([SECRET_ARN]);
+  });
+
   it("OBO-01 STS answers 200 → ALLOW(obo) with the exchanged token; the request carried exactly the RFC 8693 fields and the Secrets Manager secret", async () => {
     const inbound = tokenA();
     const o = await run(handler(), pay(inbound));

@@ -5,7 +5,17 @@ import { describe, expect, it } from "vitest";
 import { DENIALS } from "../../src/respond/denials.js";
 import { REASONS } from "../../src/respond/reasons.js";
 import { parseConfig } from "../../src/config/load.js";
-import { type BenchRun, BEGIN, END, renderPerfTable, withPerfTable } from "../../scripts/perf-table.js";
+import {
+  type BenchRun,
+  BEGIN,
+  END,
+  LAMBDA_BEGIN,
+  LAMBDA_END,
+  type LambdaRun,
+  renderLambdaTable,
+  renderPerfTable,
+  withPerfTable,
+} from "../../scripts/perf-table.js";
 
 /**
  * The README, CONTRIBUTING.md and docs/ stay true to the code: every reason code of
@@ -212,6 +222,14 @@ describe("README, CONTRIBUTING.md and docs/ against the code", () => {
     expect(page.split(BEGIN).length).toBe(2);
     expect(page.split(END).length).toBe(2);
     expect(page).toBe(withPerfTable(page, renderPerfTable(run)));
+  });
+
+  it("docs/performance.md shows exactly what scripts/perf-table.ts renders from bench/last-lambda-run.json", () => {
+    const page = read("docs/performance.md");
+    const run = JSON.parse(read("bench/last-lambda-run.json")) as LambdaRun;
+    expect(page.split(LAMBDA_BEGIN).length).toBe(2);
+    expect(page.split(LAMBDA_END).length).toBe(2);
+    expect(page).toBe(withPerfTable(page, renderLambdaTable(run), LAMBDA_BEGIN, LAMBDA_END));
   });
 
   it("the perf check notices a changed figure", () => {
