@@ -1,5 +1,6 @@
 import { LogFormatter, LogItem, Logger } from "@aws-lambda-powertools/logger";
 import type { LogAttributes, UnformattedAttributes } from "@aws-lambda-powertools/logger/types";
+import type { EmfMembers, Metrics } from "./metrics.js";
 import { DENIALS } from "./respond/denials.js";
 import { VERSION } from "./version.js";
 
@@ -142,10 +143,31 @@ const ERROR_REASONS: ReadonlySet<string> = new Set(
 
 const cleanValue = (v: unknown): unknown => (typeof v === "string" ? clean(v) : Array.isArray(v) ? v.map((x) => clean(String(x))) : v);
 
-/** Where audit lines go: Powertools' logger, or anything with its three levels. */
-export type AuditSink = Pick<Logger, "info" | "warn" | "error">;
+/**
+ * Where audit lines go: Powertools' logger, or anything with its three levels. `level` is the logger's
+ * threshold (Powertools' `LogLevelThreshold`: INFO 12, WARN 16, ERROR 20, SILENT 28), read to know
+ * whether a line will be dropped.
+ */
+export type AuditSink = Pick<Logger, "info" | "warn" | "error"> & { readonly level?: number };
 
-export function writeAudit(logger: AuditSink, record: AuditRecord): void {
+/** Powertools' thresholds of the three levels audit lines use (`LogLevelThreshold`). */
+const INFO = 12;
+const WARN = 16;
+const ERROR = 20;
+
+/** Writes one EMF document as its own line: what the Lambda runtime reads from stdout becomes a log event. */
+export type LineWriter = (line: string) => void;
+const stdoutLine: LineWriter = (line) => {
+  process.stdout.write(`${line}\n`);
+};
+
+/**
+ * The invocation's audit line, carrying its metrics (`metrics`, src/metrics.ts) as EMF members. When the
+ * logger's level drops this line (`POWERTOOLS_LOG_LEVEL=WARN` drops allows), the EMF members are still
+ * written, alone, as one line on stdout (`writeLine`): every decision is counted whatever the log level,
+ * and that line holds only bounded dimension values and numbers, never an identity.
+ */
+export function writeAudit(logger: AuditSink, record: AuditRecord, metrics?: Metrics, writeLine: LineWriter = stdoutLine): void {
   const fields: Record<string, unknown> = {};
   for (const k in record) {
     const v = record[k as keyof AuditRecord];
@@ -160,7 +182,14 @@ export function writeAudit(logger: AuditSink, record: AuditRecord): void {
   }
   // Which release decided: an operator comparing lines across a deployment sees the version change.
   fields.version = VERSION;
-  if (record.decision === "allow") logger.info("audit", fields);
-  else if (ERROR_REASONS.has(record.reason)) logger.error("audit", fields);
+  const emf: EmfMembers | undefined = metrics?.members(record);
+  const level = record.decision === "allow" ? INFO : ERROR_REASONS.has(record.reason) ? ERROR : WARN;
+  if (emf !== undefined && logger.level !== undefined && logger.level > level) {
+    writeLine(JSON.stringify(emf));
+    return;
+  }
+  if (emf !== undefined) Object.assign(fields, emf);
+  if (level === INFO) logger.info("audit", fields);
+  else if (level === ERROR) logger.error("audit", fields);
   else logger.warn("audit", fields);
 }
