@@ -3,8 +3,9 @@
  * from `aws logs tail`): decisions by reason, by target and by caller, duration percentiles, and when
  * the lines were first and last seen (docs/operations.md#a-local-report). A line may carry a prefix
  * (the Lambda text log format, `aws logs tail`'s timestamp and stream): the JSON object starts at its
- * first `{`. Anything that is not an audit line is skipped and counted. A metrics-only line (written
- * when the log level drops an allow, src/log.ts) counts its decision, without a caller.
+ * first `{`. The metrics line beside each audit line (EMF, src/metrics.ts) is tallied on its own: it is
+ * written whatever the log level, so more decisions there than in audit lines means the log level
+ * dropped audit lines. Anything else is skipped and counted.
  */
 
 interface Tally {
@@ -21,10 +22,10 @@ export interface Report {
   durations: number[];
   first: string | undefined;
   last: string | undefined;
-  /** Lines that were not audit lines (or metrics-only lines). */
+  /** Lines that were neither audit lines nor metrics lines. */
   skipped: number;
-  /** Decisions known only from a metrics-only line (the audit line was dropped by the log level). */
-  metricsOnly: number;
+  /** Decisions as the metrics lines count them. */
+  metrics: Tally;
 }
 
 type Json = Record<string, unknown>;
@@ -58,37 +59,30 @@ export function buildReport(lines: Iterable<string>): Report {
     first: undefined,
     last: undefined,
     skipped: 0,
-    metricsOnly: 0,
+    metrics: { allow: 0, deny: 0 },
   };
   for (const line of lines) {
     if (line.trim() === "") continue;
     const rec = parseLine(line);
-    const audit = rec?.message === "audit";
-    const decision = audit ? rec?.decision : rec?.Decision;
-    const reason = str(audit ? rec?.reason : rec?.Reason);
-    const metricsOnly = !audit && isObject(rec?._aws) && rec?.message === undefined;
-    if (rec === undefined || (!audit && !metricsOnly) || (decision !== "allow" && decision !== "deny") || reason === undefined) {
+    if (rec !== undefined && isObject(rec._aws) && rec.message === undefined && (rec.Decision === "allow" || rec.Decision === "deny")) {
+      r.metrics[rec.Decision]++;
+      continue;
+    }
+    const decision = rec?.decision;
+    const reason = str(rec?.reason);
+    if (rec === undefined || rec.message !== "audit" || (decision !== "allow" && decision !== "deny") || reason === undefined) {
       r.skipped++;
       continue;
     }
     r.decisions[decision]++;
     const reasonKey = `${decision} ${reason}`;
     r.reasons.set(reasonKey, (r.reasons.get(reasonKey) ?? 0) + 1);
-    const target = str(audit ? rec.target : rec.Target);
-    bump(r.targets, target ?? "(no target)", decision);
-    if (audit) {
-      const iss = str(rec.iss);
-      const who = str(rec.sub) ?? str(rec.client_id);
-      bump(r.callers, iss === undefined ? "(not authenticated)" : `${iss} ${who ?? "(no subject)"}`, decision);
-    } else {
-      r.metricsOnly++;
-      bump(r.callers, "(not logged: metrics-only line)", decision);
-    }
-    const duration = audit ? rec.durationMs : rec.Duration;
-    if (typeof duration === "number" && Number.isFinite(duration)) r.durations.push(duration);
-    const aws = rec._aws;
-    const when =
-      str(rec.timestamp) ?? (isObject(aws) && typeof aws.Timestamp === "number" ? new Date(aws.Timestamp).toISOString() : undefined);
+    bump(r.targets, str(rec.target) ?? "(no target)", decision);
+    const iss = str(rec.iss);
+    const who = str(rec.sub) ?? str(rec.client_id);
+    bump(r.callers, iss === undefined ? "(no caller logged)" : `${iss} ${who ?? "(no subject)"}`, decision);
+    if (typeof rec.durationMs === "number" && Number.isFinite(rec.durationMs)) r.durations.push(rec.durationMs);
+    const when = str(rec.timestamp);
     if (when !== undefined) {
       if (r.first === undefined || when < r.first) r.first = when;
       if (r.last === undefined || when > r.last) r.last = when;
@@ -117,9 +111,15 @@ function table(header: readonly string[], rows: readonly (readonly string[])[]):
 
 export function renderReport(r: Report, top = 20): string[] {
   const total = r.decisions.allow + r.decisions.deny;
-  const out = [
-    `decisions: ${total} (allow ${r.decisions.allow}, deny ${r.decisions.deny})${r.metricsOnly > 0 ? `, ${r.metricsOnly} from metrics-only lines` : ""}; other lines skipped: ${r.skipped}`,
-  ];
+  const out = [`decisions: ${total} (allow ${r.decisions.allow}, deny ${r.decisions.deny}); other lines skipped: ${r.skipped}`];
+  const counted = r.metrics.allow + r.metrics.deny;
+  if (counted > 0) {
+    const dropped =
+      counted > total
+        ? `: ${counted - total} without an audit line (dropped by the log level, e.g. POWERTOOLS_LOG_LEVEL=WARN drops allows)`
+        : "";
+    out.push(`metrics lines: ${counted} decisions (allow ${r.metrics.allow}, deny ${r.metrics.deny})${dropped}`);
+  }
   if (total === 0) return out;
   out.push(`first seen: ${r.first ?? "-"}`, `last seen:  ${r.last ?? "-"}`);
   const sorted = [...r.durations].sort((a, b) => a - b);

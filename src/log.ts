@@ -1,6 +1,6 @@
 import { LogFormatter, LogItem, Logger } from "@aws-lambda-powertools/logger";
 import type { LogAttributes, UnformattedAttributes } from "@aws-lambda-powertools/logger/types";
-import type { EmfMembers, Metrics } from "./metrics.js";
+import type { Metrics } from "./metrics.js";
 import { DENIALS } from "./respond/denials.js";
 import { VERSION } from "./version.js";
 
@@ -143,29 +143,21 @@ const ERROR_REASONS: ReadonlySet<string> = new Set(
 
 const cleanValue = (v: unknown): unknown => (typeof v === "string" ? clean(v) : Array.isArray(v) ? v.map((x) => clean(String(x))) : v);
 
-/**
- * Where audit lines go: Powertools' logger, or anything with its three levels. `level` is the logger's
- * threshold (Powertools' `LogLevelThreshold`: INFO 12, WARN 16, ERROR 20, SILENT 28), read to know
- * whether a line will be dropped.
- */
-export type AuditSink = Pick<Logger, "info" | "warn" | "error"> & { readonly level?: number };
+/** Where audit lines go: Powertools' logger, or anything with its three levels. */
+export type AuditSink = Pick<Logger, "info" | "warn" | "error">;
 
-/** Powertools' thresholds of the three levels audit lines use (`LogLevelThreshold`). */
-const INFO = 12;
-const WARN = 16;
-const ERROR = 20;
-
-/** Writes one EMF document as its own line: what the Lambda runtime reads from stdout becomes a log event. */
+/** Writes one line as it is: what the Lambda runtime reads from stdout becomes one log event. */
 export type LineWriter = (line: string) => void;
 const stdoutLine: LineWriter = (line) => {
   process.stdout.write(`${line}\n`);
 };
 
 /**
- * The invocation's audit line, carrying its metrics (`metrics`, src/metrics.ts) as EMF members. When the
- * logger's level drops this line (`POWERTOOLS_LOG_LEVEL=WARN` drops allows), the EMF members are still
- * written, alone, as one line on stdout (`writeLine`): every decision is counted whatever the log level,
- * and that line holds only bounded dimension values and numbers, never an identity.
+ * The invocation's audit line, then its metrics (src/metrics.ts): one EMF document on its own line,
+ * serialised without the logger (measured cheaper than carrying the EMF members in the audit line,
+ * whose JSON replacer runs on every value: docs/operations.md#why-its-own-line). The metrics line is
+ * written whatever the log level (`POWERTOOLS_LOG_LEVEL=WARN` drops allows' audit lines, never their
+ * count) and holds only bounded dimension values and numbers, never an identity.
  */
 export function writeAudit(logger: AuditSink, record: AuditRecord, metrics?: Metrics, writeLine: LineWriter = stdoutLine): void {
   const fields: Record<string, unknown> = {};
@@ -182,14 +174,10 @@ export function writeAudit(logger: AuditSink, record: AuditRecord, metrics?: Met
   }
   // Which release decided: an operator comparing lines across a deployment sees the version change.
   fields.version = VERSION;
-  const emf: EmfMembers | undefined = metrics?.members(record);
-  const level = record.decision === "allow" ? INFO : ERROR_REASONS.has(record.reason) ? ERROR : WARN;
-  if (emf !== undefined && logger.level !== undefined && logger.level > level) {
-    writeLine(JSON.stringify(emf));
-    return;
-  }
-  if (emf !== undefined) Object.assign(fields, emf);
-  if (level === INFO) logger.info("audit", fields);
-  else if (level === ERROR) logger.error("audit", fields);
+  // The count first: a failing log sink (conclude swallows it) never loses a decision's metrics.
+  const emf = metrics?.members(record);
+  if (emf !== undefined) writeLine(JSON.stringify(emf));
+  if (record.decision === "allow") logger.info("audit", fields);
+  else if (ERROR_REASONS.has(record.reason)) logger.error("audit", fields);
   else logger.warn("audit", fields);
 }

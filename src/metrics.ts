@@ -4,8 +4,8 @@ import { REASONS, type Reason } from "./respond/reasons.js";
 
 /**
  * Metrics (docs/operations.md#metrics): every invocation's decision as CloudWatch metrics in the
- * Embedded Metric Format, carried by the audit line itself (no extra write; a measured choice, see
- * docs/operations.md#why-the-audit-line-carries-the-metrics). The document's shape follows the EMF
+ * Embedded Metric Format, one document on its own line beside the audit line (src/log.ts `writeAudit`;
+ * a measured choice: docs/operations.md#why-its-own-line). The document's shape follows the EMF
  * specification: https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Specification.html
  * (root member `_aws` with `Timestamp` and `CloudWatchMetrics`, each a `MetricDirective` of `Namespace`,
  * `Dimensions` (dimension sets, at most 30 keys each) and `Metrics` (at most 100, `Name` and `Unit`);
@@ -90,7 +90,7 @@ interface MetricDirective {
   Dimensions: string[][];
   Metrics: MetricDefinition[];
 }
-/** The EMF members added to an audit line (or written alone when the logger would drop that line). */
+/** One EMF document: the `_aws` metadata, and the dimension and metric members it names. */
 export type EmfMembers = Record<string, unknown> & { _aws: { Timestamp: number; CloudWatchMetrics: MetricDirective[] } };
 
 /**
@@ -116,7 +116,7 @@ export class Metrics {
     if (this.settings.enabled) this.pending.set(metric, (this.pending.get(metric) ?? 0) + 1);
   }
 
-  /** The EMF members for one invocation's audit record, or undefined when metrics are off. Drains the pending counts. */
+  /** The EMF document for one invocation's audit record, or undefined when metrics are off. Drains the pending counts. */
   members(record: AuditRecord): EmfMembers | undefined {
     if (!this.settings.enabled) return undefined;
     const { namespace, service } = this.settings;

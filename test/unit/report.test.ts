@@ -36,7 +36,13 @@ const LINES = [
   "START RequestId: r-1 Version: $LATEST",
   '{"message":"audit",',
   "",
-  // A metrics-only line (an allow the log level dropped).
+  // Metrics lines: one beside an audit line above, and one of an allow whose audit line the log level dropped.
+  JSON.stringify({
+    _aws: { Timestamp: Date.parse("2026-12-06T10:00:00.000Z"), CloudWatchMetrics: [] },
+    Decision: "allow",
+    Reason: "mode.claims",
+    Decisions: 1,
+  }),
   JSON.stringify({
     _aws: { Timestamp: Date.parse("2026-12-06T10:00:04.000Z"), CloudWatchMetrics: [] },
     Decision: "allow",
@@ -50,52 +56,61 @@ const LINES = [
 describe("report", () => {
   it("tallies decisions by reason, target and caller, percentiles and first/last seen; skips and counts other lines", () => {
     const r = buildReport(LINES);
-    expect(r.decisions).toEqual({ allow: 3, deny: 3 });
+    expect(r.decisions).toEqual({ allow: 2, deny: 3 });
     expect(r.skipped).toBe(3);
-    expect(r.metricsOnly).toBe(1);
+    expect(r.metrics).toEqual({ allow: 2, deny: 0 });
     expect(Object.fromEntries(r.reasons)).toEqual({
-      "allow mode.claims": 2,
+      "allow mode.claims": 1,
       "allow mode.forward": 1,
       "deny forward.audience_not_bound": 2,
       "deny token.signature_invalid": 1,
     });
     expect(Object.fromEntries(r.targets)).toEqual({
-      crm: { allow: 2, deny: 0 },
+      crm: { allow: 1, deny: 0 },
       orders: { allow: 1, deny: 2 },
       "(no target)": { allow: 0, deny: 1 },
     });
     expect(Object.fromEntries(r.callers)).toEqual({
       "https://a alice": { allow: 2, deny: 0 },
       "https://b bob": { allow: 0, deny: 2 },
-      "(not authenticated)": { allow: 0, deny: 1 },
-      "(not logged: metrics-only line)": { allow: 1, deny: 0 },
+      "(no caller logged)": { allow: 0, deny: 1 },
     });
-    expect({ first: r.first, last: r.last }).toEqual({ first: "2026-12-06T09:59:59.000Z", last: "2026-12-06T10:00:04.000Z" });
+    expect({ first: r.first, last: r.last }).toEqual({ first: "2026-12-06T09:59:59.000Z", last: "2026-12-06T10:00:03.000Z" });
     expect(renderReport(r)).toEqual([
-      "decisions: 6 (allow 3, deny 3), 1 from metrics-only lines; other lines skipped: 3",
+      "decisions: 5 (allow 2, deny 3); other lines skipped: 3",
+      "metrics lines: 2 decisions (allow 2, deny 0)",
       "first seen: 2026-12-06T09:59:59.000Z",
-      "last seen:  2026-12-06T10:00:04.000Z",
+      "last seen:  2026-12-06T10:00:03.000Z",
       "duration: p50 3.000 ms, p90 10.000 ms, p99 10.000 ms, max 10.000 ms",
       "",
       "by reason",
       "decision reason                  count",
-      "allow mode.claims                    2",
       "deny forward.audience_not_bound      2",
+      "allow mode.claims                    1",
       "allow mode.forward                   1",
       "deny token.signature_invalid         1",
       "",
       "by target",
       "target       allow  deny",
       "orders           1     2",
-      "crm              2     0",
       "(no target)      0     1",
+      "crm              1     0",
       "",
       "by caller (top 20)",
-      "caller (iss sub)                 allow  deny",
-      "https://a alice                      2     0",
-      "https://b bob                        0     2",
-      "(not authenticated)                  0     1",
-      "(not logged: metrics-only line)      1     0",
+      "caller (iss sub)    allow  deny",
+      "https://a alice         2     0",
+      "https://b bob           0     2",
+      "(no caller logged)      0     1",
+    ]);
+  });
+
+  it("more decisions in metrics lines than audit lines: the log level dropped some, and the report says so", () => {
+    const metricsLine = (decision: string) =>
+      JSON.stringify({ _aws: { Timestamp: 0, CloudWatchMetrics: [] }, Decision: decision, Decisions: 1 });
+    const lines = [metricsLine("allow"), metricsLine("allow"), metricsLine("deny"), audit({ decision: "deny", reason: "token.expired" })];
+    expect(renderReport(buildReport(lines)).slice(0, 2)).toEqual([
+      "decisions: 1 (allow 0, deny 1); other lines skipped: 0",
+      "metrics lines: 3 decisions (allow 2, deny 1): 2 without an audit line (dropped by the log level, e.g. POWERTOOLS_LOG_LEVEL=WARN drops allows)",
     ]);
   });
 
@@ -111,7 +126,10 @@ describe("report", () => {
     const err: string[] = [];
     const io = { out: (l: string) => void out.push(l), err: (l: string) => void err.push(l) };
     expect(await main(["report", file], io)).toBe(0);
-    expect(out[0]).toBe("decisions: 6 (allow 3, deny 3), 1 from metrics-only lines; other lines skipped: 3");
+    expect(out.slice(0, 2)).toEqual([
+      "decisions: 5 (allow 2, deny 3); other lines skipped: 3",
+      "metrics lines: 2 decisions (allow 2, deny 0)",
+    ]);
     out.length = 0;
     async function* stdin() {
       yield* LINES.slice(0, 2);
