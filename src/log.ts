@@ -147,7 +147,7 @@ const cleanValue = (v: unknown): unknown => (typeof v === "string" ? clean(v) : 
 export type AuditSink = Pick<Logger, "info" | "warn" | "error">;
 
 /** Writes one line as it is: what the Lambda runtime reads from stdout becomes one log event. */
-export type LineWriter = (line: string) => void;
+type LineWriter = (line: string) => void;
 const stdoutLine: LineWriter = (line) => {
   process.stdout.write(`${line}\n`);
 };

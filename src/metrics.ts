@@ -1,6 +1,5 @@
 import type { AuditRecord } from "./log.js";
 import { DENIALS } from "./respond/denials.js";
-import { REASONS, type Reason } from "./respond/reasons.js";
 
 /**
  * Metrics (docs/operations.md#metrics): every invocation's decision as CloudWatch metrics in the
@@ -31,9 +30,9 @@ export const DEFAULT_METRICS: MetricsSettings = {
 };
 
 /** The bucket of every target name the configuration does not list. */
-export const UNLISTED_TARGET = "unlisted";
+const UNLISTED_TARGET = "unlisted";
 /** The bucket of every method outside MCP's list. */
-export const OTHER_METHOD = "other";
+const OTHER_METHOD = "other";
 
 /** MCP's methods (specification 2025-06-18 and 2025-11-25), the gateway's search tool rides `tools/call`. */
 const MCP_METHODS: ReadonlySet<string> = new Set([
@@ -72,11 +71,11 @@ const MCP_METHODS: ReadonlySet<string> = new Set([
 ]);
 
 /** Counted between audit lines (the JWKS cache's events, the init prefetch's too) and carried by the next one. */
-export type PendingMetric = "JwksFetches" | "JwksFetchFailures" | "JwksStaleServed";
+type PendingMetric = "JwksFetches" | "JwksFetchFailures" | "JwksStaleServed";
 const PENDING: readonly PendingMetric[] = ["JwksFetches", "JwksFetchFailures", "JwksStaleServed"];
 
 /** Our own failures: the table's 5xx reasons (JWKS, token endpoint, Secrets Manager, internal). */
-export const FAILURE_REASONS: readonly Reason[] = REASONS.filter((r) => DENIALS[r].status >= 500);
+export const FAILURE_REASONS: readonly string[] = Object.entries(DENIALS).flatMap(([reason, spec]) => (spec.status >= 500 ? [reason] : []));
 const IS_FAILURE: ReadonlySet<string> = new Set(FAILURE_REASONS);
 
 /** CloudWatch's units this module uses (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_MetricDatum.html). */
@@ -91,25 +90,21 @@ interface MetricDirective {
   Metrics: MetricDefinition[];
 }
 /** One EMF document: the `_aws` metadata, and the dimension and metric members it names. */
-export type EmfMembers = Record<string, unknown> & { _aws: { Timestamp: number; CloudWatchMetrics: MetricDirective[] } };
+type EmfMembers = Record<string, unknown> & { _aws: { Timestamp: number; CloudWatchMetrics: MetricDirective[] } };
 
 /**
  * One per execution environment: knows the configured targets (to bucket the rest), counts what happens
- * between audit lines, and turns an audit record into its EMF members.
+ * between audit lines, and turns an audit record into its EMF document.
  */
 export class Metrics {
   private readonly pending = new Map<PendingMetric, number>();
   private coldStart = true;
 
   constructor(
-    readonly settings: MetricsSettings,
+    private readonly settings: MetricsSettings,
     private readonly targets: ReadonlySet<string>,
     private readonly now: () => number = Date.now,
   ) {}
-
-  get enabled(): boolean {
-    return this.settings.enabled;
-  }
 
   /** Counts an event of the environment (a JWKS fetch, a failure, a stale key set served). */
   count(metric: PendingMetric): void {
