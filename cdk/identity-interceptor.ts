@@ -21,6 +21,7 @@ import { allowlistNeeds, planAllowlist, secretArnsOf } from "../src/config/deplo
 import { type ConfigFile, parseConfig, readConfigFile } from "../src/config/load.js";
 import type { Config } from "../src/config/schema.js";
 import { bundleFiles, defaultBundleDir } from "../cli/bundle.js";
+import { InterceptorOperations, type InterceptorOperationsOptions } from "./operations.js";
 
 /**
  * `IdentityInterceptor`: the interceptor Lambda built from this package's prebuilt bundle (its dist/)
@@ -66,6 +67,11 @@ export interface IdentityInterceptorProps {
   readonly vpc?: ec2.IVpc;
   readonly vpcSubnets?: ec2.SubnetSelection;
   readonly securityGroups?: ec2.ISecurityGroup[];
+  /**
+   * Alarms (with an optional SNS topic), a dashboard and saved Logs Insights queries (cdk/operations.ts,
+   * docs/operations.md). Default: all of them, no topic; `false`: none.
+   */
+  readonly operations?: InterceptorOperationsOptions | false;
 }
 
 /** Reads and validates the config (src/config/load.ts); throws (failing synth) with every problem and its field path. */
@@ -124,6 +130,8 @@ export class IdentityInterceptor extends Construct {
   readonly role: iam.Role;
   readonly logGroup: logs.LogGroup;
   readonly gateway: Gateway;
+  /** The alarms, dashboard and queries; undefined with `operations: false`. */
+  readonly operations: InterceptorOperations | undefined;
   /** Gateway target name -> the allowlist set on it (filled while the app synthesises). */
   readonly allowlists = new Map<string, string[]>();
 
@@ -177,6 +185,18 @@ export class IdentityInterceptor extends Construct {
       ...(props.vpcSubnets !== undefined ? { vpcSubnets: props.vpcSubnets } : {}),
       ...(props.securityGroups !== undefined ? { securityGroups: props.securityGroups } : {}),
     });
+
+    const ops = props.operations === false ? undefined : (props.operations ?? {});
+    if (ops?.namespace !== undefined) this.function.addEnvironment("POWERTOOLS_METRICS_NAMESPACE", ops.namespace);
+    this.operations =
+      ops === undefined
+        ? undefined
+        : new InterceptorOperations(this, "Operations", {
+            ...ops,
+            function: this.function,
+            logGroup: this.logGroup,
+            timeout: props.timeout ?? Duration.seconds(10),
+          });
 
     this.gateway =
       props.gateway ??

@@ -1,9 +1,12 @@
+import { readFileSync } from "node:fs";
+import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
 import type { BedrockAgentCoreControlClient } from "@aws-sdk/client-bedrock-agentcore-control";
 import { attach, type Io } from "./attach.js";
 import { checkConfigFile } from "./check-config.js";
 import { JWKS_ALGORITHMS, jwks } from "./jwks.js";
 import { packageFunction } from "./package.js";
+import { buildReport, renderReport } from "./report.js";
 import { syncTargets } from "./sync-targets.js";
 import type { Config } from "../src/config/schema.js";
 
@@ -21,6 +24,9 @@ export const USAGE = `usage: agentcore-interceptor <command>
       validate FILE and ship it in the zip as interceptor.config.json
   jwks (--secret-file FILE | --secret-arn ARN) [--algorithm ES256|RS256|EdDSA]
       print the public JWKS of the assertion signing secret, to host for assertion targets
+  report [FILE]
+      decisions by reason, by target and by caller, duration percentiles, first and last seen, from audit
+      lines in FILE or on stdin (e.g. aws logs tail /aws/lambda/NAME --since 1h | agentcore-interceptor report)
   help
       this text
 
@@ -28,6 +34,8 @@ export const USAGE = `usage: agentcore-interceptor <command>
   AWS_ENDPOINT_URL_BEDROCK_AGENTCORE_CONTROL).`;
 
 export interface MainDeps extends Io {
+  /** The lines of standard input (for `report` without FILE); default: process.stdin. */
+  stdinLines?: () => AsyncIterable<string>;
   /** The control-plane client (tests point one at a loopback endpoint); default: the SDK's standard chain. */
   client?: (region: string | undefined) => Promise<BedrockAgentCoreControlClient>;
 }
@@ -36,6 +44,8 @@ const defaultClient = async (region: string | undefined) => {
   const { BedrockAgentCoreControlClient } = await import("@aws-sdk/client-bedrock-agentcore-control");
   return new BedrockAgentCoreControlClient(region !== undefined ? { region } : {});
 };
+
+const stdinLines = (): AsyncIterable<string> => createInterface({ input: process.stdin, crlfDelay: Infinity });
 
 /** Reads and validates a config file; prints its problems and returns undefined when it is not valid. */
 function readConfig(file: string, io: Io): Config | undefined {
@@ -123,6 +133,23 @@ async function run(argv: readonly string[], deps: MainDeps): Promise<number> {
       const config = readConfig(values.config, deps);
       if (config === undefined) return 1;
       return syncTargets(await client(), { gatewayId, config, dryRun: values["dry-run"], prune: values.prune }, deps);
+    }
+    case "report": {
+      const file = positionals[0];
+      let lines: string[];
+      if (file !== undefined && file !== "-") {
+        try {
+          lines = readFileSync(file, "utf8").split("\n");
+        } catch (err) {
+          deps.err(`report: cannot read ${file} (${err instanceof Error && "code" in err ? String(err.code) : "read error"})`);
+          return 1;
+        }
+      } else {
+        lines = [];
+        for await (const line of (deps.stdinLines ?? stdinLines)()) lines.push(line);
+      }
+      for (const line of renderReport(buildReport(lines))) deps.out(line);
+      return 0;
     }
     case "package":
       return packageFunction({ configFile: values.config, out: values.out }, deps);

@@ -5,6 +5,7 @@
  */
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { connect, reasonOf, type Stack, startStack, whoami } from "../test/e2e/stack/stack.js";
+import { buildReport, renderReport } from "../cli/report.js";
 
 const root = new URL("../", import.meta.url);
 interface Row {
@@ -156,6 +157,9 @@ async function main(): Promise<number> {
     await session("mallory@initech (untrusted IdP)", mallory, { "(initialize)": "deny token.issuer_untrusted" });
 
     print(rows);
+    // What an operator sees of this run: the same report as `npx agentcore-interceptor report` over the function's log.
+    console.log("\nthe interceptor's log, as `npx agentcore-interceptor report` summarises it:\n");
+    for (const line of renderReport(buildReport(stack.lambda.logs), 10)) console.log(line);
     const audits = stack.lambda.logs.filter((l) => l.includes('"message":"audit"')).length;
     const leaked = [alice, bob, carol, dave, forged, mallory].some((t) => stack.lambda.logs.join("\n").includes(t.split(".")[2]!));
     const spoofed = Object.values(stack.targets).some((t) => t.seen.some((h) => h["x-user-sub"] === "admin"));

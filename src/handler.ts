@@ -3,6 +3,7 @@ import { type Clock, systemClock } from "./clock.js";
 import { Deadline } from "./deadline.js";
 import { addLambdaContext } from "./lambda-context.js";
 import { createLogger } from "./log.js";
+import { DEFAULT_METRICS, Metrics } from "./metrics.js";
 import { requestPhase } from "./phase/request.js";
 import { answerResponse, isResponsePhase } from "./phase/response-entry.js";
 import type { InterceptorOutput } from "./respond/output.js";
@@ -25,7 +26,10 @@ const REQUEST_DEADLINE_MS = 5_000;
  */
 export function createHandler(options: HandlerOptions): InterceptorHandler {
   const logger = options.logger ?? createLogger();
-  const runtime = prepareRuntime(options, logger);
+  // Configured targets name themselves in metrics; any other target is one bucket (src/metrics.ts).
+  const targets = new Set(options.config.ok ? Object.keys(options.config.config.targets) : []);
+  const metrics = new Metrics(options.metrics ?? options.config.metrics ?? DEFAULT_METRICS, targets);
+  const runtime = prepareRuntime(options, logger, metrics);
   const clock: Clock = options.clock ?? systemClock;
   return async function handler(event, context) {
     const started = performance.now();
@@ -33,6 +37,7 @@ export function createHandler(options: HandlerOptions): InterceptorHandler {
     const invocation = {
       runtime,
       logger,
+      metrics,
       deadline: Deadline.after(clock, deadlineFor(context)),
       requestId: context?.awsRequestId,
       started,

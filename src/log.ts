@@ -1,5 +1,6 @@
 import { LogFormatter, LogItem, Logger } from "@aws-lambda-powertools/logger";
 import type { LogAttributes, UnformattedAttributes } from "@aws-lambda-powertools/logger/types";
+import type { Metrics } from "./metrics.js";
 import { DENIALS } from "./respond/denials.js";
 import { VERSION } from "./version.js";
 
@@ -145,7 +146,20 @@ const cleanValue = (v: unknown): unknown => (typeof v === "string" ? clean(v) : 
 /** Where audit lines go: Powertools' logger, or anything with its three levels. */
 export type AuditSink = Pick<Logger, "info" | "warn" | "error">;
 
-export function writeAudit(logger: AuditSink, record: AuditRecord): void {
+/** Writes one line as it is: what the Lambda runtime reads from stdout becomes one log event. */
+type LineWriter = (line: string) => void;
+const stdoutLine: LineWriter = (line) => {
+  process.stdout.write(`${line}\n`);
+};
+
+/**
+ * The invocation's audit line, then its metrics (src/metrics.ts): one EMF document on its own line,
+ * serialised without the logger (measured cheaper than carrying the EMF members in the audit line,
+ * whose JSON replacer runs on every value: docs/operations.md#why-its-own-line). The metrics line is
+ * written whatever the log level (`POWERTOOLS_LOG_LEVEL=WARN` drops allows' audit lines, never their
+ * count) and holds only bounded dimension values and numbers, never an identity.
+ */
+export function writeAudit(logger: AuditSink, record: AuditRecord, metrics?: Metrics, writeLine: LineWriter = stdoutLine): void {
   const fields: Record<string, unknown> = {};
   for (const k in record) {
     const v = record[k as keyof AuditRecord];
@@ -160,6 +174,9 @@ export function writeAudit(logger: AuditSink, record: AuditRecord): void {
   }
   // Which release decided: an operator comparing lines across a deployment sees the version change.
   fields.version = VERSION;
+  // The count first: a failing log sink (conclude swallows it) never loses a decision's metrics.
+  const emf = metrics?.members(record);
+  if (emf !== undefined) writeLine(JSON.stringify(emf));
   if (record.decision === "allow") logger.info("audit", fields);
   else if (ERROR_REASONS.has(record.reason)) logger.error("audit", fields);
   else logger.warn("audit", fields);

@@ -8,6 +8,7 @@ import type { LoadedConfig } from "./config/load.js";
 import type { Config } from "./config/schema.js";
 import { errorClass } from "./errors.js";
 import { clean } from "./log.js";
+import type { Metrics, MetricsSettings } from "./metrics.js";
 import type { IdentityMode } from "./modes/mode.js";
 import { prepareModes } from "./modes/registry.js";
 import type { OboExchanger } from "./obo/exchanger.js";
@@ -38,6 +39,8 @@ export interface HandlerOptions {
   secretsClientConfig?: Record<string, unknown>;
   /** The clock every time-based decision and deadline uses (tests move it instead of sleeping). */
   clock?: Clock;
+  /** Metrics settings; default: the loader's (`config.metrics`, from the environment), else on with the default namespace. */
+  metrics?: MetricsSettings;
 }
 
 /** Everything built once per execution environment from a valid configuration; requests only walk it. */
@@ -59,20 +62,20 @@ export interface Runtime {
  * The runtime for a valid configuration, or undefined (and one ERROR line) when the configuration is
  * invalid or cannot be prepared: every request is then denied `config.invalid`.
  */
-export function prepareRuntime(options: HandlerOptions, logger: Logger): Runtime | undefined {
+export function prepareRuntime(options: HandlerOptions, logger: Logger, metrics?: Metrics): Runtime | undefined {
   if (!options.config.ok) {
     logger.error("configuration is invalid: every request will be denied (config.invalid)", { problems: options.config.problems });
     return undefined;
   }
   try {
-    return buildRuntime(options.config.config, options, logger);
+    return buildRuntime(options.config.config, options, logger, metrics);
   } catch (err) {
     logger.error("configuration could not be prepared: every request will be denied (config.invalid)", { errorClass: errorClass(err) });
     return undefined;
   }
 }
 
-function buildRuntime(config: Config, options: HandlerOptions, logger: Logger): Runtime {
+function buildRuntime(config: Config, options: HandlerOptions, logger: Logger, metrics: Metrics | undefined): Runtime {
   const clock = options.clock ?? systemClock;
   const fetcher =
     options.fetcher ?? httpsJwksFetcher({ timeoutMs: config.jwks.timeoutMs, maxBytes: config.jwks.maxBytes, ca: options.ca }, clock);
@@ -80,8 +83,15 @@ function buildRuntime(config: Config, options: HandlerOptions, logger: Logger): 
     fetcher,
     config.jwks,
     {
-      staleServed: (uri, age) => logger.warn("JWKS refresh failed; serving the cached key set", { jwksUri: uri, ageSeconds: age }),
-      fetchFailed: (uri, why) => logger.warn("JWKS fetch failed", { jwksUri: uri, why }),
+      staleServed: (uri, age) => {
+        metrics?.count("JwksStaleServed");
+        logger.warn("JWKS refresh failed; serving the cached key set", { jwksUri: uri, ageSeconds: age });
+      },
+      fetchFailed: (uri, why) => {
+        metrics?.count("JwksFetchFailures");
+        logger.warn("JWKS fetch failed", { jwksUri: uri, why });
+      },
+      fetched: () => metrics?.count("JwksFetches"),
     },
     clock,
   );

@@ -15,6 +15,8 @@ export interface JwksCacheEvents {
   /** A refresh failed and a stale key set is being used (WARN). */
   staleServed(uri: string, ageSeconds: number): void;
   fetchFailed(uri: string, why: string): void;
+  /** A key set was fetched and parsed (counted as a metric). */
+  fetched?(uri: string): void;
 }
 
 interface UriState {
@@ -126,6 +128,7 @@ export class JwksCache {
         st.fetchedAt = this.clock.now();
         st.failedAt = undefined;
         st.version++;
+        this.events.fetched?.(uri);
       })
       .catch((err: unknown) => {
         st.failedAt = this.clock.now();

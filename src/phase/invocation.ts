@@ -1,5 +1,6 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
 import type { Deadline } from "../deadline.js";
+import type { Metrics } from "../metrics.js";
 import type { Runtime } from "../runtime.js";
 
 /** One invocation, as both phases see it. */
@@ -7,6 +8,8 @@ export interface Invocation {
   /** Undefined when the configuration is invalid: every request is then denied `config.invalid`. */
   runtime: Runtime | undefined;
   logger: Logger;
+  /** The environment's metrics: the audit line carries them. */
+  metrics: Metrics;
   /** Everything that may wait on I/O runs inside it. */
   deadline: Deadline;
   requestId: string | undefined;

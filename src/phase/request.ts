@@ -25,6 +25,7 @@ export function requestPhase(event: unknown, inv: Invocation): Promise<Intercept
     audit,
     inv.started,
     inv.logger,
+    inv.metrics,
     async () => {
       const runtime = inv.runtime ?? deny("config.invalid");
       const parsed = parseEnvelope(event) ?? deny("event.unsupported");

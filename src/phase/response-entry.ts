@@ -38,6 +38,7 @@ export async function answerResponse(event: unknown, inv: Invocation): Promise<I
       audit,
       inv.started,
       inv.logger,
+      inv.metrics,
       () => Promise.reject(err),
       (denial) =>
         denyOutput(kind, denial, {

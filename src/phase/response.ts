@@ -39,6 +39,7 @@ export function responsePhase(event: unknown, inv: Invocation): Promise<Intercep
     audit,
     inv.started,
     inv.logger,
+    inv.metrics,
     // A fault while filtering never lets the unfiltered listing through: it ends in a denial.
     () => (kind === "http" ? Promise.resolve(PASS_THROUGH_HTTP) : respondMcp(event, inv, audit, detail)),
     (denial) =>

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { emfDocuments, emfProblems, sumBy } from "../support/emf.js";
 import { registerToken } from "../support/secrets.js";
 import { connect, reasonOf, type Stack, startStack, whoami } from "./stack/stack.js";
 
@@ -93,6 +94,41 @@ describe("listing filter (RESPONSE phase) end to end", () => {
     const filtered = s.lambda.logs.filter((l) => l.includes('"phase":"response"') && l.includes('"reason":"listing.filtered"'));
     expect(filtered.some((l) => l.includes('"removed":6') && l.includes('"removedTargets":["erp","ledger","orders"]'))).toBe(true);
     expect(logs).not.toContain("___");
+  });
+
+  it("metrics: one valid EMF document per invocation, counting every decision of both phases and the entries removed", () => {
+    const records = s.lambda.logs.flatMap((l) => {
+      try {
+        return [JSON.parse(l) as Record<string, unknown>];
+      } catch {
+        return [];
+      }
+    });
+    const audits = records.filter((r) => r.message === "audit");
+    const docs = emfDocuments(records);
+    expect(audits.length).toBeGreaterThan(10);
+    // One metrics line per audit line: every decision counted once.
+    expect(docs).toHaveLength(audits.length);
+    for (const doc of docs) expect(emfProblems(doc)).toEqual([]);
+    const count = (pred: (r: Record<string, unknown>) => boolean) => audits.filter(pred).length;
+    expect(sumBy(docs, "Decisions", ["Phase", "Decision"])).toEqual(
+      Object.fromEntries(
+        (["request", "response"] as const).flatMap((phase) =>
+          (["allow", "deny"] as const).flatMap((d) => {
+            const n = count(
+              (r) =>
+                (r.detail as { phase?: string } | undefined)?.phase === (phase === "response" ? "response" : undefined) && r.decision === d,
+            );
+            return n > 0 ? [[`${phase}|${d}`, n]] : [];
+          }),
+        ),
+      ),
+    );
+    const removed = audits.reduce((n, r) => n + ((r.detail as { removed?: number } | undefined)?.removed ?? 0), 0);
+    expect(removed).toBeGreaterThan(0);
+    expect(Object.values(sumBy(docs, "ListingEntriesRemoved", ["Service"])).reduce((a, b) => a + b, 0)).toBe(removed);
+    // One cold start for the one environment.
+    expect(sumBy(docs, "ColdStart", ["Service"])).toEqual({ "agentcore-identity-interceptor": 1 });
   });
 });
 

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { InterceptorHandler } from "../../src/handler.js";
 import { loadBundle } from "../support/dist.js";
-import { auditLinesSince, logMark } from "../support/log-capture.js";
+import { emfDocuments, emfProblems, sumBy } from "../support/emf.js";
+import { auditLinesSince, logMark, logRecordsSince } from "../support/log-capture.js";
 import { RECORDED_REQUEST_ID, RecordedEvents, recordedCases as cases } from "../support/recorded-events.js";
 import { testCa } from "../support/tls.js";
 
@@ -30,12 +31,32 @@ describe("recorded gateway events through dist/index.mjs", () => {
     expect(cases.length).toBeGreaterThanOrEqual(20);
   });
 
+  /** Each case's decision as its audit line records it, and the EMF documents written. */
+  const decided: string[] = [];
+  const reasons: string[] = [];
+  const emf: Record<string, unknown>[] = [];
+
   it.each(cases)("%s gives its recorded output", async (name) => {
     const event = recorded.event(name);
     const mark = logMark();
     const output = await handler(event, { awsRequestId: RECORDED_REQUEST_ID, getRemainingTimeInMillis: () => 30_000 });
     expect(output).toEqual(recorded.expected(name, output, event));
-    expect(auditLinesSince(mark)).toHaveLength(1);
+    const audit = auditLinesSince(mark);
+    expect(audit).toHaveLength(1);
+    const docs = emfDocuments(logRecordsSince(mark));
+    expect(docs).toHaveLength(1);
+    for (const doc of docs) expect(emfProblems(doc), name).toEqual([]);
+    emf.push(...docs);
+    decided.push(String(audit[0]?.decision));
+    reasons.push(String(audit[0]?.reason));
+  });
+
+  it("the metrics count exactly the decisions over the recorded events: by Decision, and by Reason as the audit lines give it", () => {
+    expect(decided).toHaveLength(cases.length);
+    const tally = (xs: string[]) => xs.reduce<Record<string, number>>((acc, x) => ((acc[x] = (acc[x] ?? 0) + 1), acc), {});
+    expect(sumBy(emf, "Decisions", ["Decision"])).toEqual(tally(decided));
+    expect(sumBy(emf, "Decisions", ["Reason"])).toEqual(tally(reasons));
+    expect(Object.values(sumBy(emf, "Decisions", ["Phase", "Decision"])).reduce((a, b) => a + b, 0)).toBe(cases.length);
   });
 
   it("tools-call-obo-cognito exchanged dave's own pool token at the pool, with the interceptor's own token as actor", () => {

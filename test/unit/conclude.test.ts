@@ -25,6 +25,7 @@ describe("conclude", () => {
         fresh(),
         performance.now(),
         logger,
+        undefined,
         async () => ok,
         (d) => (seen.push(d), refused),
       ),
@@ -41,6 +42,7 @@ describe("conclude", () => {
       fresh(),
       performance.now(),
       logger,
+      undefined,
       () => Promise.reject(denial),
       (d) => (seen.push(d), refused),
     );
@@ -58,6 +60,7 @@ describe("conclude", () => {
       fresh(),
       performance.now(),
       logger,
+      undefined,
       () => Promise.reject(new TypeError("secret-ish detail")),
       (d) => (seen.push(d.reason), refused),
     );
@@ -76,6 +79,7 @@ describe("conclude", () => {
         fresh(),
         performance.now(),
         { info: boom, warn: boom, error: boom },
+        undefined,
         async () => ok,
         () => refused,
       ),

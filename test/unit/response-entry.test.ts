@@ -2,6 +2,7 @@ import { describe, expect, it, vi } from "vitest";
 import { systemClock } from "../../src/clock.js";
 import { Deadline } from "../../src/deadline.js";
 import { createLogger } from "../../src/log.js";
+import { DEFAULT_METRICS, Metrics } from "../../src/metrics.js";
 import { auditLinesSince, logMark } from "../support/log-capture.js";
 
 /** The RESPONSE phase is a lazy chunk; if it cannot load, the reply is refused, never passed on unfiltered. */
@@ -27,6 +28,7 @@ describe("RESPONSE-phase entry", () => {
     const deps = {
       runtime: undefined,
       logger: createLogger(),
+      metrics: new Metrics(DEFAULT_METRICS, new Set()),
       deadline: Deadline.after(systemClock, 1000),
       requestId: "r-1",
       started: performance.now(),
