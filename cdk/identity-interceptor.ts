@@ -21,6 +21,7 @@ import { allowlistNeeds, planAllowlist, secretArnsOf } from "../src/config/deplo
 import { type ConfigFile, parseConfig, readConfigFile } from "../src/config/load.js";
 import type { Config } from "../src/config/schema.js";
 import { bundleFiles, defaultBundleDir } from "../cli/bundle.js";
+import { ExistingGatewayAttachment } from "./existing-gateway.js";
 
 /**
  * `IdentityInterceptor`: the interceptor Lambda built from this package's prebuilt bundle (its dist/)
@@ -34,8 +35,21 @@ export interface IdentityInterceptorProps {
   readonly configFile?: string;
   /** The interceptor config itself (parsed JSON). */
   readonly config?: unknown;
-  /** A gateway of this app to attach to; default: a new gateway. */
+  /** A gateway of this app to attach to; default: a new gateway. Not with `existingGatewayId`. */
   readonly gateway?: Gateway;
+  /**
+   * The id or ARN of a gateway made outside this app (console, CLI, another stack): a custom resource
+   * reads it at deploy and writes it back whole with the interceptor added, sets its policy targets'
+   * header allowlists, and on stack deletion removes only what it added (docs/deploy.md). Not with `gateway`.
+   */
+  readonly existingGatewayId?: string;
+  /**
+   * With `existingGatewayId`: the gateway's service role, when known. iam:PassRole is then scoped to it
+   * (otherwise to any role passed to AgentCore), and it is granted lambda:InvokeFunction on the alias.
+   */
+  readonly existingGatewayRoleArn?: string;
+  /** With `existingGatewayId`: replace another function's interceptor at the same point (as `attach --force`). Default false. */
+  readonly force?: boolean;
   /** Name of the new gateway (when `gateway` is not given). */
   readonly gatewayName?: string;
   /**
@@ -121,14 +135,27 @@ export function defaultAuthorizer(config: Config): IGatewayAuthorizerConfig {
 export class IdentityInterceptor extends Construct {
   readonly config: Config;
   readonly function: lambda.Function;
+  /** The alias `live` on the version published for this code and config: what the gateway invokes. */
+  readonly alias: lambda.Alias;
+  /** The same alias as an `IFunction` (its ARN): what is attached and granted. */
+  readonly live: lambda.IFunction;
   readonly role: iam.Role;
   readonly logGroup: logs.LogGroup;
-  readonly gateway: Gateway;
+  /** The gateway of this app (new or given); undefined with `existingGatewayId`. */
+  readonly gateway: Gateway | undefined;
+  /** With `existingGatewayId`: the custom resource that attaches the interceptor at deploy. */
+  readonly attachment: ExistingGatewayAttachment | undefined;
   /** Gateway target name -> the allowlist set on it (filled while the app synthesises). */
   readonly allowlists = new Map<string, string[]>();
 
   constructor(scope: Construct, id: string, props: IdentityInterceptorProps) {
     super(scope, id);
+    if (props.existingGatewayId !== undefined && props.gateway !== undefined) {
+      throw new Error("IdentityInterceptor: gateway and existingGatewayId are mutually exclusive");
+    }
+    if (props.existingGatewayId === undefined && (props.force !== undefined || props.existingGatewayRoleArn !== undefined)) {
+      throw new Error("IdentityInterceptor: force and existingGatewayRoleArn apply only with existingGatewayId");
+    }
     const { config, text } = loadInterceptorConfig(props);
     this.config = config;
 
@@ -178,23 +205,51 @@ export class IdentityInterceptor extends Construct {
       ...(props.securityGroups !== undefined ? { securityGroups: props.securityGroups } : {}),
     });
 
-    this.gateway =
+    // The gateway invokes a published version through the alias, never $LATEST: `currentVersion` publishes
+    // a new version whenever the code or config (the asset) or the function's settings change.
+    const published = this.function.currentVersion;
+    // aws-cdk-lib's Alias and Version classes declare members `T | undefined` where its IFunction and
+    // IVersion interfaces say `member?: T`, which TypeScript's exactOptionalPropertyTypes (on here)
+    // rejects; so the version and the alias are handed on as those interfaces, by their attributes (the
+    // same CloudFormation references: `version` is the Version resource's attribute, `functionArn` the
+    // alias's Ref, so every dependency stays).
+    this.alias = new lambda.Alias(this, "Live", {
+      aliasName: "live",
+      version: lambda.Version.fromVersionAttributes(this, "Published", { lambda: this.function, version: published.version }),
+    });
+    this.live = lambda.Function.fromFunctionAttributes(this, "LiveAlias", { functionArn: this.alias.functionArn, sameEnvironment: true });
+
+    if (props.existingGatewayId !== undefined) {
+      this.gateway = undefined;
+      this.attachment = new ExistingGatewayAttachment(this, "ExistingGateway", {
+        gatewayId: props.existingGatewayId,
+        target: this.live,
+        response: props.responsePhase === true,
+        force: props.force === true,
+        configText: JSON.stringify(config === undefined ? {} : JSON.parse(text)),
+        bundleDir: props.bundleDir ?? defaultBundleDir(),
+        ...(props.existingGatewayRoleArn !== undefined ? { gatewayRoleArn: props.existingGatewayRoleArn } : {}),
+      });
+      return;
+    }
+    this.attachment = undefined;
+    const gateway =
       props.gateway ??
       new Gateway(this, "Gateway", {
         authorizerConfiguration: props.authorizer ?? defaultAuthorizer(config),
         ...(props.gatewayName !== undefined ? { gatewayName: props.gatewayName } : {}),
       });
-    this.gateway.addInterceptor(LambdaInterceptor.forRequest(this.function, { passRequestHeaders: true }));
-    if (props.responsePhase === true)
-      this.gateway.addInterceptor(LambdaInterceptor.forResponse(this.function, { passRequestHeaders: true }));
-    if (config.issuers.length > 1 && this.gateway.authorizerConfiguration.authorizerType === "CUSTOM_JWT") {
+    this.gateway = gateway;
+    gateway.addInterceptor(LambdaInterceptor.forRequest(this.live, { passRequestHeaders: true }));
+    if (props.responsePhase === true) gateway.addInterceptor(LambdaInterceptor.forResponse(this.live, { passRequestHeaders: true }));
+    if (config.issuers.length > 1 && gateway.authorizerConfiguration.authorizerType === "CUSTOM_JWT") {
       Annotations.of(this).addWarningV2(
         "agentcore-interceptor:several-issuers",
         `the config trusts ${config.issuers.length} issuers but the gateway's CUSTOM_JWT authorizer accepts one discovery URL: use GatewayAuthorizer.withNoAuth()`,
       );
     }
 
-    Aspects.of(Stack.of(this)).add(new TargetAllowlists(this), { priority: AspectPriority.MUTATING });
+    Aspects.of(Stack.of(this)).add(new TargetAllowlists(this, gateway), { priority: AspectPriority.MUTATING });
     this.node.addValidation({
       validate: () => {
         for (const name of allowlistNeeds(config).keys()) {
@@ -218,10 +273,13 @@ export class IdentityInterceptor extends Construct {
  * `addPropertyOverride`. Entries already on the target are kept; more than 10 fails synth.
  */
 class TargetAllowlists implements IAspect {
-  constructor(private readonly owner: IdentityInterceptor) {}
+  constructor(
+    private readonly owner: IdentityInterceptor,
+    private readonly gateway: Gateway,
+  ) {}
 
   visit(node: IConstruct): void {
-    if (!(node instanceof GatewayTarget) || node.gateway !== this.owner.gateway) return;
+    if (!(node instanceof GatewayTarget) || node.gateway !== this.gateway) return;
     const name = node.gatewayTargetName;
     if (Token.isUnresolved(name)) return;
     const needed = allowlistNeeds(this.owner.config).get(name);

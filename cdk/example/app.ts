@@ -26,12 +26,14 @@ const oauth = (name: string) =>
     scopes: [`${name}/read`],
   });
 // Target names are the policy's keys: the construct sets each claims target's header allowlist.
-interceptor.gateway.addMcpServerTarget("Crm", {
+const gateway = interceptor.gateway;
+if (gateway === undefined) throw new Error("a new gateway was asked for");
+gateway.addMcpServerTarget("Crm", {
   gatewayTargetName: "crm",
   endpoint: "https://crm.example.com/mcp",
   credentialProviderConfigurations: [oauth("crm")],
 });
-interceptor.gateway.addMcpServerTarget("Orders", {
+gateway.addMcpServerTarget("Orders", {
   gatewayTargetName: "orders",
   endpoint: "https://orders.example.com/mcp",
   credentialProviderConfigurations: [oauth("orders")],

@@ -60,11 +60,18 @@ const oauth = GatewayCredentialProvider.fromOauthIdentityArn({
   scopes: ["x"],
 });
 
+/** The gateway the construct made (or was given): undefined only with existingGatewayId. */
+function newGateway(interceptor: IdentityInterceptor): Gateway {
+  if (interceptor.gateway === undefined) throw new Error("no gateway in the app");
+  return interceptor.gateway;
+}
+
 describe("a new gateway with the interceptor at REQUEST and RESPONSE", () => {
   let template: Template;
   let stack: Stack;
   let assemblyDir: string;
   let fnId: string;
+  let aliasId: string;
   beforeAll(() => {
     const app = new App();
     stack = new Stack(app, "New", { env });
@@ -75,24 +82,25 @@ describe("a new gateway with the interceptor at REQUEST and RESPONSE", () => {
       responsePhase: true,
       secretsKey: key,
     });
-    interceptor.gateway.addMcpServerTarget("Crm", {
+    const gateway = newGateway(interceptor);
+    gateway.addMcpServerTarget("Crm", {
       gatewayTargetName: "crm",
       endpoint: "https://crm.example.com/mcp",
       credentialProviderConfigurations: [oauth],
     });
-    interceptor.gateway.addMcpServerTarget("Orders", {
+    gateway.addMcpServerTarget("Orders", {
       gatewayTargetName: "orders",
       endpoint: "https://orders.example.com/mcp",
       credentialProviderConfigurations: [oauth],
     });
-    interceptor.gateway.addMcpServerTarget("Ledger", {
+    gateway.addMcpServerTarget("Ledger", {
       gatewayTargetName: "ledger",
       endpoint: "https://ledger.example.com/mcp",
       credentialProviderConfigurations: [oauth],
     });
     // A target made elsewhere in the app, for the same gateway.
     GatewayTarget.forMcpServer(stack, "Iam", {
-      gateway: interceptor.gateway,
+      gateway,
       gatewayTargetName: "iam",
       endpoint: "https://iam.example.com/mcp",
       credentialProviderConfigurations: [oauth],
@@ -100,6 +108,7 @@ describe("a new gateway with the interceptor at REQUEST and RESPONSE", () => {
     template = Template.fromStack(stack);
     assemblyDir = app.synth().directory;
     fnId = stack.getLogicalId(interceptor.function.node.defaultChild as never);
+    aliasId = stack.getLogicalId(interceptor.alias.node.defaultChild as never);
   });
 
   it("attaches the function with passRequestHeaders at both interception points", () => {
@@ -116,15 +125,27 @@ describe("a new gateway with the interceptor at REQUEST and RESPONSE", () => {
       InterceptorConfigurations: [
         {
           InterceptionPoints: ["REQUEST"],
-          Interceptor: { Lambda: { Arn: { "Fn::GetAtt": [fnId, "Arn"] } } },
+          Interceptor: { Lambda: { Arn: { Ref: aliasId } } },
           InputConfiguration: { PassRequestHeaders: true },
         },
         {
           InterceptionPoints: ["RESPONSE"],
-          Interceptor: { Lambda: { Arn: { "Fn::GetAtt": [fnId, "Arn"] } } },
+          Interceptor: { Lambda: { Arn: { Ref: aliasId } } },
           InputConfiguration: { PassRequestHeaders: true },
         },
       ],
+    });
+  });
+
+  it("attaches the alias live on a version published for this code and config, never $LATEST", () => {
+    const versions = template.findResources("AWS::Lambda::Version");
+    expect(Object.values(versions).map((v) => v.Properties)).toEqual([{ FunctionName: { Ref: fnId } }]);
+    const [versionId] = Object.keys(versions);
+    expect(template.findResources("AWS::Lambda::Alias")).toEqual({
+      [aliasId]: {
+        Type: "AWS::Lambda::Alias",
+        Properties: { Name: "live", FunctionName: { Ref: fnId }, FunctionVersion: { "Fn::GetAtt": [versionId, "Version"] } },
+      },
     });
   });
 
@@ -195,12 +216,25 @@ describe("a new gateway with the interceptor at REQUEST and RESPONSE", () => {
           {
             Action: "lambda:InvokeFunction",
             Effect: "Allow",
-            Resource: [{ "Fn::GetAtt": [fnId, "Arn"] }, { "Fn::Join": ["", [{ "Fn::GetAtt": [fnId, "Arn"] }, ":*"]] }],
+            Resource: [{ Ref: aliasId }, { "Fn::Join": ["", [{ Ref: aliasId }, ":*"]] }],
           },
         ]),
       },
     });
   });
+});
+
+it("publishes a new version when the config changes, and the alias follows it", () => {
+  const versionOf = (audience: string) => {
+    const stack = new Stack(new App(), "Versions", { env });
+    new IdentityInterceptor(stack, "Identity", { config: { issuers: [{ ...acme, audience: [audience] }], targets: {} } });
+    const template = Template.fromStack(stack);
+    const [versionId] = Object.keys(template.findResources("AWS::Lambda::Version"));
+    template.hasResourceProperties("AWS::Lambda::Alias", { FunctionVersion: { "Fn::GetAtt": [versionId, "Version"] } });
+    return versionId;
+  };
+  expect(versionOf("a")).toBe(versionOf("a"));
+  expect(versionOf("a")).not.toBe(versionOf("b"));
 });
 
 describe("an existing gateway of the app", () => {
@@ -224,13 +258,13 @@ describe("an existing gateway of the app", () => {
     };
     const interceptor = new IdentityInterceptor(stack, "Identity", { config: { ...policy, issuers: [acme, globex] }, gateway });
     const template = Template.fromStack(stack);
-    const fnId = stack.getLogicalId(interceptor.function.node.defaultChild as never);
+    const aliasId = stack.getLogicalId(interceptor.alias.node.defaultChild as never);
     template.hasResourceProperties("AWS::BedrockAgentCore::Gateway", {
       Name: "existing",
       InterceptorConfigurations: [
         {
           InterceptionPoints: ["REQUEST"],
-          Interceptor: { Lambda: { Arn: { "Fn::GetAtt": [fnId, "Arn"] } } },
+          Interceptor: { Lambda: { Arn: { Ref: aliasId } } },
           InputConfiguration: { PassRequestHeaders: true },
         },
       ],
@@ -255,6 +289,117 @@ describe("an existing gateway of the app", () => {
       AuthorizerType: "NONE",
       AuthorizerConfiguration: Match.absent(),
     });
+  });
+});
+
+describe("a gateway made outside the app (existingGatewayId)", () => {
+  const GW_ARN = "arn:aws:bedrock-agentcore:eu-west-1:111122223333:gateway/team-gw-abcdefghij";
+  const synth = (extra: Record<string, unknown> = {}) => {
+    const stack = new Stack(new App(), "Outside", { env });
+    const interceptor = new IdentityInterceptor(stack, "Identity", { config: policy, existingGatewayId: "team-gw-abcdefghij", ...extra });
+    return { stack, interceptor, template: Template.fromStack(stack) };
+  };
+
+  it("makes no gateway; a custom resource attaches the alias with the validated config", () => {
+    const { stack, interceptor, template } = synth({ responsePhase: true });
+    expect(interceptor.gateway).toBeUndefined();
+    template.resourceCountIs("AWS::BedrockAgentCore::Gateway", 0);
+    const aliasId = stack.getLogicalId(interceptor.alias.node.defaultChild as never);
+    const resources = Object.values(template.findResources("Custom::AgentCoreInterceptorAttachment")) as {
+      Properties: Record<string, unknown>;
+    }[];
+    expect(resources.map((r) => ({ ...r.Properties, ServiceToken: undefined }))).toEqual([
+      {
+        ServiceToken: undefined,
+        GatewayId: "team-gw-abcdefghij",
+        FunctionArn: { Ref: aliasId },
+        ResponsePhase: "true",
+        Force: "false",
+        Config: JSON.stringify(policy),
+      },
+    ]);
+    // The handler is the bundle the package ships, on the same runtime as the interceptor.
+    template.hasResourceProperties("AWS::Lambda::Function", {
+      Handler: "index.handler",
+      Runtime: "nodejs24.x",
+      Description: "Attaches the identity interceptor to AgentCore gateway team-gw-abcdefghij (read-then-put, as the attach command)",
+    });
+  });
+
+  it("grants the handler that gateway and its targets only, and PassRole only to AgentCore", () => {
+    const { stack, interceptor, template } = synth();
+    const handlerRole = stack.getLogicalId(interceptor.attachment?.handler.role?.node.defaultChild as never);
+    const policies = Object.values(template.findResources("AWS::IAM::Policy")) as {
+      Properties: { Roles: { Ref: string }[]; PolicyDocument: { Statement: unknown[] } };
+    }[];
+    const mine = policies.filter((p) => p.Properties.Roles.some((r) => r.Ref === handlerRole));
+    const arn = (suffix: string) => ({
+      "Fn::Join": [
+        "",
+        ["arn:", { Ref: "AWS::Partition" }, `:bedrock-agentcore:eu-west-1:111122223333:gateway/team-gw-abcdefghij${suffix}`],
+      ],
+    });
+    expect(mine.map((p) => p.Properties.PolicyDocument.Statement)).toEqual([
+      [
+        {
+          Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+          Effect: "Allow",
+          Resource: { "Fn::GetAtt": [expect.stringMatching(/HandlerLogs/), "Arn"] },
+        },
+        {
+          Sid: "ReadAndUpdateTheGateway",
+          Action: [
+            "bedrock-agentcore:GetGateway",
+            "bedrock-agentcore:UpdateGateway",
+            "bedrock-agentcore:ListGatewayTargets",
+            "bedrock-agentcore:GetGatewayTarget",
+            "bedrock-agentcore:UpdateGatewayTarget",
+          ],
+          Effect: "Allow",
+          Resource: [arn(""), arn("/*")],
+        },
+        {
+          Sid: "PassTheGatewayRoleBackToAgentCore",
+          Action: "iam:PassRole",
+          Effect: "Allow",
+          Resource: "*",
+          Condition: { StringEquals: { "iam:PassedToService": "bedrock-agentcore.amazonaws.com" } },
+        },
+      ],
+    ]);
+  });
+
+  it("with the gateway's role: PassRole on it only, and it may invoke the alias", () => {
+    const role = "arn:aws:iam::111122223333:role/team-gateway";
+    const { stack, interceptor, template } = synth({ existingGatewayId: GW_ARN, existingGatewayRoleArn: role, force: true });
+    const aliasId = stack.getLogicalId(interceptor.alias.node.defaultChild as never);
+    template.hasResourceProperties("Custom::AgentCoreInterceptorAttachment", { GatewayId: "team-gw-abcdefghij", Force: "true" });
+    template.hasResourceProperties("AWS::IAM::Policy", {
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: "iam:PassRole", Resource: role })]) },
+    });
+    template.hasResourceProperties("AWS::IAM::Policy", {
+      Roles: ["team-gateway"],
+      PolicyDocument: {
+        Statement: [
+          {
+            Action: "lambda:InvokeFunction",
+            Effect: "Allow",
+            Resource: [{ Ref: aliasId }, { "Fn::Join": ["", [{ Ref: aliasId }, ":*"]] }],
+          },
+        ],
+      },
+    });
+  });
+
+  it("is exclusive with gateway; force and the role apply only to it", () => {
+    const stack = new Stack(new App(), "Both", { env });
+    const gateway = new Gateway(stack, "Gw", { gatewayName: "gw" });
+    expect(() => new IdentityInterceptor(stack, "A", { config: policy, gateway, existingGatewayId: "gw-1" })).toThrow(
+      "IdentityInterceptor: gateway and existingGatewayId are mutually exclusive",
+    );
+    expect(() => new IdentityInterceptor(stack, "B", { config: policy, force: true })).toThrow(
+      "IdentityInterceptor: force and existingGatewayRoleArn apply only with existingGatewayId",
+    );
   });
 });
 
@@ -295,7 +440,7 @@ describe("synth fails", () => {
   it("when a target would need more than 10 allowed headers", () => {
     const stack = new Stack(new App(), "TooMany", { env });
     const interceptor = new IdentityInterceptor(stack, "Identity", { config: policy });
-    const crm = interceptor.gateway.addMcpServerTarget("Crm", {
+    const crm = newGateway(interceptor).addMcpServerTarget("Crm", {
       gatewayTargetName: "crm",
       endpoint: "https://crm.example.com/mcp",
       credentialProviderConfigurations: [oauth],
