@@ -10,6 +10,9 @@ import {
   GatewayTarget,
   type IGatewayAuthorizerConfig,
   LambdaInterceptor,
+  MCPProtocolVersion,
+  type McpGatewaySearchType,
+  GatewayProtocol,
 } from "aws-cdk-lib/aws-bedrockagentcore";
 import type * as ec2 from "aws-cdk-lib/aws-ec2";
 import * as iam from "aws-cdk-lib/aws-iam";
@@ -58,6 +61,15 @@ export interface IdentityInterceptorProps {
    * authenticates every message).
    */
   readonly authorizer?: IGatewayAuthorizerConfig;
+  /**
+   * MCP protocol versions the new gateway accepts (when `gateway` and `existingGatewayId` are not given).
+   * Default: every version this package knows, `2025-03-26` to `2026-07-28` (aws-cdk-lib's default is `2025-03-26` only).
+   */
+  readonly mcpSupportedVersions?: readonly string[];
+  /** Instructions the new gateway gives MCP clients. Default: none (aws-cdk-lib's default is a generic sentence). */
+  readonly mcpInstructions?: string;
+  /** Tool search of the new gateway (`McpGatewaySearchType.SEMANTIC`). Default: none. */
+  readonly mcpSearchType?: McpGatewaySearchType;
   /** Also attach the RESPONSE phase (the listing filter). Default false. */
   readonly responsePhase?: boolean;
   /**
@@ -121,6 +133,24 @@ function stageBundle(bundleDir: string, configText: string): string {
   return dir;
 }
 
+/** MCP protocol versions a new gateway accepts by default (aws-cdk-lib's `MCPProtocolVersion`). */
+export const DEFAULT_MCP_VERSIONS = ["2025-03-26", "2025-06-18", "2025-11-25", "2026-07-28"] as const;
+
+/**
+ * Why the default authorizer leaves the issuer's `clientIds` out of `AllowedClients`, or undefined when it
+ * puts them in. AgentCore's CUSTOM_JWT authorizer checks `AllowedClients` against the token's `client_id`
+ * claim (https://docs.aws.amazon.com/bedrock-agentcore/latest/devguide/gateway-inbound-auth.html); an
+ * issuer whose client id is another claim (`cid` at Okta custom servers, `appid` in Entra v1 tokens)
+ * would have every caller refused there, so its clients are checked by the interceptor alone.
+ */
+export function allowedClientsNote(config: Config): string | undefined {
+  const [only, ...more] = config.issuers;
+  if (only === undefined || more.length > 0 || only.clientIds === undefined) return undefined;
+  const claim = only.clientIdClaim ?? "client_id";
+  if (claim === "client_id") return undefined;
+  return `the issuer's client id is the "${claim}" claim, but the gateway's CUSTOM_JWT authorizer checks AllowedClients against "client_id": its AllowedClients are left out (the gateway checks the audience; the interceptor checks clientIds against "${claim}")`;
+}
+
 /** The default inbound authorizer for a new gateway (see `IdentityInterceptorProps.authorizer`). */
 export function defaultAuthorizer(config: Config): IGatewayAuthorizerConfig {
   const [only, ...more] = config.issuers;
@@ -128,7 +158,7 @@ export function defaultAuthorizer(config: Config): IGatewayAuthorizerConfig {
   return GatewayAuthorizer.usingCustomJwt({
     discoveryUrl: `${only.issuer.replace(/\/$/, "")}/.well-known/openid-configuration`,
     ...(only.audience !== undefined ? { allowedAudience: only.audience } : {}),
-    ...(only.clientIds !== undefined ? { allowedClients: only.clientIds } : {}),
+    ...(only.clientIds !== undefined && allowedClientsNote(config) === undefined ? { allowedClients: only.clientIds } : {}),
   });
 }
 
@@ -155,6 +185,11 @@ export class IdentityInterceptor extends Construct {
     }
     if (props.existingGatewayId === undefined && (props.force !== undefined || props.existingGatewayRoleArn !== undefined)) {
       throw new Error("IdentityInterceptor: force and existingGatewayRoleArn apply only with existingGatewayId");
+    }
+    const newGatewayProps = ["gatewayName", "authorizer", "mcpSupportedVersions", "mcpInstructions", "mcpSearchType"] as const;
+    const misplaced = newGatewayProps.filter((k) => props[k] !== undefined);
+    if ((props.gateway !== undefined || props.existingGatewayId !== undefined) && misplaced.length > 0) {
+      throw new Error(`IdentityInterceptor: ${misplaced.join(", ")} apply only to a new gateway (without gateway or existingGatewayId)`);
     }
     const { config, text } = loadInterceptorConfig(props);
     this.config = config;
@@ -233,12 +268,7 @@ export class IdentityInterceptor extends Construct {
       return;
     }
     this.attachment = undefined;
-    const gateway =
-      props.gateway ??
-      new Gateway(this, "Gateway", {
-        authorizerConfiguration: props.authorizer ?? defaultAuthorizer(config),
-        ...(props.gatewayName !== undefined ? { gatewayName: props.gatewayName } : {}),
-      });
+    const gateway = props.gateway ?? this.newGateway(props, config);
     this.gateway = gateway;
     gateway.addInterceptor(LambdaInterceptor.forRequest(this.live, { passRequestHeaders: true }));
     if (props.responsePhase === true) gateway.addInterceptor(LambdaInterceptor.forResponse(this.live, { passRequestHeaders: true }));
@@ -263,6 +293,31 @@ export class IdentityInterceptor extends Construct {
         return [];
       },
     });
+  }
+
+  private newGateway(props: IdentityInterceptorProps, config: Config): Gateway {
+    if (props.authorizer === undefined) {
+      const note = allowedClientsNote(config);
+      if (note !== undefined) Annotations.of(this).addInfo(`IdentityInterceptor: ${note}`);
+    }
+    const gateway = new Gateway(this, "Gateway", {
+      authorizerConfiguration: props.authorizer ?? defaultAuthorizer(config),
+      protocolConfiguration: GatewayProtocol.mcp({
+        supportedVersions: (props.mcpSupportedVersions ?? DEFAULT_MCP_VERSIONS).map((v) => MCPProtocolVersion.of(v)),
+        ...(props.mcpInstructions !== undefined ? { instructions: props.mcpInstructions } : {}),
+        ...(props.mcpSearchType !== undefined ? { searchType: props.mcpSearchType } : {}),
+      }),
+      ...(props.gatewayName !== undefined ? { gatewayName: props.gatewayName } : {}),
+    });
+    if (gateway.authorizerConfiguration.authorizerType === "NONE") {
+      // aws-cdk-lib warns that a gateway without inbound authorization is public; here the interceptor
+      // verifies every message (initialize and notifications included) before AgentCore acts on it.
+      Annotations.of(gateway).acknowledgeWarning(
+        "aws-cdk-lib.aws-bedrockagentcore:noAuthGateway",
+        "the identity interceptor authenticates every message at REQUEST: it verifies each caller's JWT against the config's issuers (docs/deploy.md)",
+      );
+    }
+    return gateway;
   }
 }
 

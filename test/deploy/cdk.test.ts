@@ -3,7 +3,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { App, Stack } from "aws-cdk-lib";
 import { Annotations, Match, Template } from "aws-cdk-lib/assertions";
-import { CfnGatewayTarget, Gateway, GatewayAuthorizer, GatewayCredentialProvider, GatewayTarget } from "aws-cdk-lib/aws-bedrockagentcore";
+import {
+  CfnGatewayTarget,
+  Gateway,
+  GatewayAuthorizer,
+  GatewayCredentialProvider,
+  GatewayTarget,
+  McpGatewaySearchType,
+} from "aws-cdk-lib/aws-bedrockagentcore";
 import * as kms from "aws-cdk-lib/aws-kms";
 import { afterAll, beforeAll, describe, expect, it, onTestFinished, vi } from "vitest";
 import { IdentityInterceptor } from "../../cdk/identity-interceptor.js";
@@ -282,13 +289,69 @@ describe("an existing gateway of the app", () => {
     Annotations.fromStack(stack).hasWarning("*", Match.stringLikeRegexp("trusts 2 issuers but the gateway's CUSTOM_JWT authorizer"));
   });
 
-  it("a new gateway for several issuers runs without its own authorizer (NONE)", () => {
+  it("a new gateway for several issuers runs without its own authorizer (NONE), aws-cdk-lib's noAuthGateway warning acknowledged", () => {
     const stack = new Stack(new App(), "Multi", { env });
     new IdentityInterceptor(stack, "Identity", { config: { issuers: [acme, globex], targets: {} } });
     Template.fromStack(stack).hasResourceProperties("AWS::BedrockAgentCore::Gateway", {
       AuthorizerType: "NONE",
       AuthorizerConfiguration: Match.absent(),
     });
+    expect(Annotations.fromStack(stack).findWarning("*", Match.anyValue())).toEqual([]);
+  });
+
+  it("feeds AllowedClients only from an issuer whose client id is client_id, and says why otherwise", () => {
+    const synth = (clientIdClaim?: string) => {
+      const stack = new Stack(new App(), "Clients", { env });
+      const issuer = clientIdClaim === undefined ? acme : { ...acme, clientIdClaim };
+      new IdentityInterceptor(stack, "Identity", { config: { issuers: [issuer], targets: {} } });
+      return stack;
+    };
+    for (const claim of ["cid", "appid"]) {
+      const stack = synth(claim);
+      Template.fromStack(stack).hasResourceProperties("AWS::BedrockAgentCore::Gateway", {
+        AuthorizerConfiguration: {
+          CustomJWTAuthorizer: {
+            DiscoveryUrl: "https://login.acme.example/.well-known/openid-configuration",
+            AllowedAudience: ["mcp-gateway"],
+          },
+        },
+      });
+      expect(
+        Annotations.fromStack(stack)
+          .findInfo("*", Match.anyValue())
+          .map((m) => m.entry.data),
+      ).toEqual([
+        `IdentityInterceptor: the issuer's client id is the "${claim}" claim, but the gateway's CUSTOM_JWT authorizer checks AllowedClients against "client_id": its AllowedClients are left out (the gateway checks the audience; the interceptor checks clientIds against "${claim}")`,
+      ]);
+    }
+    for (const stack of [synth(), synth("client_id")]) {
+      Template.fromStack(stack).hasResourceProperties("AWS::BedrockAgentCore::Gateway", {
+        AuthorizerConfiguration: { CustomJWTAuthorizer: Match.objectLike({ AllowedClients: ["acme-agent"] }) },
+      });
+      expect(Annotations.fromStack(stack).findInfo("*", Match.anyValue())).toEqual([]);
+    }
+  });
+
+  it("gives the new gateway every known MCP version by default, and takes versions, instructions and search type", () => {
+    const synth = (extra: Record<string, unknown>) => {
+      const stack = new Stack(new App(), "Mcp", { env });
+      new IdentityInterceptor(stack, "Identity", { config: policy, ...extra });
+      return Template.fromStack(stack);
+    };
+    synth({}).hasResourceProperties("AWS::BedrockAgentCore::Gateway", {
+      ProtocolConfiguration: { Mcp: { SupportedVersions: ["2025-03-26", "2025-06-18", "2025-11-25", "2026-07-28"] } },
+    });
+    synth({
+      mcpSupportedVersions: ["2026-07-28"],
+      mcpInstructions: "CRM and orders tools",
+      mcpSearchType: McpGatewaySearchType.SEMANTIC,
+    }).hasResourceProperties("AWS::BedrockAgentCore::Gateway", {
+      ProtocolConfiguration: { Mcp: { SupportedVersions: ["2026-07-28"], Instructions: "CRM and orders tools", SearchType: "SEMANTIC" } },
+    });
+    const stack = new Stack(new App(), "McpExisting", { env });
+    expect(() => new IdentityInterceptor(stack, "Identity", { config: policy, existingGatewayId: "gw-1", mcpInstructions: "x" })).toThrow(
+      "IdentityInterceptor: mcpInstructions apply only to a new gateway (without gateway or existingGatewayId)",
+    );
   });
 });
 
