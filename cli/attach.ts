@@ -209,8 +209,17 @@ export interface Io {
 
 /** GetGateway, plan, then UpdateGateway (or print the request with dryRun). Returns the exit code. */
 export async function attach(client: BedrockAgentCoreControlClient, o: AttachOptions & { dryRun: boolean }, io: Io): Promise<number> {
-  const { GetGatewayCommand, UpdateGatewayCommand } = await import("@aws-sdk/client-bedrock-agentcore-control");
-  const { $metadata: _, ...gateway } = await client.send(new GetGatewayCommand({ gatewayIdentifier: o.gatewayId }));
+  const { UpdateGatewayCommand } = await import("@aws-sdk/client-bedrock-agentcore-control");
+  const { getGatewayChecked, unmodelledProblem } = await import("./unmodelled.js");
+  const { output: gateway, unmodelled } = await getGatewayChecked(client, { gatewayIdentifier: o.gatewayId });
+  const dropped = unmodelledProblem("GetGateway", unmodelled);
+  if (dropped !== undefined) {
+    if (!o.force) {
+      io.err(`refused: ${dropped}`);
+      return 1;
+    }
+    io.err(`warning: ${dropped} (--force)`);
+  }
   const plan = planAttach(gateway, o);
   for (const w of plan.warnings) io.err(`warning: ${w}`);
   for (const n of plan.notes) io.err(`note: ${n}`);

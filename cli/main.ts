@@ -13,9 +13,11 @@ export const USAGE = `usage: agentcore-interceptor <command>
       validate an interceptor config offline; print each problem with its field path, or what each target receives
   attach --gateway ID --function-arn ARN [--config FILE] [--response] [--dry-run] [--force]
       GetGateway, then UpdateGateway re-sending every field read plus this interceptor
-      (REQUEST, and RESPONSE with --response; passRequestHeaders on)
-  sync-targets --gateway ID --config FILE [--prune] [--dry-run]
-      set each target's allowedRequestHeaders to the headers the policy sends it (UpdateGatewayTarget)
+      (REQUEST, and RESPONSE with --response; passRequestHeaders on). Refuses, unless --force, to replace
+      another function's interceptor or to drop members the service returned that this SDK does not model
+  sync-targets --gateway ID --config FILE [--prune] [--dry-run] [--force]
+      set each target's allowedRequestHeaders to the headers the policy sends it (UpdateGatewayTarget);
+      refuses, unless --force, to drop members the service returned that this SDK does not model
   package [--config FILE] [--out FILE]
       zip the prebuilt Lambda bundle (handler index.handler) into FILE (default function.zip); with --config,
       validate FILE and ship it in the zip as interceptor.config.json
@@ -122,7 +124,7 @@ async function run(argv: readonly string[], deps: MainDeps): Promise<number> {
       if (gatewayId === undefined || values.config === undefined) return usage("sync-targets: --gateway and --config are required");
       const config = readConfig(values.config, deps);
       if (config === undefined) return 1;
-      return syncTargets(await client(), { gatewayId, config, dryRun: values["dry-run"], prune: values.prune }, deps);
+      return syncTargets(await client(), { gatewayId, config, dryRun: values["dry-run"], prune: values.prune, force: values.force }, deps);
     }
     case "package":
       return packageFunction({ configFile: values.config, out: values.out }, deps);

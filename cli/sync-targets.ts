@@ -21,6 +21,7 @@ const UPDATABLE = [
   "credentialProviderConfigurations",
   "metadataConfiguration",
   "privateEndpoint",
+  "certificateConfigurations",
 ] as const satisfies readonly (keyof GetGatewayTargetResponse & keyof UpdateGatewayTargetRequest)[];
 // eslint-disable-next-line @typescript-eslint/no-unused-vars -- only its type is read: a compile-time guard below
 const READ_ONLY = [
@@ -129,6 +130,8 @@ export interface SyncOptions {
   config: Config;
   dryRun: boolean;
   prune: boolean;
+  /** Update targets even when the service returned members this SDK does not model (they are dropped). */
+  force: boolean;
 }
 
 /** ListGatewayTargets (every page), then GetGatewayTarget for each target `wanted` names. */
@@ -136,8 +139,14 @@ export async function readTargets(
   client: BedrockAgentCoreControlClient,
   gatewayId: string,
   wanted: (name: string) => boolean,
-): Promise<{ targets: { name: string; targetId: string }[]; details: Map<string, GetGatewayTargetResponse> }> {
+): Promise<{
+  targets: { name: string; targetId: string }[];
+  details: Map<string, GetGatewayTargetResponse>;
+  /** Target name -> members its GetGatewayTarget answer held that this SDK does not model. */
+  unmodelled: Map<string, string[]>;
+}> {
   const sdk = await import("@aws-sdk/client-bedrock-agentcore-control");
+  const { getGatewayTargetChecked } = await import("./unmodelled.js");
   const targets: { name: string; targetId: string }[] = [];
   let nextToken: string | undefined;
   do {
@@ -150,22 +159,29 @@ export async function readTargets(
   } while (nextToken);
 
   const details = new Map<string, GetGatewayTargetResponse>();
+  const unmodelled = new Map<string, string[]>();
   for (const t of targets) {
     if (!wanted(t.name)) continue;
-    const { $metadata: _, ...target } = await client.send(
-      new sdk.GetGatewayTargetCommand({ gatewayIdentifier: gatewayId, targetId: t.targetId }),
-    );
-    details.set(t.targetId, target);
+    const read = await getGatewayTargetChecked(client, { gatewayIdentifier: gatewayId, targetId: t.targetId });
+    details.set(t.targetId, read.output);
+    if (read.unmodelled.length > 0) unmodelled.set(t.name, read.unmodelled);
   }
-  return { targets, details };
+  return { targets, details, unmodelled };
 }
 
 /** Lists the gateway's targets, reads those the policy sends headers to, and updates their allowlists. */
 export async function syncTargets(client: BedrockAgentCoreControlClient, o: SyncOptions, io: Io): Promise<number> {
   const sdk = await import("@aws-sdk/client-bedrock-agentcore-control");
   const needs = allowlistNeeds(o.config);
-  const { targets, details } = await readTargets(client, o.gatewayId, (name) => needs.has(name));
+  const { targets, details, unmodelled } = await readTargets(client, o.gatewayId, (name) => needs.has(name));
   const plan = planTargetSync(o.gatewayId, o.config, targets, details, { prune: o.prune });
+  const { unmodelledProblem } = await import("./unmodelled.js");
+  for (const [name, members] of unmodelled) {
+    const dropped = unmodelledProblem(`${name}: GetGatewayTarget`, members);
+    if (dropped === undefined) continue;
+    if (o.force) io.err(`warning: ${dropped} (--force)`);
+    else plan.problems.push(dropped);
+  }
 
   for (const name of plan.upToDate) io.out(`${name}: allowlist up to date`);
   for (const [name, others] of plan.others) {

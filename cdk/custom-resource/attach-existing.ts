@@ -1,13 +1,13 @@
 import {
   BedrockAgentCoreControlClient,
   type BedrockAgentCoreControlClientConfig,
-  GetGatewayCommand,
   type GetGatewayResponse,
   UpdateGatewayCommand,
   UpdateGatewayTargetCommand,
 } from "@aws-sdk/client-bedrock-agentcore-control";
 import { gatewayIdOf, planAttach, planDetach, withoutFunction } from "../../cli/attach.js";
 import { planTargetSync, readTargets, type TargetSyncPlan } from "../../cli/sync-targets.js";
+import { getGatewayChecked, unmodelledProblem } from "../../cli/unmodelled.js";
 import { allowlistNeeds } from "../../src/config/deployment.js";
 import { parseConfig } from "../../src/config/load.js";
 import type { Config } from "../../src/config/schema.js";
@@ -122,9 +122,23 @@ export function onEventWith(clientConfig: BedrockAgentCoreControlClientConfig = 
 
 export const handler = onEventWith();
 
-async function readGateway(client: BedrockAgentCoreControlClient, gatewayId: string): Promise<GetGatewayResponse> {
-  const { $metadata: _, ...gateway } = await client.send(new GetGatewayCommand({ gatewayIdentifier: gatewayId }));
-  return gateway;
+/** GetGateway; refuses (or, with force, logs) members this SDK does not model, which the update would drop. */
+async function readGateway(
+  client: BedrockAgentCoreControlClient,
+  gatewayId: string,
+  force: boolean,
+  log: Log,
+): Promise<GetGatewayResponse> {
+  const { output, unmodelled } = await getGatewayChecked(client, { gatewayIdentifier: gatewayId });
+  refuseUnmodelled(unmodelledProblem("GetGateway", unmodelled), force, log);
+  return output;
+}
+
+function refuseUnmodelled(problem: string | undefined, force: boolean, log: Log): void {
+  if (problem === undefined) return;
+  const text = problem.replaceAll("--force", "force: true");
+  if (!force) throw new Error(`refused: ${text}`);
+  log(`warning: ${text}`);
 }
 
 async function onCreateOrUpdate(
@@ -140,7 +154,7 @@ async function onCreateOrUpdate(
   const recorded = parsePhysicalId(event.PhysicalResourceId);
   const sameGateway = previous !== undefined && recorded !== undefined && recorded.gatewayId === p.gatewayId;
 
-  const read = await readGateway(client, p.gatewayId);
+  const read = await readGateway(client, p.gatewayId, p.force, log);
   // On an update of the same gateway this resource's own entries are planned afresh (the phases follow
   // the props); any other function's entries go through planAttach's refusal rules as on create.
   const gateway = sameGateway ? withoutFunction(read, previous.functionArn) : read;
@@ -162,7 +176,8 @@ async function onCreateOrUpdate(
       name,
       headers.filter((h) => !(needs.get(name) ?? []).some((n) => n.toLowerCase() === h.toLowerCase())),
     );
-  const { targets, details } = await readTargets(client, p.gatewayId, (name) => needs.has(name) || remove.has(name));
+  const { targets, details, unmodelled } = await readTargets(client, p.gatewayId, (name) => needs.has(name) || remove.has(name));
+  for (const [name, members] of unmodelled) refuseUnmodelled(unmodelledProblem(`${name}: GetGatewayTarget`, members), p.force, log);
   const sync = planTargetSync(p.gatewayId, p.config, targets, details, { remove });
   const problem = problemsOf(sync);
   if (problem !== undefined) throw new Error(`refused: ${problem}`);
@@ -201,13 +216,14 @@ async function onDelete(client: BedrockAgentCoreControlClient, event: CustomReso
   const p = attachmentProperties(event.ResourceProperties);
   let read: GetGatewayResponse;
   try {
-    read = await readGateway(client, recorded.gatewayId);
+    read = await readGateway(client, recorded.gatewayId, p.force, log);
   } catch (err) {
     if (err instanceof Error && err.name === "ResourceNotFoundException") return { PhysicalResourceId: physical };
     throw err;
   }
   const remove = owned(p.config, recorded.kept);
-  const { targets, details } = await readTargets(client, recorded.gatewayId, (name) => remove.has(name));
+  const { targets, details, unmodelled } = await readTargets(client, recorded.gatewayId, (name) => remove.has(name));
+  for (const [name, members] of unmodelled) refuseUnmodelled(unmodelledProblem(`${name}: GetGatewayTarget`, members), p.force, log);
   const sync = planTargetSync(recorded.gatewayId, p.config, targets, details, { remove, needs: new Map() });
   const detach = planDetach(read, recorded.gatewayId, p.functionArn);
   if (detach !== undefined) {

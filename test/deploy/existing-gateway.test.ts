@@ -285,6 +285,15 @@ describe("refusals fail the deployment with the reason and write nothing", () =>
     expect(plane.writes()).toEqual([]);
   });
 
+  it("members the service returned that this SDK does not model, unless force", async () => {
+    plane.gateways.set("gw-1", gateway({ futureSetting: "x" }));
+    await expect(onEvent()({ RequestType: "Create", ResourceProperties: props() })).rejects.toThrow(
+      "refused: GetGateway returned members this SDK does not model (futureSetting): the update would remove them. " +
+        "Upgrade agentcore-identity-interceptor (its @aws-sdk/client-bedrock-agentcore-control), or re-run with force: true to drop them",
+    );
+    expect(plane.writes()).toEqual([]);
+  });
+
   it("an invalid config", async () => {
     await expect(
       onEvent()({ RequestType: "Create", ResourceProperties: { ...props(), Config: JSON.stringify({ issuers: [], targets: {} }) } }),
