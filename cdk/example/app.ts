@@ -7,7 +7,12 @@ import { GatewayCredentialProvider } from "aws-cdk-lib/aws-bedrockagentcore";
 import { fileURLToPath } from "node:url";
 import { IdentityInterceptor } from "../identity-interceptor.js";
 
-const app = new App({ outdir: process.env.CDK_OUTDIR ?? "cdk.out" });
+// validateAgainstDefaultRules: a CloudFormation schema violation found by CDK's built-in validation fails
+// the synth (by default aws-cdk-lib downgrades it to a warning).
+const app = new App({
+  outdir: process.env.CDK_OUTDIR ?? "cdk.out",
+  context: { "@aws-cdk/core:validateAgainstDefaultRules": true },
+});
 const stack = new Stack(app, "AgentCoreIdentityInterceptorExample", {
   ...(process.env.CDK_DEFAULT_ACCOUNT !== undefined && process.env.CDK_DEFAULT_REGION !== undefined
     ? { env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION } }

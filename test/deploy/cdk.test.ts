@@ -1,7 +1,7 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { App, Stack } from "aws-cdk-lib";
+import { App, CfnResource, Stack } from "aws-cdk-lib";
 import { Annotations, Match, Template } from "aws-cdk-lib/assertions";
 import {
   CfnGatewayTarget,
@@ -467,16 +467,23 @@ describe("a gateway made outside the app (existingGatewayId)", () => {
 });
 
 describe("the example app (npm run cdk:synth)", () => {
-  it("synthesises offline with the claims target's allowlist", async () => {
+  it("synthesises offline with the claims target's allowlist, and CDK's CloudFormation schema validation finds nothing", async () => {
     const outdir = mkdtempSync(join(tmpdir(), "cdk-example-"));
     // The app reads CDK_OUTDIR once, at import. Left set, it would make every later `new App()` in this
     // worker synthesise itself at exit (CDK's auto-synth), so it is restored as soon as the app is in.
+    // Validation (off for the rest of this file) runs here, as in `npm run cdk:synth`.
     vi.stubEnv("CDK_OUTDIR", outdir);
+    vi.stubEnv("CDK_VALIDATION", "true");
     try {
       await import("../../cdk/example/app.js");
     } finally {
       vi.stubEnv("CDK_OUTDIR", undefined);
+      vi.stubEnv("CDK_VALIDATION", "false");
     }
+    expect(JSON.parse(readFileSync(join(outdir, "validation-report.json"), "utf8"))).toMatchObject({
+      title: "Validation Report",
+      pluginReports: [],
+    });
     onTestFinished(() => rmSync(outdir, { recursive: true, force: true }));
     const template = JSON.parse(readFileSync(join(outdir, "AgentCoreIdentityInterceptorExample.template.json"), "utf8")) as {
       Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
@@ -489,6 +496,19 @@ describe("the example app (npm run cdk:synth)", () => {
 });
 
 describe("synth fails", () => {
+  it("on a CloudFormation schema violation, with the example app's context (a violation is an error, not a warning)", () => {
+    vi.stubEnv("CDK_VALIDATION", "true");
+    onTestFinished(() => {
+      vi.stubEnv("CDK_VALIDATION", "false");
+    });
+    const context = (JSON.parse(readFileSync(new URL("../../cdk.json", import.meta.url), "utf8")) as { context: Record<string, unknown> })
+      .context;
+    const app = new App({ context });
+    const stack = new Stack(app, "Violation", { env });
+    new CfnResource(stack, "Logs", { type: "AWS::Logs::LogGroup", properties: { RetentionInDays: "banana" } });
+    expect(() => app.synth()).toThrow(/ERROR RetentionInDays: 'banana' is not one of/);
+  });
+
   it("on an invalid policy, naming every bad field", () => {
     const stack = new Stack(new App(), "Bad", { env });
     const bad = {
