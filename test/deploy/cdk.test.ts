@@ -506,7 +506,7 @@ describe("synth fails", () => {
     const app = new App({ context });
     const stack = new Stack(app, "Violation", { env });
     new CfnResource(stack, "Logs", { type: "AWS::Logs::LogGroup", properties: { RetentionInDays: "banana" } });
-    expect(() => app.synth()).toThrow(/ERROR RetentionInDays: 'banana' is not one of/);
+    expect(() => app.synth()).toThrow(/^ERROR RetentionInDays: 'banana' is /);
   });
 
   it("on an invalid policy, naming every bad field", () => {
