@@ -44,9 +44,11 @@ function rawBody<I extends object, O extends object>(keep: (raw: unknown) => voi
   return (next) => async (args) => {
     const result = await next(args);
     const response = result.response;
-    if (isObject(response) && isAsyncIterable(response.body)) {
+    if (isObject(response) && (response.body instanceof Uint8Array || isAsyncIterable(response.body))) {
+      const body = response.body;
       const chunks: Uint8Array[] = [];
-      for await (const chunk of response.body) if (chunk instanceof Uint8Array) chunks.push(chunk);
+      if (body instanceof Uint8Array) chunks.push(body);
+      else for await (const chunk of body) if (chunk instanceof Uint8Array) chunks.push(chunk);
       const bytes = Buffer.concat(chunks);
       response.body = bytes; // the SDK's deserializer reads a Uint8Array body as it would the stream
       try {

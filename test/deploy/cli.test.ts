@@ -477,6 +477,56 @@ describe("sync-targets", () => {
   });
 });
 
+describe("--dry-run --from-file: the exact request, offline", () => {
+  beforeEach(() => {
+    plane.requests.length = 0;
+  });
+
+  it("attach prints what the live dry run prints, from a saved GetGateway answer, with no request sent", async () => {
+    plane.gateways.set("gw-1", fullGateway());
+    const live = await cli("attach", "--gateway", "gw-1", "--function-arn", FN, "--response", "--dry-run");
+    plane.requests.length = 0;
+    const saved = file("gateway.json", fullGateway());
+    const offline = await cli("attach", "--gateway", "gw-1", "--function-arn", FN, "--response", "--dry-run", "--from-file", saved);
+    expect(offline).toEqual(live);
+    expect(offline.code).toBe(0);
+    expect(plane.requests).toEqual([]);
+    // A member this SDK does not model is found offline too.
+    const future = file("future.json", fullGateway({ futureSetting: 1 }));
+    const refused = await cli("attach", "--gateway", "gw-1", "--function-arn", FN, "--dry-run", "--from-file", future);
+    expect(refused.code).toBe(1);
+    expect(refused.err).toContain("refused: GetGateway returned members this SDK does not model (futureSetting)");
+  });
+
+  it("sync-targets prints what the live dry run prints, from saved GetGatewayTarget answers", async () => {
+    const targets = [mcpTarget("T1", "crm", ["x-trace-id"]), mcpTarget("T2", "orders"), mcpTarget("T5", "hr")];
+    plane.gateways.set("gw-1", fullGateway());
+    plane.targets.set("gw-1", new Map(targets.map((t) => [String(t.targetId), t])));
+    const live = await cli("sync-targets", "--gateway", "gw-1", "--config", policyFile, "--dry-run");
+    plane.requests.length = 0;
+    const offline = await cli(
+      "sync-targets",
+      "--gateway",
+      "gw-1",
+      "--config",
+      policyFile,
+      "--dry-run",
+      "--from-file",
+      file("targets.json", { targets }),
+    );
+    expect(offline).toEqual(live);
+    expect(offline.out).toContain('"allowedRequestHeaders": [');
+    expect(plane.requests).toEqual([]);
+  });
+
+  it("is for dry runs only", async () => {
+    const saved = file("gateway.json", fullGateway());
+    const r = await cli("attach", "--gateway", "gw-1", "--function-arn", FN, "--from-file", saved);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain("attach: --from-file works with --dry-run only");
+  });
+});
+
 describe("the bin, as npx runs it", () => {
   it("attaches through the real SDK's standard settings (endpoint and CA from the environment)", async () => {
     plane.requests.length = 0;
