@@ -7,6 +7,7 @@ import * as cr from "aws-cdk-lib/custom-resources";
 import { Construct } from "constructs";
 import { gatewayIdOf } from "../cli/attach.js";
 import { bundleFiles } from "../cli/bundle.js";
+import { acknowledge, logicalIdOf, REASONS, regionAccount } from "./nag.js";
 
 /**
  * The existing-gateway route of `IdentityInterceptor`: a custom resource (the CDK Provider framework,
@@ -19,6 +20,8 @@ export interface ExistingGatewayAttachmentProps {
   readonly gatewayId: string;
   /** The alias (or version) the gateway invokes: never the unqualified function or `$LATEST`. */
   readonly target: lambda.IFunction;
+  /** The logical id of `target`'s alias resource (cdk-nag names findings on it by it). */
+  readonly targetLogicalId: string;
   readonly response: boolean;
   readonly force: boolean;
   /** The validated config, as JSON text. */
@@ -27,6 +30,8 @@ export interface ExistingGatewayAttachmentProps {
   readonly gatewayRoleArn?: string;
   /** The package's dist/ (holding custom-resource/index.mjs). */
   readonly bundleDir: string;
+  /** X-Ray active tracing of the handler. */
+  readonly tracing: boolean;
 }
 
 export class ExistingGatewayAttachment extends Construct {
@@ -90,13 +95,46 @@ export class ExistingGatewayAttachment extends Construct {
       logGroup,
       memorySize: 256,
       timeout: Duration.minutes(2),
+      tracing: props.tracing ? lambda.Tracing.ACTIVE : lambda.Tracing.DISABLED,
     });
+    acknowledge(this.handler, "Serverless-LambdaDLQ", REASONS.synchronousDlq);
+    acknowledge(
+      role,
+      `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:bedrock-agentcore:${regionAccount(this)}:gateway/${gatewayId}/*]`,
+      "the gateway's own targets (ListGatewayTargets, GetGatewayTarget, UpdateGatewayTarget), under this one gateway's ARN",
+    );
+    if (props.gatewayRoleArn === undefined || props.tracing) {
+      acknowledge(
+        role,
+        "AwsSolutions-IAM5[Resource::*]",
+        `${props.gatewayRoleArn === undefined ? "iam:PassRole: the role of a gateway made outside the app is not known at synth (give existingGatewayRoleArn to scope it); the iam:PassedToService condition lets it be passed to AgentCore only. " : ""}${props.tracing ? REASONS.xrayWildcard : ""}`,
+      );
+    }
     const provider = new cr.Provider(this, "Provider", {
       onEventHandler: this.handler,
       logGroup: new logs.LogGroup(this, "ProviderLogs", { retention: logs.RetentionDays.ONE_MONTH }),
     });
+    // The Provider framework's own function and role are aws-cdk-lib's: it forwards the CloudFormation
+    // event to the handler above (which is traced and least-privilege) and is not configurable here.
+    const framework =
+      "aws-cdk-lib's custom-resource Provider framework function, which only forwards the CloudFormation event to the handler";
+    acknowledge(provider, "Serverless-LambdaDLQ", REASONS.synchronousDlq);
+    acknowledge(provider, "Serverless-LambdaTracing", `${framework}; the handler itself is traced`);
+    acknowledge(provider, "Serverless-LambdaDefaultMemorySize", `${framework}: its memory is aws-cdk-lib's`);
+    acknowledge(
+      provider,
+      "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
+      `${framework}: its role's logging policy is aws-cdk-lib's`,
+    );
+    acknowledge(
+      provider,
+      `AwsSolutions-IAM5[Resource::<${logicalIdOf(this.handler)}.Arn>:*]`,
+      `${framework}: aws-cdk-lib grants it invoke on the handler and its versions`,
+    );
     if (props.gatewayRoleArn !== undefined) {
-      props.target.grantInvoke(iam.Role.fromRoleArn(this, "GatewayRole", props.gatewayRoleArn, { mutable: true }));
+      const gatewayRole = iam.Role.fromRoleArn(this, "GatewayRole", props.gatewayRoleArn, { mutable: true });
+      props.target.grantInvoke(gatewayRole);
+      acknowledge(gatewayRole, `AwsSolutions-IAM5[Resource::<${props.targetLogicalId}>:*]`, REASONS.versionsOfTheAlias);
     }
     this.resource = new CustomResource(this, "Resource", {
       serviceToken: provider.serviceToken,

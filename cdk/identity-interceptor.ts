@@ -25,6 +25,7 @@ import { type ConfigFile, parseConfig, readConfigFile } from "../src/config/load
 import type { Config } from "../src/config/schema.js";
 import { bundleFiles, defaultBundleDir } from "../cli/bundle.js";
 import { ExistingGatewayAttachment } from "./existing-gateway.js";
+import { acknowledge, logicalIdOf, REASONS, regionAccount } from "./nag.js";
 
 /**
  * `IdentityInterceptor`: the interceptor Lambda built from this package's prebuilt bundle (its dist/)
@@ -86,6 +87,8 @@ export interface IdentityInterceptorProps {
   readonly reservedConcurrentExecutions?: number;
   /** Default one month. */
   readonly logRetention?: logs.RetentionDays;
+  /** X-Ray active tracing of the function (and of the existing-gateway custom resource's handler). Default true. */
+  readonly tracing?: boolean;
   /** The KMS key that encrypts the on-behalf-of secrets (when not the AWS managed key). */
   readonly secretsKey?: kms.IKey;
   /** Run in a VPC: it must still reach the JWKS and token endpoints and Secrets Manager (NAT or endpoints). */
@@ -231,6 +234,7 @@ export class IdentityInterceptor extends Construct {
       code: lambda.Code.fromAsset(stageBundle(props.bundleDir ?? defaultBundleDir(), text)),
       role: this.role,
       logGroup: this.logGroup,
+      tracing: props.tracing === false ? lambda.Tracing.DISABLED : lambda.Tracing.ACTIVE,
       memorySize: props.memorySize ?? 512,
       timeout: props.timeout ?? Duration.seconds(10),
       ...(props.functionName !== undefined ? { functionName: props.functionName } : {}),
@@ -242,6 +246,8 @@ export class IdentityInterceptor extends Construct {
 
     // The gateway invokes a published version through the alias, never $LATEST: `currentVersion` publishes
     // a new version whenever the code or config (the asset) or the function's settings change.
+    acknowledge(this.function, "Serverless-LambdaDLQ", REASONS.synchronousDlq);
+    if (props.tracing !== false) acknowledge(this.role, "AwsSolutions-IAM5[Resource::*]", REASONS.xrayWildcard);
     const published = this.function.currentVersion;
     // aws-cdk-lib's Alias and Version classes declare members `T | undefined` where its IFunction and
     // IVersion interfaces say `member?: T`, which TypeScript's exactOptionalPropertyTypes (on here)
@@ -259,10 +265,12 @@ export class IdentityInterceptor extends Construct {
       this.attachment = new ExistingGatewayAttachment(this, "ExistingGateway", {
         gatewayId: props.existingGatewayId,
         target: this.live,
+        targetLogicalId: logicalIdOf(this.alias),
         response: props.responsePhase === true,
         force: props.force === true,
         configText: JSON.stringify(config === undefined ? {} : JSON.parse(text)),
         bundleDir: props.bundleDir ?? defaultBundleDir(),
+        tracing: props.tracing !== false,
         ...(props.existingGatewayRoleArn !== undefined ? { gatewayRoleArn: props.existingGatewayRoleArn } : {}),
       });
       return;
@@ -271,6 +279,7 @@ export class IdentityInterceptor extends Construct {
     const gateway = props.gateway ?? this.newGateway(props, config);
     this.gateway = gateway;
     gateway.addInterceptor(LambdaInterceptor.forRequest(this.live, { passRequestHeaders: true }));
+    acknowledge(gateway.role, `AwsSolutions-IAM5[Resource::<${logicalIdOf(this.alias)}>:*]`, REASONS.versionsOfTheAlias);
     if (props.responsePhase === true) gateway.addInterceptor(LambdaInterceptor.forResponse(this.live, { passRequestHeaders: true }));
     if (config.issuers.length > 1 && gateway.authorizerConfiguration.authorizerType === "CUSTOM_JWT") {
       Annotations.of(this).addWarningV2(
@@ -309,6 +318,11 @@ export class IdentityInterceptor extends Construct {
       }),
       ...(props.gatewayName !== undefined ? { gatewayName: props.gatewayName } : {}),
     });
+    acknowledge(
+      gateway.role,
+      `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:bedrock-agentcore:${regionAccount(this)}:workload-identity-directory/default/workload-identity/${gateway.gatewayName}-*]`,
+      "aws-cdk-lib's Gateway role grant for its targets' OAuth credential providers: the gateway's own workload identities, by its name prefix",
+    );
     if (gateway.authorizerConfiguration.authorizerType === "NONE") {
       // aws-cdk-lib warns that a gateway without inbound authorization is public; here the interceptor
       // verifies every message (initialize and notifications included) before AgentCore acts on it.

@@ -166,6 +166,7 @@ describe("a new gateway with the interceptor at REQUEST and RESPONSE", () => {
       MemorySize: 512,
       Timeout: 10,
       LoggingConfig: { LogGroup: { Ref: Match.stringLikeRegexp("IdentityLogs") } },
+      TracingConfig: { Mode: "Active" },
       Environment: Match.absent(),
     });
     template.hasResourceProperties("AWS::Logs::LogGroup", { RetentionInDays: 30 });
@@ -213,6 +214,8 @@ describe("a new gateway with the interceptor at REQUEST and RESPONSE", () => {
         Resource: { "Fn::GetAtt": [expect.stringMatching(/^SecretsKey/), "Arn"] },
         Condition: { StringEquals: { "kms:ViaService": "secretsmanager.eu-west-1.amazonaws.com" } },
       },
+      // X-Ray active tracing (the `tracing` prop, on by default); X-Ray has no resource-level permissions.
+      { Action: ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], Effect: "Allow", Resource: "*" },
     ]);
     const role = template.findResources("AWS::IAM::Role")[fnRole] as { Properties: Record<string, unknown> };
     expect(role.Properties.ManagedPolicyArns).toBeUndefined();
@@ -428,6 +431,7 @@ describe("a gateway made outside the app (existingGatewayId)", () => {
           Resource: "*",
           Condition: { StringEquals: { "iam:PassedToService": "bedrock-agentcore.amazonaws.com" } },
         },
+        { Action: ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], Effect: "Allow", Resource: "*" },
       ],
     ]);
   });
