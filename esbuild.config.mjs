@@ -2,6 +2,7 @@
 // and in the Node 20 test runner):
 //   dist/index.mjs              the interceptor, exporting `handler` (lazy chunks: on-behalf-of, AWS SDK)
 //   dist/cognito-pre-token.mjs  the Cognito pre token generation trigger, exporting `handler`
+//   dist/custom-resource/index.mjs  the construct's existing-gateway custom resource (`handler`, with the SDK)
 // Each entry is built on its own so neither cold start loads code only the other one needs.
 // Prints each entry's size and the bytes its cold start loads (the entry plus its static imports).
 // Then the package's tooling, compiled so an installed package runs it with plain Node (no TypeScript,
@@ -38,6 +39,17 @@ const trigger = await build({
   entryPoints: ["src/cognito-pre-token.ts"],
   splitting: false,
   outfile: "dist/cognito-pre-token.mjs",
+});
+// The custom resource that attaches the interceptor to a gateway made outside the app (the construct's
+// `existingGatewayId`): the command line's read-then-put code and the AWS SDK in one file, in its own
+// directory so it is never part of the interceptor's bundle (cli/bundle.ts takes dist/*.mjs only).
+await build({
+  ...common,
+  entryPoints: { index: "cdk/custom-resource/attach-existing.ts" },
+  splitting: false,
+  sourcemap: false,
+  metafile: false,
+  outdir: "dist/custom-resource",
 });
 const tooling = await build({
   bundle: true,

@@ -10,6 +10,9 @@ import {
   GatewayTarget,
   type IGatewayAuthorizerConfig,
   LambdaInterceptor,
+  MCPProtocolVersion,
+  type McpGatewaySearchType,
+  GatewayProtocol,
 } from "aws-cdk-lib/aws-bedrockagentcore";
 import type * as ec2 from "aws-cdk-lib/aws-ec2";
 import * as iam from "aws-cdk-lib/aws-iam";
@@ -22,6 +25,8 @@ import { type ConfigFile, parseConfig, readConfigFile } from "../src/config/load
 import type { Config } from "../src/config/schema.js";
 import { bundleFiles, defaultBundleDir } from "../cli/bundle.js";
 import { InterceptorOperations, type InterceptorOperationsOptions } from "./operations.js";
+import { ExistingGatewayAttachment } from "./existing-gateway.js";
+import { acknowledge, logicalIdOf, REASONS, regionAccount } from "./nag.js";
 
 /**
  * `IdentityInterceptor`: the interceptor Lambda built from this package's prebuilt bundle (its dist/)
@@ -35,8 +40,21 @@ export interface IdentityInterceptorProps {
   readonly configFile?: string;
   /** The interceptor config itself (parsed JSON). */
   readonly config?: unknown;
-  /** A gateway of this app to attach to; default: a new gateway. */
+  /** A gateway of this app to attach to; default: a new gateway. Not with `existingGatewayId`. */
   readonly gateway?: Gateway;
+  /**
+   * The id or ARN of a gateway made outside this app (console, CLI, another stack): a custom resource
+   * reads it at deploy and writes it back whole with the interceptor added, sets its policy targets'
+   * header allowlists, and on stack deletion removes only what it added (docs/deploy.md). Not with `gateway`.
+   */
+  readonly existingGatewayId?: string;
+  /**
+   * With `existingGatewayId`: the gateway's service role, when known. iam:PassRole is then scoped to it
+   * (otherwise to any role passed to AgentCore), and it is granted lambda:InvokeFunction on the alias.
+   */
+  readonly existingGatewayRoleArn?: string;
+  /** With `existingGatewayId`: replace another function's interceptor at the same point (as `attach --force`). Default false. */
+  readonly force?: boolean;
   /** Name of the new gateway (when `gateway` is not given). */
   readonly gatewayName?: string;
   /**
@@ -45,6 +63,15 @@ export interface IdentityInterceptorProps {
    * authenticates every message).
    */
   readonly authorizer?: IGatewayAuthorizerConfig;
+  /**
+   * MCP protocol versions the new gateway accepts (when `gateway` and `existingGatewayId` are not given).
+   * Default: every version this package knows, `2025-03-26` to `2026-07-28` (aws-cdk-lib's default is `2025-03-26` only).
+   */
+  readonly mcpSupportedVersions?: readonly string[];
+  /** Instructions the new gateway gives MCP clients. Default: none (aws-cdk-lib's default is a generic sentence). */
+  readonly mcpInstructions?: string;
+  /** Tool search of the new gateway (`McpGatewaySearchType.SEMANTIC`). Default: none. */
+  readonly mcpSearchType?: McpGatewaySearchType;
   /** Also attach the RESPONSE phase (the listing filter). Default false. */
   readonly responsePhase?: boolean;
   /**
@@ -61,6 +88,8 @@ export interface IdentityInterceptorProps {
   readonly reservedConcurrentExecutions?: number;
   /** Default one month. */
   readonly logRetention?: logs.RetentionDays;
+  /** X-Ray active tracing of the function (and of the existing-gateway custom resource's handler). Default true. */
+  readonly tracing?: boolean;
   /** The KMS key that encrypts the on-behalf-of secrets (when not the AWS managed key). */
   readonly secretsKey?: kms.IKey;
   /** Run in a VPC: it must still reach the JWKS and token endpoints and Secrets Manager (NAT or endpoints). */
@@ -113,6 +142,24 @@ function stageBundle(bundleDir: string, configText: string): string {
   return dir;
 }
 
+/** MCP protocol versions a new gateway accepts by default (aws-cdk-lib's `MCPProtocolVersion`). */
+export const DEFAULT_MCP_VERSIONS = ["2025-03-26", "2025-06-18", "2025-11-25", "2026-07-28"] as const;
+
+/**
+ * Why the default authorizer leaves the issuer's `clientIds` out of `AllowedClients`, or undefined when it
+ * puts them in. AgentCore's CUSTOM_JWT authorizer checks `AllowedClients` against the token's `client_id`
+ * claim (https://docs.aws.amazon.com/bedrock-agentcore/latest/devguide/gateway-inbound-auth.html); an
+ * issuer whose client id is another claim (`cid` at Okta custom servers, `appid` in Entra v1 tokens)
+ * would have every caller refused there, so its clients are checked by the interceptor alone.
+ */
+export function allowedClientsNote(config: Config): string | undefined {
+  const [only, ...more] = config.issuers;
+  if (only === undefined || more.length > 0 || only.clientIds === undefined) return undefined;
+  const claim = only.clientIdClaim ?? "client_id";
+  if (claim === "client_id") return undefined;
+  return `the issuer's client id is the "${claim}" claim, but the gateway's CUSTOM_JWT authorizer checks AllowedClients against "client_id": its AllowedClients are left out (the gateway checks the audience; the interceptor checks clientIds against "${claim}")`;
+}
+
 /** The default inbound authorizer for a new gateway (see `IdentityInterceptorProps.authorizer`). */
 export function defaultAuthorizer(config: Config): IGatewayAuthorizerConfig {
   const [only, ...more] = config.issuers;
@@ -120,16 +167,23 @@ export function defaultAuthorizer(config: Config): IGatewayAuthorizerConfig {
   return GatewayAuthorizer.usingCustomJwt({
     discoveryUrl: `${only.issuer.replace(/\/$/, "")}/.well-known/openid-configuration`,
     ...(only.audience !== undefined ? { allowedAudience: only.audience } : {}),
-    ...(only.clientIds !== undefined ? { allowedClients: only.clientIds } : {}),
+    ...(only.clientIds !== undefined && allowedClientsNote(config) === undefined ? { allowedClients: only.clientIds } : {}),
   });
 }
 
 export class IdentityInterceptor extends Construct {
   readonly config: Config;
   readonly function: lambda.Function;
+  /** The alias `live` on the version published for this code and config: what the gateway invokes. */
+  readonly alias: lambda.Alias;
+  /** The same alias as an `IFunction` (its ARN): what is attached and granted. */
+  readonly live: lambda.IFunction;
   readonly role: iam.Role;
   readonly logGroup: logs.LogGroup;
-  readonly gateway: Gateway;
+  /** The gateway of this app (new or given); undefined with `existingGatewayId`. */
+  readonly gateway: Gateway | undefined;
+  /** With `existingGatewayId`: the custom resource that attaches the interceptor at deploy. */
+  readonly attachment: ExistingGatewayAttachment | undefined;
   /** The alarms, dashboard and queries; undefined with `operations: false`. */
   readonly operations: InterceptorOperations | undefined;
   /** Gateway target name -> the allowlist set on it (filled while the app synthesises). */
@@ -137,6 +191,17 @@ export class IdentityInterceptor extends Construct {
 
   constructor(scope: Construct, id: string, props: IdentityInterceptorProps) {
     super(scope, id);
+    if (props.existingGatewayId !== undefined && props.gateway !== undefined) {
+      throw new Error("IdentityInterceptor: gateway and existingGatewayId are mutually exclusive");
+    }
+    if (props.existingGatewayId === undefined && (props.force !== undefined || props.existingGatewayRoleArn !== undefined)) {
+      throw new Error("IdentityInterceptor: force and existingGatewayRoleArn apply only with existingGatewayId");
+    }
+    const newGatewayProps = ["gatewayName", "authorizer", "mcpSupportedVersions", "mcpInstructions", "mcpSearchType"] as const;
+    const misplaced = newGatewayProps.filter((k) => props[k] !== undefined);
+    if ((props.gateway !== undefined || props.existingGatewayId !== undefined) && misplaced.length > 0) {
+      throw new Error(`IdentityInterceptor: ${misplaced.join(", ")} apply only to a new gateway (without gateway or existingGatewayId)`);
+    }
     const { config, text } = loadInterceptorConfig(props);
     this.config = config;
 
@@ -177,6 +242,7 @@ export class IdentityInterceptor extends Construct {
       code: lambda.Code.fromAsset(stageBundle(props.bundleDir ?? defaultBundleDir(), text)),
       role: this.role,
       logGroup: this.logGroup,
+      tracing: props.tracing === false ? lambda.Tracing.DISABLED : lambda.Tracing.ACTIVE,
       memorySize: props.memorySize ?? 512,
       timeout: props.timeout ?? Duration.seconds(10),
       ...(props.functionName !== undefined ? { functionName: props.functionName } : {}),
@@ -198,23 +264,51 @@ export class IdentityInterceptor extends Construct {
             timeout: props.timeout ?? Duration.seconds(10),
           });
 
-    this.gateway =
-      props.gateway ??
-      new Gateway(this, "Gateway", {
-        authorizerConfiguration: props.authorizer ?? defaultAuthorizer(config),
-        ...(props.gatewayName !== undefined ? { gatewayName: props.gatewayName } : {}),
+    // The gateway invokes a published version through the alias, never $LATEST: `currentVersion` publishes
+    // a new version whenever the code or config (the asset) or the function's settings change.
+    acknowledge(this.function, "Serverless-LambdaDLQ", REASONS.synchronousDlq);
+    if (props.tracing !== false) acknowledge(this.role, "AwsSolutions-IAM5[Resource::*]", REASONS.xrayWildcard);
+    const published = this.function.currentVersion;
+    // aws-cdk-lib's Alias and Version classes declare members `T | undefined` where its IFunction and
+    // IVersion interfaces say `member?: T`, which TypeScript's exactOptionalPropertyTypes (on here)
+    // rejects; so the version and the alias are handed on as those interfaces, by their attributes (the
+    // same CloudFormation references: `version` is the Version resource's attribute, `functionArn` the
+    // alias's Ref, so every dependency stays).
+    this.alias = new lambda.Alias(this, "Live", {
+      aliasName: "live",
+      version: lambda.Version.fromVersionAttributes(this, "Published", { lambda: this.function, version: published.version }),
+    });
+    this.live = lambda.Function.fromFunctionAttributes(this, "LiveAlias", { functionArn: this.alias.functionArn, sameEnvironment: true });
+
+    if (props.existingGatewayId !== undefined) {
+      this.gateway = undefined;
+      this.attachment = new ExistingGatewayAttachment(this, "ExistingGateway", {
+        gatewayId: props.existingGatewayId,
+        target: this.live,
+        targetLogicalId: logicalIdOf(this.alias),
+        response: props.responsePhase === true,
+        force: props.force === true,
+        configText: JSON.stringify(config === undefined ? {} : JSON.parse(text)),
+        bundleDir: props.bundleDir ?? defaultBundleDir(),
+        tracing: props.tracing !== false,
+        ...(props.existingGatewayRoleArn !== undefined ? { gatewayRoleArn: props.existingGatewayRoleArn } : {}),
       });
-    this.gateway.addInterceptor(LambdaInterceptor.forRequest(this.function, { passRequestHeaders: true }));
-    if (props.responsePhase === true)
-      this.gateway.addInterceptor(LambdaInterceptor.forResponse(this.function, { passRequestHeaders: true }));
-    if (config.issuers.length > 1 && this.gateway.authorizerConfiguration.authorizerType === "CUSTOM_JWT") {
+      return;
+    }
+    this.attachment = undefined;
+    const gateway = props.gateway ?? this.newGateway(props, config);
+    this.gateway = gateway;
+    gateway.addInterceptor(LambdaInterceptor.forRequest(this.live, { passRequestHeaders: true }));
+    acknowledge(gateway.role, `AwsSolutions-IAM5[Resource::<${logicalIdOf(this.alias)}>:*]`, REASONS.versionsOfTheAlias);
+    if (props.responsePhase === true) gateway.addInterceptor(LambdaInterceptor.forResponse(this.live, { passRequestHeaders: true }));
+    if (config.issuers.length > 1 && gateway.authorizerConfiguration.authorizerType === "CUSTOM_JWT") {
       Annotations.of(this).addWarningV2(
         "agentcore-interceptor:several-issuers",
         `the config trusts ${config.issuers.length} issuers but the gateway's CUSTOM_JWT authorizer accepts one discovery URL: use GatewayAuthorizer.withNoAuth()`,
       );
     }
 
-    Aspects.of(Stack.of(this)).add(new TargetAllowlists(this), { priority: AspectPriority.MUTATING });
+    Aspects.of(Stack.of(this)).add(new TargetAllowlists(this, gateway), { priority: AspectPriority.MUTATING });
     this.node.addValidation({
       validate: () => {
         for (const name of allowlistNeeds(config).keys()) {
@@ -229,6 +323,36 @@ export class IdentityInterceptor extends Construct {
       },
     });
   }
+
+  private newGateway(props: IdentityInterceptorProps, config: Config): Gateway {
+    if (props.authorizer === undefined) {
+      const note = allowedClientsNote(config);
+      if (note !== undefined) Annotations.of(this).addInfo(`IdentityInterceptor: ${note}`);
+    }
+    const gateway = new Gateway(this, "Gateway", {
+      authorizerConfiguration: props.authorizer ?? defaultAuthorizer(config),
+      protocolConfiguration: GatewayProtocol.mcp({
+        supportedVersions: (props.mcpSupportedVersions ?? DEFAULT_MCP_VERSIONS).map((v) => MCPProtocolVersion.of(v)),
+        ...(props.mcpInstructions !== undefined ? { instructions: props.mcpInstructions } : {}),
+        ...(props.mcpSearchType !== undefined ? { searchType: props.mcpSearchType } : {}),
+      }),
+      ...(props.gatewayName !== undefined ? { gatewayName: props.gatewayName } : {}),
+    });
+    acknowledge(
+      gateway.role,
+      `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:bedrock-agentcore:${regionAccount(this)}:workload-identity-directory/default/workload-identity/${gateway.gatewayName}-*]`,
+      "aws-cdk-lib's Gateway role grant for its targets' OAuth credential providers: the gateway's own workload identities, by its name prefix",
+    );
+    if (gateway.authorizerConfiguration.authorizerType === "NONE") {
+      // aws-cdk-lib warns that a gateway without inbound authorization is public; here the interceptor
+      // verifies every message (initialize and notifications included) before AgentCore acts on it.
+      Annotations.of(gateway).acknowledgeWarning(
+        "aws-cdk-lib.aws-bedrockagentcore:noAuthGateway",
+        "the identity interceptor authenticates every message at REQUEST: it verifies each caller's JWT against the config's issuers (docs/deploy.md)",
+      );
+    }
+    return gateway;
+  }
 }
 
 /**
@@ -238,10 +362,13 @@ export class IdentityInterceptor extends Construct {
  * `addPropertyOverride`. Entries already on the target are kept; more than 10 fails synth.
  */
 class TargetAllowlists implements IAspect {
-  constructor(private readonly owner: IdentityInterceptor) {}
+  constructor(
+    private readonly owner: IdentityInterceptor,
+    private readonly gateway: Gateway,
+  ) {}
 
   visit(node: IConstruct): void {
-    if (!(node instanceof GatewayTarget) || node.gateway !== this.owner.gateway) return;
+    if (!(node instanceof GatewayTarget) || node.gateway !== this.gateway) return;
     const name = node.gatewayTargetName;
     if (Token.isUnresolved(name)) return;
     const needed = allowlistNeeds(this.owner.config).get(name);

@@ -54,6 +54,12 @@ export const classifiedGatewayFields: ClassifiedFields<
 > = true;
 
 const LAMBDA_ARN = /^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]{1,64}(?::(?:\$LATEST|[A-Za-z0-9_-]+))?$/;
+/** A gateway id, or the id at the end of a gateway ARN (arn:aws:bedrock-agentcore:REGION:ACCOUNT:gateway/ID). */
+export function gatewayIdOf(idOrArn: string): string {
+  const m = /^arn:aws[a-z-]*:bedrock-agentcore:[a-z0-9-]+:\d{12}:gateway\/([^/]+)$/.exec(idOrArn);
+  return m?.[1] ?? idOrArn;
+}
+
 /** The function an ARN names, without its version or alias qualifier. */
 export const unqualified = (arn: string) => arn.split(":").slice(0, 7).join(":");
 
@@ -203,8 +209,17 @@ export interface Io {
 
 /** GetGateway, plan, then UpdateGateway (or print the request with dryRun). Returns the exit code. */
 export async function attach(client: BedrockAgentCoreControlClient, o: AttachOptions & { dryRun: boolean }, io: Io): Promise<number> {
-  const { GetGatewayCommand, UpdateGatewayCommand } = await import("@aws-sdk/client-bedrock-agentcore-control");
-  const { $metadata: _, ...gateway } = await client.send(new GetGatewayCommand({ gatewayIdentifier: o.gatewayId }));
+  const { UpdateGatewayCommand } = await import("@aws-sdk/client-bedrock-agentcore-control");
+  const { getGatewayChecked, unmodelledProblem } = await import("./unmodelled.js");
+  const { output: gateway, unmodelled } = await getGatewayChecked(client, { gatewayIdentifier: o.gatewayId });
+  const dropped = unmodelledProblem("GetGateway", unmodelled);
+  if (dropped !== undefined) {
+    if (!o.force) {
+      io.err(`refused: ${dropped}`);
+      return 1;
+    }
+    io.err(`warning: ${dropped} (--force)`);
+  }
   const plan = planAttach(gateway, o);
   for (const w of plan.warnings) io.err(`warning: ${w}`);
   for (const n of plan.notes) io.err(`note: ${n}`);
@@ -223,4 +238,36 @@ export async function attach(client: BedrockAgentCoreControlClient, o: AttachOpt
     `attached ${o.functionArn} to gateway ${updated.gatewayId ?? o.gatewayId} at ${plan.request.interceptorConfigurations?.at(-1)?.interceptionPoints?.join("+") ?? "REQUEST"} (status ${updated.status ?? "?"})`,
   );
   return 0;
+}
+
+/** The gateway as GetGateway described it, less every interceptor entry of `functionArn`'s function (any qualifier). */
+export function withoutFunction(gateway: GetGatewayResponse, functionArn: string): GetGatewayResponse {
+  const ours = unqualified(functionArn);
+  const kept = (gateway.interceptorConfigurations ?? []).filter((c) => {
+    const arn = arnOf(c);
+    return arn === undefined || unqualified(arn) !== ours;
+  });
+  return { ...gateway, interceptorConfigurations: kept };
+}
+
+/**
+ * Pure: the UpdateGateway request that removes `functionArn`'s interceptor entries, re-sending every
+ * other field read (the same read-then-put rule as `planAttach`); undefined when the gateway has none.
+ * Nothing else is restored: an interceptor another function had before `--force` stays replaced.
+ */
+export function planDetach(gateway: GetGatewayResponse, gatewayId: string, functionArn: string): UpdateGatewayRequest | undefined {
+  const rest = withoutFunction(gateway, functionArn).interceptorConfigurations ?? [];
+  if (rest.length === (gateway.interceptorConfigurations ?? []).length) return undefined;
+  if (gateway.name === undefined || gateway.roleArn === undefined || gateway.authorizerType === undefined) {
+    throw new Error("GetGateway returned no name, roleArn or authorizerType: cannot build a complete UpdateGateway request");
+  }
+  const request: UpdateGatewayRequest = {
+    gatewayIdentifier: gatewayId,
+    name: gateway.name,
+    roleArn: gateway.roleArn,
+    authorizerType: gateway.authorizerType,
+  };
+  copyDefined(gateway, UPDATABLE, request);
+  request.interceptorConfigurations = rest;
+  return request;
 }

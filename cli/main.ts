@@ -14,11 +14,13 @@ export const USAGE = `usage: agentcore-interceptor <command>
 
   check-config FILE
       validate an interceptor config offline; print each problem with its field path, or what each target receives
-  attach --gateway ID --function-arn ARN [--config FILE] [--response] [--dry-run] [--force]
+  attach --gateway ID --function-arn ARN [--config FILE] [--response] [--dry-run [--from-file GATEWAY.json]] [--force]
       GetGateway, then UpdateGateway re-sending every field read plus this interceptor
-      (REQUEST, and RESPONSE with --response; passRequestHeaders on)
-  sync-targets --gateway ID --config FILE [--prune] [--dry-run]
-      set each target's allowedRequestHeaders to the headers the policy sends it (UpdateGatewayTarget)
+      (REQUEST, and RESPONSE with --response; passRequestHeaders on). Refuses, unless --force, to replace
+      another function's interceptor or to drop members the service returned that this SDK does not model
+  sync-targets --gateway ID --config FILE [--prune] [--dry-run [--from-file TARGETS.json]] [--force]
+      set each target's allowedRequestHeaders to the headers the policy sends it (UpdateGatewayTarget);
+      refuses, unless --force, to drop members the service returned that this SDK does not model
   package [--config FILE] [--out FILE]
       zip the prebuilt Lambda bundle (handler index.handler) into FILE (default function.zip); with --config,
       validate FILE and ship it in the zip as interceptor.config.json
@@ -29,6 +31,9 @@ export const USAGE = `usage: agentcore-interceptor <command>
       lines in FILE or on stdin (e.g. aws logs tail /aws/lambda/NAME --since 1h | agentcore-interceptor report)
   help
       this text
+
+  --from-file (with --dry-run) answers from saved JSON, offline: GetGateway's answer for attach;
+  {"targets": [GetGatewayTarget answers]} for sync-targets. It prints the exact request a live run sends.
 
   AWS settings come from the SDK's standard chain (AWS_REGION or --region, AWS_PROFILE, credentials,
   AWS_ENDPOINT_URL_BEDROCK_AGENTCORE_CONTROL).`;
@@ -81,6 +86,7 @@ async function run(argv: readonly string[], deps: MainDeps): Promise<number> {
         region: { type: "string" },
         response: { type: "boolean", default: false },
         "dry-run": { type: "boolean", default: false },
+        "from-file": { type: "string" },
         force: { type: "boolean", default: false },
         prune: { type: "boolean", default: false },
         out: { type: "string", default: "function.zip" },
@@ -96,7 +102,13 @@ async function run(argv: readonly string[], deps: MainDeps): Promise<number> {
     return 2;
   }
   const { values, positionals } = parsed;
-  const client = () => (deps.client ?? defaultClient)(values.region);
+  const fromFile = values["from-file"];
+  // --from-file: answers from a saved GetGateway / GetGatewayTarget JSON, offline (cli/offline.ts).
+  const client = async () => {
+    if (fromFile === undefined) return (deps.client ?? defaultClient)(values.region);
+    const offline = await import("./offline.js");
+    return offline.offlineClient(offline.readSaved(fromFile));
+  };
   const usage = (problem: string) => {
     deps.err(problem);
     deps.err(USAGE);
@@ -116,6 +128,7 @@ async function run(argv: readonly string[], deps: MainDeps): Promise<number> {
       return result.ok ? 0 : 1;
     }
     case "attach": {
+      if (fromFile !== undefined && !values["dry-run"]) return usage("attach: --from-file works with --dry-run only");
       const gatewayId = values.gateway;
       const functionArn = values["function-arn"];
       if (gatewayId === undefined || functionArn === undefined) return usage("attach: --gateway and --function-arn are required");
@@ -128,11 +141,12 @@ async function run(argv: readonly string[], deps: MainDeps): Promise<number> {
       );
     }
     case "sync-targets": {
+      if (fromFile !== undefined && !values["dry-run"]) return usage("sync-targets: --from-file works with --dry-run only");
       const gatewayId = values.gateway;
       if (gatewayId === undefined || values.config === undefined) return usage("sync-targets: --gateway and --config are required");
       const config = readConfig(values.config, deps);
       if (config === undefined) return 1;
-      return syncTargets(await client(), { gatewayId, config, dryRun: values["dry-run"], prune: values.prune }, deps);
+      return syncTargets(await client(), { gatewayId, config, dryRun: values["dry-run"], prune: values.prune, force: values.force }, deps);
     }
     case "report": {
       const file = positionals[0];

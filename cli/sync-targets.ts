@@ -21,6 +21,7 @@ const UPDATABLE = [
   "credentialProviderConfigurations",
   "metadataConfiguration",
   "privateEndpoint",
+  "certificateConfigurations",
 ] as const satisfies readonly (keyof GetGatewayTargetResponse & keyof UpdateGatewayTargetRequest)[];
 // eslint-disable-next-line @typescript-eslint/no-unused-vars -- only its type is read: a compile-time guard below
 const READ_ONLY = [
@@ -62,14 +63,24 @@ export interface TargetSyncPlan {
   missingFromGateway: string[];
 }
 
+export interface TargetSyncOptions {
+  /** Drop allowlist entries the interceptor does not set. */
+  prune?: boolean;
+  /** Entries to take out of a target's allowlist first (by target name): what an earlier sync added and no longer needs. */
+  remove?: ReadonlyMap<string, readonly string[]>;
+  /** The headers each target needs; default: the config's (`allowlistNeeds`). An empty map removes only `remove`. */
+  needs?: ReadonlyMap<string, readonly string[]>;
+}
+
 /** Pure: the UpdateGatewayTarget requests that give each policy target the allowlist it needs. */
 export function planTargetSync(
   gatewayId: string,
   config: Config,
   gatewayTargets: readonly { name: string; targetId: string }[],
   details: ReadonlyMap<string, GetGatewayTargetResponse>,
-  prune = false,
+  options: TargetSyncOptions = {},
 ): TargetSyncPlan {
+  const prune = options.prune ?? false;
   const plan: TargetSyncPlan = {
     updates: [],
     upToDate: [],
@@ -81,17 +92,22 @@ export function planTargetSync(
   const onGateway = new Set(gatewayTargets.map((t) => t.name));
   plan.missingFromGateway = Object.keys(config.targets).filter((n) => !onGateway.has(n));
   plan.missingFromPolicy = gatewayTargets.map((t) => t.name).filter((n) => !Object.hasOwn(config.targets, n));
-  const needs = allowlistNeeds(config);
+  const needs = options.needs ?? allowlistNeeds(config);
   for (const { name, targetId } of gatewayTargets) {
     const needed = needs.get(name);
-    if (needed === undefined) continue;
+    const removed = new Set((options.remove?.get(name) ?? []).map((h) => h.toLowerCase()));
+    if (needed === undefined && removed.size === 0) continue;
     const target = details.get(targetId);
     if (target === undefined) {
       plan.problems.push(`${name}: GetGatewayTarget ${targetId} returned nothing`);
       continue;
     }
     const current = target.metadataConfiguration?.allowedRequestHeaders ?? [];
-    const allow = planAllowlist(needed, current, prune);
+    const allow = planAllowlist(
+      needed ?? [],
+      current.filter((h) => !removed.has(h.toLowerCase())),
+      prune,
+    );
     if (allow.others.length > 0) plan.others.set(name, allow.others);
     if (allow.problems.length > 0) {
       plan.problems.push(...allow.problems.map((p) => `${name}: ${p}`));
@@ -114,32 +130,58 @@ export interface SyncOptions {
   config: Config;
   dryRun: boolean;
   prune: boolean;
+  /** Update targets even when the service returned members this SDK does not model (they are dropped). */
+  force: boolean;
 }
 
-/** Lists the gateway's targets, reads those the policy sends headers to, and updates their allowlists. */
-export async function syncTargets(client: BedrockAgentCoreControlClient, o: SyncOptions, io: Io): Promise<number> {
+/** ListGatewayTargets (every page), then GetGatewayTarget for each target `wanted` names. */
+export async function readTargets(
+  client: BedrockAgentCoreControlClient,
+  gatewayId: string,
+  wanted: (name: string) => boolean,
+): Promise<{
+  targets: { name: string; targetId: string }[];
+  details: Map<string, GetGatewayTargetResponse>;
+  /** Target name -> members its GetGatewayTarget answer held that this SDK does not model. */
+  unmodelled: Map<string, string[]>;
+}> {
   const sdk = await import("@aws-sdk/client-bedrock-agentcore-control");
+  const { getGatewayTargetChecked } = await import("./unmodelled.js");
   const targets: { name: string; targetId: string }[] = [];
   let nextToken: string | undefined;
   do {
     const page = await client.send(
-      new sdk.ListGatewayTargetsCommand({ gatewayIdentifier: o.gatewayId, ...(nextToken ? { nextToken } : {}) }),
+      new sdk.ListGatewayTargetsCommand({ gatewayIdentifier: gatewayId, ...(nextToken ? { nextToken } : {}) }),
     );
     for (const t of page.items ?? [])
       if (t.name !== undefined && t.targetId !== undefined) targets.push({ name: t.name, targetId: t.targetId });
     nextToken = page.nextToken;
   } while (nextToken);
 
-  const needs = allowlistNeeds(o.config);
   const details = new Map<string, GetGatewayTargetResponse>();
+  const unmodelled = new Map<string, string[]>();
   for (const t of targets) {
-    if (!needs.has(t.name)) continue;
-    const { $metadata: _, ...target } = await client.send(
-      new sdk.GetGatewayTargetCommand({ gatewayIdentifier: o.gatewayId, targetId: t.targetId }),
-    );
-    details.set(t.targetId, target);
+    if (!wanted(t.name)) continue;
+    const read = await getGatewayTargetChecked(client, { gatewayIdentifier: gatewayId, targetId: t.targetId });
+    details.set(t.targetId, read.output);
+    if (read.unmodelled.length > 0) unmodelled.set(t.name, read.unmodelled);
   }
-  const plan = planTargetSync(o.gatewayId, o.config, targets, details, o.prune);
+  return { targets, details, unmodelled };
+}
+
+/** Lists the gateway's targets, reads those the policy sends headers to, and updates their allowlists. */
+export async function syncTargets(client: BedrockAgentCoreControlClient, o: SyncOptions, io: Io): Promise<number> {
+  const sdk = await import("@aws-sdk/client-bedrock-agentcore-control");
+  const needs = allowlistNeeds(o.config);
+  const { targets, details, unmodelled } = await readTargets(client, o.gatewayId, (name) => needs.has(name));
+  const plan = planTargetSync(o.gatewayId, o.config, targets, details, { prune: o.prune });
+  const { unmodelledProblem } = await import("./unmodelled.js");
+  for (const [name, members] of unmodelled) {
+    const dropped = unmodelledProblem(`${name}: GetGatewayTarget`, members);
+    if (dropped === undefined) continue;
+    if (o.force) io.err(`warning: ${dropped} (--force)`);
+    else plan.problems.push(dropped);
+  }
 
   for (const name of plan.upToDate) io.out(`${name}: allowlist up to date`);
   for (const [name, others] of plan.others) {

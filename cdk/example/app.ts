@@ -7,7 +7,12 @@ import { GatewayCredentialProvider } from "aws-cdk-lib/aws-bedrockagentcore";
 import { fileURLToPath } from "node:url";
 import { IdentityInterceptor } from "../identity-interceptor.js";
 
-const app = new App({ outdir: process.env.CDK_OUTDIR ?? "cdk.out" });
+// validateAgainstDefaultRules: a CloudFormation schema violation found by CDK's built-in validation fails
+// the synth (by default aws-cdk-lib downgrades it to a warning).
+const app = new App({
+  outdir: process.env.CDK_OUTDIR ?? "cdk.out",
+  context: { "@aws-cdk/core:validateAgainstDefaultRules": true },
+});
 const stack = new Stack(app, "AgentCoreIdentityInterceptorExample", {
   ...(process.env.CDK_DEFAULT_ACCOUNT !== undefined && process.env.CDK_DEFAULT_REGION !== undefined
     ? { env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION } }
@@ -26,12 +31,14 @@ const oauth = (name: string) =>
     scopes: [`${name}/read`],
   });
 // Target names are the policy's keys: the construct sets each claims target's header allowlist.
-interceptor.gateway.addMcpServerTarget("Crm", {
+const gateway = interceptor.gateway;
+if (gateway === undefined) throw new Error("a new gateway was asked for");
+gateway.addMcpServerTarget("Crm", {
   gatewayTargetName: "crm",
   endpoint: "https://crm.example.com/mcp",
   credentialProviderConfigurations: [oauth("crm")],
 });
-interceptor.gateway.addMcpServerTarget("Orders", {
+gateway.addMcpServerTarget("Orders", {
   gatewayTargetName: "orders",
   endpoint: "https://orders.example.com/mcp",
   credentialProviderConfigurations: [oauth("orders")],

@@ -1,9 +1,16 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { App, Stack } from "aws-cdk-lib";
+import { App, CfnResource, Stack } from "aws-cdk-lib";
 import { Annotations, Match, Template } from "aws-cdk-lib/assertions";
-import { CfnGatewayTarget, Gateway, GatewayAuthorizer, GatewayCredentialProvider, GatewayTarget } from "aws-cdk-lib/aws-bedrockagentcore";
+import {
+  CfnGatewayTarget,
+  Gateway,
+  GatewayAuthorizer,
+  GatewayCredentialProvider,
+  GatewayTarget,
+  McpGatewaySearchType,
+} from "aws-cdk-lib/aws-bedrockagentcore";
 import * as kms from "aws-cdk-lib/aws-kms";
 import { afterAll, beforeAll, describe, expect, it, onTestFinished, vi } from "vitest";
 import { IdentityInterceptor } from "../../cdk/identity-interceptor.js";
@@ -60,11 +67,18 @@ const oauth = GatewayCredentialProvider.fromOauthIdentityArn({
   scopes: ["x"],
 });
 
+/** The gateway the construct made (or was given): undefined only with existingGatewayId. */
+function newGateway(interceptor: IdentityInterceptor): Gateway {
+  if (interceptor.gateway === undefined) throw new Error("no gateway in the app");
+  return interceptor.gateway;
+}
+
 describe("a new gateway with the interceptor at REQUEST and RESPONSE", () => {
   let template: Template;
   let stack: Stack;
   let assemblyDir: string;
   let fnId: string;
+  let aliasId: string;
   beforeAll(() => {
     const app = new App();
     stack = new Stack(app, "New", { env });
@@ -75,24 +89,25 @@ describe("a new gateway with the interceptor at REQUEST and RESPONSE", () => {
       responsePhase: true,
       secretsKey: key,
     });
-    interceptor.gateway.addMcpServerTarget("Crm", {
+    const gateway = newGateway(interceptor);
+    gateway.addMcpServerTarget("Crm", {
       gatewayTargetName: "crm",
       endpoint: "https://crm.example.com/mcp",
       credentialProviderConfigurations: [oauth],
     });
-    interceptor.gateway.addMcpServerTarget("Orders", {
+    gateway.addMcpServerTarget("Orders", {
       gatewayTargetName: "orders",
       endpoint: "https://orders.example.com/mcp",
       credentialProviderConfigurations: [oauth],
     });
-    interceptor.gateway.addMcpServerTarget("Ledger", {
+    gateway.addMcpServerTarget("Ledger", {
       gatewayTargetName: "ledger",
       endpoint: "https://ledger.example.com/mcp",
       credentialProviderConfigurations: [oauth],
     });
     // A target made elsewhere in the app, for the same gateway.
     GatewayTarget.forMcpServer(stack, "Iam", {
-      gateway: interceptor.gateway,
+      gateway,
       gatewayTargetName: "iam",
       endpoint: "https://iam.example.com/mcp",
       credentialProviderConfigurations: [oauth],
@@ -100,6 +115,7 @@ describe("a new gateway with the interceptor at REQUEST and RESPONSE", () => {
     template = Template.fromStack(stack);
     assemblyDir = app.synth().directory;
     fnId = stack.getLogicalId(interceptor.function.node.defaultChild as never);
+    aliasId = stack.getLogicalId(interceptor.alias.node.defaultChild as never);
   });
 
   it("attaches the function with passRequestHeaders at both interception points", () => {
@@ -116,15 +132,27 @@ describe("a new gateway with the interceptor at REQUEST and RESPONSE", () => {
       InterceptorConfigurations: [
         {
           InterceptionPoints: ["REQUEST"],
-          Interceptor: { Lambda: { Arn: { "Fn::GetAtt": [fnId, "Arn"] } } },
+          Interceptor: { Lambda: { Arn: { Ref: aliasId } } },
           InputConfiguration: { PassRequestHeaders: true },
         },
         {
           InterceptionPoints: ["RESPONSE"],
-          Interceptor: { Lambda: { Arn: { "Fn::GetAtt": [fnId, "Arn"] } } },
+          Interceptor: { Lambda: { Arn: { Ref: aliasId } } },
           InputConfiguration: { PassRequestHeaders: true },
         },
       ],
+    });
+  });
+
+  it("attaches the alias live on a version published for this code and config, never $LATEST", () => {
+    const versions = template.findResources("AWS::Lambda::Version");
+    expect(Object.values(versions).map((v) => v.Properties)).toEqual([{ FunctionName: { Ref: fnId } }]);
+    const [versionId] = Object.keys(versions);
+    expect(template.findResources("AWS::Lambda::Alias")).toEqual({
+      [aliasId]: {
+        Type: "AWS::Lambda::Alias",
+        Properties: { Name: "live", FunctionName: { Ref: fnId }, FunctionVersion: { "Fn::GetAtt": [versionId, "Version"] } },
+      },
     });
   });
 
@@ -138,6 +166,7 @@ describe("a new gateway with the interceptor at REQUEST and RESPONSE", () => {
       MemorySize: 512,
       Timeout: 10,
       LoggingConfig: { LogGroup: { Ref: Match.stringLikeRegexp("IdentityLogs") } },
+      TracingConfig: { Mode: "Active" },
       Environment: Match.absent(),
     });
     template.hasResourceProperties("AWS::Logs::LogGroup", { RetentionInDays: 30 });
@@ -185,6 +214,8 @@ describe("a new gateway with the interceptor at REQUEST and RESPONSE", () => {
         Resource: { "Fn::GetAtt": [expect.stringMatching(/^SecretsKey/), "Arn"] },
         Condition: { StringEquals: { "kms:ViaService": "secretsmanager.eu-west-1.amazonaws.com" } },
       },
+      // X-Ray active tracing (the `tracing` prop, on by default); X-Ray has no resource-level permissions.
+      { Action: ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], Effect: "Allow", Resource: "*" },
     ]);
     const role = template.findResources("AWS::IAM::Role")[fnRole] as { Properties: Record<string, unknown> };
     expect(role.Properties.ManagedPolicyArns).toBeUndefined();
@@ -195,12 +226,25 @@ describe("a new gateway with the interceptor at REQUEST and RESPONSE", () => {
           {
             Action: "lambda:InvokeFunction",
             Effect: "Allow",
-            Resource: [{ "Fn::GetAtt": [fnId, "Arn"] }, { "Fn::Join": ["", [{ "Fn::GetAtt": [fnId, "Arn"] }, ":*"]] }],
+            Resource: [{ Ref: aliasId }, { "Fn::Join": ["", [{ Ref: aliasId }, ":*"]] }],
           },
         ]),
       },
     });
   });
+});
+
+it("publishes a new version when the config changes, and the alias follows it", () => {
+  const versionOf = (audience: string) => {
+    const stack = new Stack(new App(), "Versions", { env });
+    new IdentityInterceptor(stack, "Identity", { config: { issuers: [{ ...acme, audience: [audience] }], targets: {} } });
+    const template = Template.fromStack(stack);
+    const [versionId] = Object.keys(template.findResources("AWS::Lambda::Version"));
+    template.hasResourceProperties("AWS::Lambda::Alias", { FunctionVersion: { "Fn::GetAtt": [versionId, "Version"] } });
+    return versionId;
+  };
+  expect(versionOf("a")).toBe(versionOf("a"));
+  expect(versionOf("a")).not.toBe(versionOf("b"));
 });
 
 describe("an existing gateway of the app", () => {
@@ -224,13 +268,13 @@ describe("an existing gateway of the app", () => {
     };
     const interceptor = new IdentityInterceptor(stack, "Identity", { config: { ...policy, issuers: [acme, globex] }, gateway });
     const template = Template.fromStack(stack);
-    const fnId = stack.getLogicalId(interceptor.function.node.defaultChild as never);
+    const aliasId = stack.getLogicalId(interceptor.alias.node.defaultChild as never);
     template.hasResourceProperties("AWS::BedrockAgentCore::Gateway", {
       Name: "existing",
       InterceptorConfigurations: [
         {
           InterceptionPoints: ["REQUEST"],
-          Interceptor: { Lambda: { Arn: { "Fn::GetAtt": [fnId, "Arn"] } } },
+          Interceptor: { Lambda: { Arn: { Ref: aliasId } } },
           InputConfiguration: { PassRequestHeaders: true },
         },
       ],
@@ -248,27 +292,202 @@ describe("an existing gateway of the app", () => {
     Annotations.fromStack(stack).hasWarning("*", Match.stringLikeRegexp("trusts 2 issuers but the gateway's CUSTOM_JWT authorizer"));
   });
 
-  it("a new gateway for several issuers runs without its own authorizer (NONE)", () => {
+  it("a new gateway for several issuers runs without its own authorizer (NONE), aws-cdk-lib's noAuthGateway warning acknowledged", () => {
     const stack = new Stack(new App(), "Multi", { env });
     new IdentityInterceptor(stack, "Identity", { config: { issuers: [acme, globex], targets: {} } });
     Template.fromStack(stack).hasResourceProperties("AWS::BedrockAgentCore::Gateway", {
       AuthorizerType: "NONE",
       AuthorizerConfiguration: Match.absent(),
     });
+    expect(Annotations.fromStack(stack).findWarning("*", Match.anyValue())).toEqual([]);
+  });
+
+  it("feeds AllowedClients only from an issuer whose client id is client_id, and says why otherwise", () => {
+    const synth = (clientIdClaim?: string) => {
+      const stack = new Stack(new App(), "Clients", { env });
+      const issuer = clientIdClaim === undefined ? acme : { ...acme, clientIdClaim };
+      new IdentityInterceptor(stack, "Identity", { config: { issuers: [issuer], targets: {} } });
+      return stack;
+    };
+    for (const claim of ["cid", "appid"]) {
+      const stack = synth(claim);
+      Template.fromStack(stack).hasResourceProperties("AWS::BedrockAgentCore::Gateway", {
+        AuthorizerConfiguration: {
+          CustomJWTAuthorizer: {
+            DiscoveryUrl: "https://login.acme.example/.well-known/openid-configuration",
+            AllowedAudience: ["mcp-gateway"],
+          },
+        },
+      });
+      expect(
+        Annotations.fromStack(stack)
+          .findInfo("*", Match.anyValue())
+          .map((m) => m.entry.data),
+      ).toEqual([
+        `IdentityInterceptor: the issuer's client id is the "${claim}" claim, but the gateway's CUSTOM_JWT authorizer checks AllowedClients against "client_id": its AllowedClients are left out (the gateway checks the audience; the interceptor checks clientIds against "${claim}")`,
+      ]);
+    }
+    for (const stack of [synth(), synth("client_id")]) {
+      Template.fromStack(stack).hasResourceProperties("AWS::BedrockAgentCore::Gateway", {
+        AuthorizerConfiguration: { CustomJWTAuthorizer: Match.objectLike({ AllowedClients: ["acme-agent"] }) },
+      });
+      expect(Annotations.fromStack(stack).findInfo("*", Match.anyValue())).toEqual([]);
+    }
+  });
+
+  it("gives the new gateway every known MCP version by default, and takes versions, instructions and search type", () => {
+    const synth = (extra: Record<string, unknown>) => {
+      const stack = new Stack(new App(), "Mcp", { env });
+      new IdentityInterceptor(stack, "Identity", { config: policy, ...extra });
+      return Template.fromStack(stack);
+    };
+    synth({}).hasResourceProperties("AWS::BedrockAgentCore::Gateway", {
+      ProtocolConfiguration: { Mcp: { SupportedVersions: ["2025-03-26", "2025-06-18", "2025-11-25", "2026-07-28"] } },
+    });
+    synth({
+      mcpSupportedVersions: ["2026-07-28"],
+      mcpInstructions: "CRM and orders tools",
+      mcpSearchType: McpGatewaySearchType.SEMANTIC,
+    }).hasResourceProperties("AWS::BedrockAgentCore::Gateway", {
+      ProtocolConfiguration: { Mcp: { SupportedVersions: ["2026-07-28"], Instructions: "CRM and orders tools", SearchType: "SEMANTIC" } },
+    });
+    const stack = new Stack(new App(), "McpExisting", { env });
+    expect(() => new IdentityInterceptor(stack, "Identity", { config: policy, existingGatewayId: "gw-1", mcpInstructions: "x" })).toThrow(
+      "IdentityInterceptor: mcpInstructions apply only to a new gateway (without gateway or existingGatewayId)",
+    );
+  });
+});
+
+describe("a gateway made outside the app (existingGatewayId)", () => {
+  const GW_ARN = "arn:aws:bedrock-agentcore:eu-west-1:111122223333:gateway/team-gw-abcdefghij";
+  const synth = (extra: Record<string, unknown> = {}) => {
+    const stack = new Stack(new App(), "Outside", { env });
+    const interceptor = new IdentityInterceptor(stack, "Identity", { config: policy, existingGatewayId: "team-gw-abcdefghij", ...extra });
+    return { stack, interceptor, template: Template.fromStack(stack) };
+  };
+
+  it("makes no gateway; a custom resource attaches the alias with the validated config", () => {
+    const { stack, interceptor, template } = synth({ responsePhase: true });
+    expect(interceptor.gateway).toBeUndefined();
+    template.resourceCountIs("AWS::BedrockAgentCore::Gateway", 0);
+    const aliasId = stack.getLogicalId(interceptor.alias.node.defaultChild as never);
+    const resources = Object.values(template.findResources("Custom::AgentCoreInterceptorAttachment")) as {
+      Properties: Record<string, unknown>;
+    }[];
+    expect(resources.map((r) => ({ ...r.Properties, ServiceToken: undefined }))).toEqual([
+      {
+        ServiceToken: undefined,
+        GatewayId: "team-gw-abcdefghij",
+        FunctionArn: { Ref: aliasId },
+        ResponsePhase: "true",
+        Force: "false",
+        Config: JSON.stringify(policy),
+      },
+    ]);
+    // The handler is the bundle the package ships, on the same runtime as the interceptor.
+    template.hasResourceProperties("AWS::Lambda::Function", {
+      Handler: "index.handler",
+      Runtime: "nodejs24.x",
+      Description: "Attaches the identity interceptor to AgentCore gateway team-gw-abcdefghij (read-then-put, as the attach command)",
+    });
+  });
+
+  it("grants the handler that gateway and its targets only, and PassRole only to AgentCore", () => {
+    const { stack, interceptor, template } = synth();
+    const handlerRole = stack.getLogicalId(interceptor.attachment?.handler.role?.node.defaultChild as never);
+    const policies = Object.values(template.findResources("AWS::IAM::Policy")) as {
+      Properties: { Roles: { Ref: string }[]; PolicyDocument: { Statement: unknown[] } };
+    }[];
+    const mine = policies.filter((p) => p.Properties.Roles.some((r) => r.Ref === handlerRole));
+    const arn = (suffix: string) => ({
+      "Fn::Join": [
+        "",
+        ["arn:", { Ref: "AWS::Partition" }, `:bedrock-agentcore:eu-west-1:111122223333:gateway/team-gw-abcdefghij${suffix}`],
+      ],
+    });
+    expect(mine.map((p) => p.Properties.PolicyDocument.Statement)).toEqual([
+      [
+        {
+          Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+          Effect: "Allow",
+          Resource: { "Fn::GetAtt": [expect.stringMatching(/HandlerLogs/), "Arn"] },
+        },
+        {
+          Sid: "ReadAndUpdateTheGateway",
+          Action: [
+            "bedrock-agentcore:GetGateway",
+            "bedrock-agentcore:UpdateGateway",
+            "bedrock-agentcore:ListGatewayTargets",
+            "bedrock-agentcore:GetGatewayTarget",
+            "bedrock-agentcore:UpdateGatewayTarget",
+          ],
+          Effect: "Allow",
+          Resource: [arn(""), arn("/*")],
+        },
+        {
+          Sid: "PassTheGatewayRoleBackToAgentCore",
+          Action: "iam:PassRole",
+          Effect: "Allow",
+          Resource: "*",
+          Condition: { StringEquals: { "iam:PassedToService": "bedrock-agentcore.amazonaws.com" } },
+        },
+        { Action: ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], Effect: "Allow", Resource: "*" },
+      ],
+    ]);
+  });
+
+  it("with the gateway's role: PassRole on it only, and it may invoke the alias", () => {
+    const role = "arn:aws:iam::111122223333:role/team-gateway";
+    const { stack, interceptor, template } = synth({ existingGatewayId: GW_ARN, existingGatewayRoleArn: role, force: true });
+    const aliasId = stack.getLogicalId(interceptor.alias.node.defaultChild as never);
+    template.hasResourceProperties("Custom::AgentCoreInterceptorAttachment", { GatewayId: "team-gw-abcdefghij", Force: "true" });
+    template.hasResourceProperties("AWS::IAM::Policy", {
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: "iam:PassRole", Resource: role })]) },
+    });
+    template.hasResourceProperties("AWS::IAM::Policy", {
+      Roles: ["team-gateway"],
+      PolicyDocument: {
+        Statement: [
+          {
+            Action: "lambda:InvokeFunction",
+            Effect: "Allow",
+            Resource: [{ Ref: aliasId }, { "Fn::Join": ["", [{ Ref: aliasId }, ":*"]] }],
+          },
+        ],
+      },
+    });
+  });
+
+  it("is exclusive with gateway; force and the role apply only to it", () => {
+    const stack = new Stack(new App(), "Both", { env });
+    const gateway = new Gateway(stack, "Gw", { gatewayName: "gw" });
+    expect(() => new IdentityInterceptor(stack, "A", { config: policy, gateway, existingGatewayId: "gw-1" })).toThrow(
+      "IdentityInterceptor: gateway and existingGatewayId are mutually exclusive",
+    );
+    expect(() => new IdentityInterceptor(stack, "B", { config: policy, force: true })).toThrow(
+      "IdentityInterceptor: force and existingGatewayRoleArn apply only with existingGatewayId",
+    );
   });
 });
 
 describe("the example app (npm run cdk:synth)", () => {
-  it("synthesises offline with the claims target's allowlist", async () => {
+  it("synthesises offline with the claims target's allowlist, and CDK's CloudFormation schema validation finds nothing", async () => {
     const outdir = mkdtempSync(join(tmpdir(), "cdk-example-"));
     // The app reads CDK_OUTDIR once, at import. Left set, it would make every later `new App()` in this
     // worker synthesise itself at exit (CDK's auto-synth), so it is restored as soon as the app is in.
+    // Validation (off for the rest of this file) runs here, as in `npm run cdk:synth`.
     vi.stubEnv("CDK_OUTDIR", outdir);
+    vi.stubEnv("CDK_VALIDATION", "true");
     try {
       await import("../../cdk/example/app.js");
     } finally {
       vi.stubEnv("CDK_OUTDIR", undefined);
+      vi.stubEnv("CDK_VALIDATION", "false");
     }
+    expect(JSON.parse(readFileSync(join(outdir, "validation-report.json"), "utf8"))).toMatchObject({
+      title: "Validation Report",
+      pluginReports: [],
+    });
     onTestFinished(() => rmSync(outdir, { recursive: true, force: true }));
     const template = JSON.parse(readFileSync(join(outdir, "AgentCoreIdentityInterceptorExample.template.json"), "utf8")) as {
       Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
@@ -281,6 +500,19 @@ describe("the example app (npm run cdk:synth)", () => {
 });
 
 describe("synth fails", () => {
+  it("on a CloudFormation schema violation, with the example app's context (a violation is an error, not a warning)", () => {
+    vi.stubEnv("CDK_VALIDATION", "true");
+    onTestFinished(() => {
+      vi.stubEnv("CDK_VALIDATION", "false");
+    });
+    const context = (JSON.parse(readFileSync(new URL("../../cdk.json", import.meta.url), "utf8")) as { context: Record<string, unknown> })
+      .context;
+    const app = new App({ context });
+    const stack = new Stack(app, "Violation", { env });
+    new CfnResource(stack, "Logs", { type: "AWS::Logs::LogGroup", properties: { RetentionInDays: "banana" } });
+    expect(() => app.synth()).toThrow(/^ERROR RetentionInDays: 'banana' is /);
+  });
+
   it("on an invalid policy, naming every bad field", () => {
     const stack = new Stack(new App(), "Bad", { env });
     const bad = {
@@ -295,7 +527,7 @@ describe("synth fails", () => {
   it("when a target would need more than 10 allowed headers", () => {
     const stack = new Stack(new App(), "TooMany", { env });
     const interceptor = new IdentityInterceptor(stack, "Identity", { config: policy });
-    const crm = interceptor.gateway.addMcpServerTarget("Crm", {
+    const crm = newGateway(interceptor).addMcpServerTarget("Crm", {
       gatewayTargetName: "crm",
       endpoint: "https://crm.example.com/mcp",
       credentialProviderConfigurations: [oauth],

@@ -181,6 +181,27 @@ describe("attach", () => {
     ]);
   });
 
+  it("refuses, unless --force, when GetGateway returns members this SDK does not model (the update would drop them)", async () => {
+    plane.gateways.set(
+      "gw-1",
+      fullGateway({
+        futureSetting: { on: true },
+        protocolConfiguration: { mcp: { supportedVersions: ["2025-06-18"], futureOption: "x" } },
+      }),
+    );
+    const refused = await cli("attach", "--gateway", "gw-1", "--function-arn", FN);
+    expect(refused.code).toBe(1);
+    expect(refused.err).toBe(
+      "refused: GetGateway returned members this SDK does not model (protocolConfiguration.mcp.futureOption, futureSetting): the update would remove them. " +
+        "Upgrade agentcore-identity-interceptor (its @aws-sdk/client-bedrock-agentcore-control), or re-run with --force to drop them",
+    );
+    expect(plane.writes()).toEqual([]);
+    const forced = await cli("attach", "--gateway", "gw-1", "--function-arn", FN, "--force");
+    expect(forced.code).toBe(0);
+    expect(forced.err).toContain("warning: GetGateway returned members this SDK does not model");
+    expect(plane.writes()[0]?.body?.protocolConfiguration).toEqual({ mcp: { supportedVersions: ["2025-06-18"] } });
+  });
+
   it("--dry-run prints the exact request and writes nothing", async () => {
     const r = await cli("attach", "--gateway", "gw-1", "--function-arn", FN, "--dry-run");
     expect(r.code).toBe(0);
@@ -398,6 +419,28 @@ describe("sync-targets", () => {
     expect(plane.requests.filter((q) => q.method === "GET" && q.path === "/gateways/gw-1/targets/").length).toBe(3);
   });
 
+  it("re-sends a target's certificateConfigurations, and refuses unless --force a member this SDK does not model", async () => {
+    const certificateConfigurations = [{ secretsManager: { secretArn: "arn:aws:secretsmanager:eu-west-1:111122223333:secret:ca-AbCdEf" } }];
+    plane.targets.get("gw-1")?.set("T5", { ...mcpTarget("T5", "hr"), certificateConfigurations });
+    const r = await cli("sync-targets", "--gateway", "gw-1", "--config", policyFile);
+    expect(r.code).toBe(0);
+    expect(plane.writes().find((w) => w.path === "/gateways/gw-1/targets/T5/")?.body?.certificateConfigurations).toEqual(
+      certificateConfigurations,
+    );
+
+    plane.requests.length = 0;
+    plane.targets.get("gw-1")?.set("T5", { ...mcpTarget("T5", "hr"), futureTargetSetting: "x" });
+    const refused = await cli("sync-targets", "--gateway", "gw-1", "--config", policyFile);
+    expect(refused.code).toBe(1);
+    expect(refused.err).toContain(
+      "error: hr: GetGatewayTarget returned members this SDK does not model (futureTargetSetting): the update would remove them.",
+    );
+    expect(plane.writes()).toEqual([]);
+    const forced = await cli("sync-targets", "--gateway", "gw-1", "--config", policyFile, "--force");
+    expect(forced.code).toBe(0);
+    expect(forced.err).toContain("warning: hr: GetGatewayTarget returned members this SDK does not model (futureTargetSetting)");
+  });
+
   it("--prune drops entries the interceptor does not set; --dry-run writes nothing", async () => {
     const dry = await cli("sync-targets", "--gateway", "gw-1", "--config", policyFile, "--prune", "--dry-run");
     expect(dry.code).toBe(0);
@@ -431,6 +474,56 @@ describe("sync-targets", () => {
     expect(r.code).toBe(1);
     expect(r.err).toContain("issuers[0].jwksUri: must be an https:// URL");
     expect(plane.requests).toEqual([]);
+  });
+});
+
+describe("--dry-run --from-file: the exact request, offline", () => {
+  beforeEach(() => {
+    plane.requests.length = 0;
+  });
+
+  it("attach prints what the live dry run prints, from a saved GetGateway answer, with no request sent", async () => {
+    plane.gateways.set("gw-1", fullGateway());
+    const live = await cli("attach", "--gateway", "gw-1", "--function-arn", FN, "--response", "--dry-run");
+    plane.requests.length = 0;
+    const saved = file("gateway.json", fullGateway());
+    const offline = await cli("attach", "--gateway", "gw-1", "--function-arn", FN, "--response", "--dry-run", "--from-file", saved);
+    expect(offline).toEqual(live);
+    expect(offline.code).toBe(0);
+    expect(plane.requests).toEqual([]);
+    // A member this SDK does not model is found offline too.
+    const future = file("future.json", fullGateway({ futureSetting: 1 }));
+    const refused = await cli("attach", "--gateway", "gw-1", "--function-arn", FN, "--dry-run", "--from-file", future);
+    expect(refused.code).toBe(1);
+    expect(refused.err).toContain("refused: GetGateway returned members this SDK does not model (futureSetting)");
+  });
+
+  it("sync-targets prints what the live dry run prints, from saved GetGatewayTarget answers", async () => {
+    const targets = [mcpTarget("T1", "crm", ["x-trace-id"]), mcpTarget("T2", "orders"), mcpTarget("T5", "hr")];
+    plane.gateways.set("gw-1", fullGateway());
+    plane.targets.set("gw-1", new Map(targets.map((t) => [String(t.targetId), t])));
+    const live = await cli("sync-targets", "--gateway", "gw-1", "--config", policyFile, "--dry-run");
+    plane.requests.length = 0;
+    const offline = await cli(
+      "sync-targets",
+      "--gateway",
+      "gw-1",
+      "--config",
+      policyFile,
+      "--dry-run",
+      "--from-file",
+      file("targets.json", { targets }),
+    );
+    expect(offline).toEqual(live);
+    expect(offline.out).toContain('"allowedRequestHeaders": [');
+    expect(plane.requests).toEqual([]);
+  });
+
+  it("is for dry runs only", async () => {
+    const saved = file("gateway.json", fullGateway());
+    const r = await cli("attach", "--gateway", "gw-1", "--function-arn", FN, "--from-file", saved);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain("attach: --from-file works with --dry-run only");
   });
 });
 

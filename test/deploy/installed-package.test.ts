@@ -114,6 +114,7 @@ describe("npm pack", () => {
       /^bin\/agentcore-interceptor\.mjs$/,
       /^dist\/[\w-]+\.mjs$/,
       /^dist\/lib\/[\w-]+\.mjs$/,
+      /^dist\/custom-resource\/index\.mjs$/,
       /^dist\/types\/(src|cdk|cli)\/[\w/-]+\.d\.ts$/,
       /^schema\/interceptor\.config\.schema\.json$/,
       /^recipes\/[\w-]+\.json$/,
@@ -126,6 +127,7 @@ describe("npm pack", () => {
         "dist/lib/index.mjs",
         "dist/lib/cdk.mjs",
         "dist/lib/cli.mjs",
+        "dist/custom-resource/index.mjs",
         "dist/types/src/library.d.ts",
         "dist/types/cdk/identity-interceptor.d.ts",
         "schema/interceptor.config.schema.json",
@@ -179,6 +181,10 @@ new IdentityInterceptor(stack, "Identity", {
   configFile: fileURLToPath(import.meta.resolve("agentcore-identity-interceptor/recipes/${RECIPE}")),
   gatewayName: "user-gateway",
 });
+new IdentityInterceptor(new Stack(app, "OutsideStack", { env: { account: "111122223333", region: "eu-west-1" } }), "Identity", {
+  configFile: fileURLToPath(import.meta.resolve("agentcore-identity-interceptor/recipes/${RECIPE}")),
+  existingGatewayId: "team-gw-abcdefghij",
+});
 app.synth();`;
     writeFileSync(join(app, "app.mjs"), script);
     // CDK's CloudFormation schema validation (a wasm module) only slows a loaded machine down.
@@ -196,6 +202,17 @@ app.synth();`;
     const bundle = readdirSync(join(installed, "dist")).filter((f) => f.endsWith(".mjs"));
     expect(readdirSync(asset).sort()).toEqual([...bundle, "interceptor.config.json"].sort());
     expect(readFileSync(join(asset, "interceptor.config.json"), "utf8")).toBe(readFileSync(join(installed, "recipes", RECIPE), "utf8"));
+
+    // The existing-gateway route: its custom resource's handler is the prebuilt file the package ships.
+    const outside = JSON.parse(readFileSync(join(out, "OutsideStack.template.json"), "utf8")) as typeof template;
+    const handler = Object.values(outside.Resources).find(
+      (r) => r.Type === "AWS::Lambda::Function" && String(r.Properties.Description).startsWith("Attaches the identity interceptor"),
+    );
+    const handlerCode = handler?.Properties.Code;
+    const handlerKey = typeof handlerCode === "object" && handlerCode !== null && "S3Key" in handlerCode ? String(handlerCode.S3Key) : "";
+    const handlerAsset = join(out, `asset.${handlerKey.replace(/\.zip$/, "")}`);
+    expect(readdirSync(handlerAsset)).toEqual(["index.mjs"]);
+    expect(readFileSync(join(handlerAsset, "index.mjs"))).toEqual(readFileSync(join(installed, "dist", "custom-resource", "index.mjs")));
   }, 60_000);
 
   it("runs the CLI: --help lists every command, check-config validates", async () => {
