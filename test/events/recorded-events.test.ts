@@ -10,7 +10,7 @@ import { testCa } from "../support/tls.js";
  * Every recorded gateway event in events/ goes through the built bundle (dist/index.mjs) and must
  * give the recorded output beside it (the placeholders and the loopback IdP, token endpoint, Cognito
  * pool and Secrets Manager they need: test/support/recorded-events.ts). The same events are served from
- * the installed package's zip under the Lambda runtime client in test/deploy/installed-package.test.ts.
+ * the installed package's zip under the Lambda runtime client in test/package/installed-package.test.ts.
  */
 const recorded = new RecordedEvents();
 let handler: InterceptorHandler;
