@@ -30,7 +30,7 @@ import { JwksServer } from "../test/support/jwks-server.js";
 import { jwksOf, rsaKey } from "../test/support/keys.js";
 import { ensureRic, RIC_NODE_VERSION, RIC_VERSION, startRic, type RicProcess } from "../test/support/ric.js";
 import { RuntimeApi } from "../test/support/runtime-api.js";
-import { writePerfDoc } from "../scripts/perf-table.js";
+import { type LambdaRun, writePerfDoc } from "../scripts/perf-table.js";
 import { BENCH_ISSUER, benchEvent, benchToken } from "./tokens.js";
 
 const root = new URL("../", import.meta.url);
@@ -226,33 +226,8 @@ async function warmInvoke(env: Environment, event: unknown): Promise<{ ms: numbe
 // ---------------------------------------------------------------------------------------------------
 // The measurement.
 
-interface ShareResult {
-  memoryMb: number | undefined;
-  cpuFraction: number | undefined;
-  cold: {
-    runs: number;
-    floor: { initMs: number; firstMs: number; totalMs: number };
-    interceptor: { initMs: number; firstMs: number; totalMs: number };
-    /** Median over rounds of interceptor ÷ floor time to first answer. */
-    ratio: number;
-  };
-  warm: {
-    rounds: number;
-    auditLineBytes: number;
-    /** Median round trips (µs). */
-    floorUs: number;
-    floorLineUs: number;
-    freshUs: number;
-    repeatedUs: number;
-    /** Medians over rounds of the differences to the empty handler in the same round (µs). */
-    freshAddedUs: number;
-    repeatedAddedUs: number;
-    lineAddedUs: number;
-    /** The handler's own time inside the runtime process (µs, median). */
-    freshHandlerUs: number;
-    repeatedHandlerUs: number;
-  };
-}
+/** One CPU share's result: the shape docs/performance.md's table is rendered from (scripts/perf-table.ts). */
+type ShareResult = LambdaRun["shares"][number];
 
 const results: ShareResult[] = [];
 for (const share of shares) {
