@@ -24,7 +24,9 @@ const common = {
   outExtension: { ".js": ".mjs" },
   splitting: true,
   mainFields: ["module", "main"],
-  banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+  // \`require\` for the CommonJS dependencies' calls, through process.getBuiltinModule: an ESM import of
+  // node:module would build its facade at every cold start.
+  banner: { js: 'const require = process.getBuiltinModule("node:module").createRequire(import.meta.url);' },
   minify: true,
   sourcemap: true,
   legalComments: "none",

@@ -14,7 +14,7 @@
  *   audit line, each in its own runtime process, one invocation of each per round, in rotating order;
  *   what the interceptor adds is the median over rounds of its round trip minus the empty handler's.
  *   The handler's own time inside the runtime process comes back in each answer
- *   (bench/lambda/interceptor/index.mjs).
+ *   (bench/lambda/interceptor/bench-handler.mjs).
  *
  * Writes bench/lambda-results.json (ignored) and bench/last-lambda-run.json (committed), renders the
  * figures of docs/performance.md (scripts/perf-table.ts) and exits non-zero when a budget fails.
@@ -22,10 +22,12 @@
  * default 200), BENCH_LAMBDA_SHARES (comma-separated memory sizes, default 1769,512,128; `machine` for
  * no quota).
  */
-import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from "node:fs";
-import { cpus, loadavg, totalmem } from "node:os";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, loadavg, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { functionFiles } from "../cli/bundle.js";
+import { parseConfig } from "../src/config/load.js";
 import { JwksServer } from "../test/support/jwks-server.js";
 import { jwksOf, rsaKey } from "../test/support/keys.js";
 import { ensureRic, RIC_NODE_VERSION, RIC_VERSION, startRic, type RicProcess } from "../test/support/ric.js";
@@ -156,11 +158,23 @@ let seq = 0;
 const freshEvent = () => benchEvent(benchToken(key, `user-${++seq}`, `l-${seq}`));
 
 type Kind = "interceptor" | "floor" | "floor+line";
-const taskRoot = (kind: Kind) => path(kind === "interceptor" ? "bench/lambda/interceptor" : "bench/lambda/floor");
+/**
+ * The interceptor's function root as the `package` command writes it (the bundle, interceptor.config.json
+ * and the record of its validation: what a user deploys), plus the timing wrapper.
+ */
+const interceptorRoot = (() => {
+  const loaded = parseConfig(config);
+  if (!loaded.ok) throw new Error(`bench config invalid: ${loaded.problems.join("; ")}`);
+  const root = mkdtempSync(join(tmpdir(), "agentcore-bench-function-"));
+  for (const f of functionFiles(path("dist"), { config: loaded.config, text: config })) writeFileSync(join(root, f.name), f.data);
+  copyFileSync(path("bench/lambda/interceptor/bench-handler.mjs"), join(root, "bench-handler.mjs"));
+  return root;
+})();
+const taskRoot = (kind: Kind) => (kind === "interceptor" ? interceptorRoot : path("bench/lambda/floor"));
 const envOf = (kind: Kind, memoryMb: number | undefined, lineBytes: number): Record<string, string> => ({
   NODE_EXTRA_CA_CERTS: path("test/support/tls/ca.pem"),
   AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(memoryMb ?? ONE_VCPU_MB),
-  ...(kind === "interceptor" ? { INTERCEPTOR_CONFIG: config } : { BENCH_JWKS_URL: jwks.url("/jwks") }),
+  ...(kind === "interceptor" ? { _HANDLER: "bench-handler.handler" } : { BENCH_JWKS_URL: jwks.url("/jwks") }),
   ...(kind === "floor+line" ? { BENCH_FLOOR_LINE_BYTES: String(lineBytes) } : {}),
 });
 
@@ -336,6 +350,7 @@ for (const share of shares) {
   );
 }
 await jwks.stop();
+rmSync(interceptorRoot, { recursive: true, force: true });
 
 const budgets = results.map((s) => ({
   name: `time to first answer at ${s.memoryMb === undefined ? "the whole machine" : `${s.memoryMb} MB`} ≤ ${TTFA_BUDGET} × (empty handler + one JWKS fetch)`,

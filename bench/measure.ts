@@ -8,6 +8,7 @@
  * immediately followed by a batch of the scenario, so that load from other processes lands on both
  * alike. Then memory under many distinct users. Results go back to the parent over IPC.
  */
+import { parseConfig } from "../src/config/load.js";
 import { createPublicKey, generateKeyPairSync, verify } from "node:crypto";
 import { pathToFileURL } from "node:url";
 import { JwksServer } from "../test/support/jwks-server.js";
@@ -31,7 +32,7 @@ const key = rsaKey("bench-1");
 const server = await new JwksServer().start();
 server.set("/jwks", { kind: "ok", body: jwksOf(key) });
 const bundle = (await import(pathToFileURL(new URL("../dist/index.mjs", import.meta.url).pathname).href)) as Bundle;
-const config = bundle.parseConfig({
+const config = parseConfig({
   issuers: [
     { issuer: ISSUER, jwksUri: server.url("/jwks"), audience: ["mcp-gateway"], clientIds: ["agent-app"], requiredScopes: ["mcp/invoke"] },
   ],

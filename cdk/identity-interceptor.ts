@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Annotations, AspectPriority, Aspects, Duration, type IAspect, Stack, Token } from "aws-cdk-lib";
@@ -23,7 +23,7 @@ import { Construct, type IConstruct } from "constructs";
 import { allowlistNeeds, planAllowlist, secretArnsOf } from "../src/config/deployment.js";
 import { type ConfigFile, parseConfig, readConfigFile } from "../src/config/load.js";
 import type { Config } from "../src/config/schema.js";
-import { bundleFiles, defaultBundleDir } from "../cli/bundle.js";
+import { defaultBundleDir, type FunctionFile, functionFiles } from "../cli/bundle.js";
 import { InterceptorOperations, type InterceptorOperationsOptions } from "./operations.js";
 import { ExistingGatewayAttachment } from "./existing-gateway.js";
 import { acknowledge, logicalIdOf, REASONS, regionAccount } from "./nag.js";
@@ -121,23 +121,25 @@ export function loadInterceptorConfig(props: Pick<IdentityInterceptorProps, "con
   return { config: loaded.config, text: loaded.text };
 }
 
-/** The bundle's files plus interceptor.config.json in one content-addressed directory: the function's asset. */
-function stageBundle(bundleDir: string, configText: string): string {
-  let files: string[];
+/**
+ * The function's files (the bundle, interceptor.config.json and its validation record: `functionFiles`)
+ * in one content-addressed directory: the function's asset.
+ */
+function stageBundle(bundleDir: string, configured: { config: Config; text: string }): string {
+  let files: FunctionFile[];
   try {
-    files = bundleFiles(bundleDir);
+    files = functionFiles(bundleDir, configured);
   } catch (err) {
     throw new Error(`IdentityInterceptor: ${err instanceof Error ? err.message : String(err)}`);
   }
   const hash = createHash("sha256");
-  const contents = files.map((f) => [f, readFileSync(join(bundleDir, f))] as const);
-  for (const [f, data] of contents) hash.update(f).update("\0").update(data).update("\0");
-  hash.update("interceptor.config.json\0").update(configText);
+  for (const { name, data } of files) hash.update(name).update("\0").update(data).update("\0");
   const dir = join(tmpdir(), `agentcore-interceptor-asset-${hash.digest("hex").slice(0, 32)}`);
-  if (!existsSync(join(dir, "interceptor.config.json"))) {
+  // The last file written marks a complete directory.
+  const last = files.at(-1);
+  if (last === undefined || !existsSync(join(dir, last.name))) {
     mkdirSync(dir, { recursive: true });
-    for (const [f, data] of contents) writeFileSync(join(dir, f), data);
-    writeFileSync(join(dir, "interceptor.config.json"), configText);
+    for (const { name, data } of files) writeFileSync(join(dir, name), data);
   }
   return dir;
 }
@@ -239,7 +241,7 @@ export class IdentityInterceptor extends Construct {
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
       handler: "index.handler",
-      code: lambda.Code.fromAsset(stageBundle(props.bundleDir ?? defaultBundleDir(), text)),
+      code: lambda.Code.fromAsset(stageBundle(props.bundleDir ?? defaultBundleDir(), { config, text })),
       role: this.role,
       logGroup: this.logGroup,
       tracing: props.tracing === false ? lambda.Tracing.DISABLED : lambda.Tracing.ACTIVE,

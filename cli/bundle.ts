@@ -1,6 +1,8 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import type { Config } from "../src/config/schema.js";
+import { VALIDATED_FILE, validatedRecord } from "../src/config/validated.js";
 
 /**
  * The prebuilt Lambda bundle this package ships (dist/index.mjs, its chunks and dist/cognito-pre-token.mjs,
@@ -44,4 +46,27 @@ export function bundleFiles(bundleDir: string): string[] {
     .filter((e) => e.isFile() && e.name.endsWith(".mjs"))
     .map((e) => e.name)
     .sort();
+}
+
+/** One file of the function, by its name in the function's root. */
+export interface FunctionFile {
+  name: string;
+  data: Buffer;
+}
+
+/**
+ * Everything the function's root holds, in the order of `bundleFiles`: the bundle's files and, with a
+ * configuration, its text as interceptor.config.json and the record of its validation
+ * (interceptor.config.validated.json, src/config/validated.ts: the cold start then skips loading the
+ * schema). `validated` is what `parseConfig` returned for `text`. The `package` command zips these; the
+ * construct stages them as its asset.
+ */
+export function functionFiles(bundleDir: string, configured?: { config: Config; text: string }): FunctionFile[] {
+  const files = bundleFiles(bundleDir).map((name) => ({ name, data: readFileSync(join(bundleDir, name)) }));
+  if (configured === undefined) return files;
+  return [
+    ...files,
+    { name: "interceptor.config.json", data: Buffer.from(configured.text) },
+    { name: VALIDATED_FILE, data: Buffer.from(validatedRecord(configured.config, configured.text)) },
+  ];
 }

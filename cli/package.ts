@@ -1,8 +1,8 @@
-import { readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { writeFileSync } from "node:fs";
 import { crc32, deflateRawSync } from "node:zlib";
 import { readConfigFile } from "../src/config/load.js";
-import { bundleFiles, defaultBundleDir } from "./bundle.js";
+import type { Config } from "../src/config/schema.js";
+import { defaultBundleDir, type FunctionFile, functionFiles } from "./bundle.js";
 import type { Io } from "./attach.js";
 
 /**
@@ -19,10 +19,7 @@ export interface PackageOptions {
   bundleDir?: string;
 }
 
-export interface ZipEntry {
-  name: string;
-  data: Buffer;
-}
+export type ZipEntry = FunctionFile;
 
 /** A zip of `entries` (deflated, dated 1980-01-01 so the same inputs give the same bytes). */
 export function zip(entries: readonly ZipEntry[]): Buffer {
@@ -71,7 +68,7 @@ export function zip(entries: readonly ZipEntry[]): Buffer {
 
 /** Writes the zip; returns the exit code (0 written, 1 invalid config: every problem printed, nothing written). */
 export function packageFunction(options: PackageOptions, io: Io): number {
-  let configText: string | undefined;
+  let configured: { config: Config; text: string } | undefined;
   if (options.configFile !== undefined) {
     const loaded = readConfigFile(options.configFile);
     if (!loaded.ok) {
@@ -79,11 +76,10 @@ export function packageFunction(options: PackageOptions, io: Io): number {
       for (const p of loaded.problems) io.err(`  ${p}`);
       return 1;
     }
-    configText = loaded.text;
+    configured = { config: loaded.config, text: loaded.text };
   }
   const dir = options.bundleDir ?? defaultBundleDir();
-  const entries: ZipEntry[] = bundleFiles(dir).map((name) => ({ name, data: readFileSync(join(dir, name)) }));
-  if (configText !== undefined) entries.push({ name: "interceptor.config.json", data: Buffer.from(configText) });
+  const entries = functionFiles(dir, configured);
   writeFileSync(options.out, zip(entries));
   io.out(`${options.out}: ${entries.length} files (${entries.map((e) => e.name).join(", ")})`);
   return 0;

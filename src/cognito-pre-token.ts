@@ -15,9 +15,7 @@ import { clean, redact } from "./log.js";
 import { TriggerRefusal, UserTokenRejected } from "./errors.js";
 import { type UserTokenOptions, userTokenVerifier } from "./cognito-trigger-verifier.js";
 import * as z from "zod/mini";
-import { en } from "zod/locales";
-
-z.config(en());
+import "./config/english.js";
 
 /** A claim or member name: never a prototype member (`__proto__`, `constructor`, ...), so copying cannot reach one. */
 const claimName = z.string().check(

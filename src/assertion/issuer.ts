@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { AssertionSettings, AssertionTargetConfig } from "../config/schema.js";
-import { DEFAULT_ASSERTION_HEADER } from "../config/schema.js";
+import { DEFAULT_ASSERTION_HEADER } from "../config/constants.js";
 import { tokenIdentity, type VerifiedToken } from "../auth/verify.js";
 import { claimHeaders } from "../modes/claims.js";
 import { type Clock, nowSeconds, systemClock } from "../clock.js";

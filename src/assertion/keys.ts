@@ -1,5 +1,6 @@
 import { createHash, createPrivateKey, createPublicKey, type KeyObject } from "node:crypto";
 import * as z from "zod/mini";
+import "../config/english.js";
 import { KeySetInvalid } from "../errors.js";
 import { MIN_RSA_BITS } from "../auth/keys.js";
 import { base64url } from "../jws-sign.js";

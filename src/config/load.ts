@@ -1,11 +1,8 @@
-import { readFileSync } from "node:fs";
-import * as z from "zod/mini";
-import { en } from "zod/locales";
-import { DEFAULT_METRICS, type MetricsSettings } from "../metrics.js";
+import type * as z from "zod/mini";
+import type { MetricsSettings } from "../metrics.js";
+import "./english.js";
 import { crossFieldProblems } from "./rules.js";
 import { type Config, ConfigSchema } from "./schema.js";
-
-z.config(en());
 
 /** A config as loaded; `metrics` (from the environment, `loadConfig`) holds even when the config is invalid. */
 export type LoadedConfig = ({ ok: true; config: Config } | { ok: false; problems: string[] }) & { metrics?: MetricsSettings };
@@ -51,76 +48,6 @@ export function parseConfig(input: unknown, source = "the configuration"): Loade
   return problems.length > 0 ? { ok: false, problems } : { ok: true, config };
 }
 
-/**
- * Reads the config from the first source that is set (docs/design.md): `INTERCEPTOR_CONFIG` (JSON text),
- * `INTERCEPTOR_CONFIG_FILE` (a path), or `interceptor.config.json` beside the bundle.
- * Never throws: a missing or broken config is reported as problems, and every request is denied.
- */
-export function loadConfig(env: NodeJS.ProcessEnv, besideBundle: URL): LoadedConfig {
-  const metrics = metricsSettings(env);
-  if (!metrics.ok) return { ok: false, problems: [metrics.problem], metrics: DEFAULT_METRICS };
-  return { ...loadConfigText(env, besideBundle), metrics: metrics.settings };
-}
-
-/**
- * CloudWatch namespaces: 1 to 255 characters, letters, digits and `.-_/#:` and space, never starting
- * with `AWS/` (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricData.html).
- */
-const Namespace = z.string().check(
-  z.minLength(1),
-  z.maxLength(255),
-  z.regex(/^[A-Za-z0-9.\-_/#: ]+$/),
-  z.refine((s) => !s.startsWith("AWS/")),
-);
-
-/**
- * Metrics settings from the environment, as Powertools names them: `POWERTOOLS_METRICS_DISABLED=true`
- * turns metrics off, `POWERTOOLS_METRICS_NAMESPACE` names the namespace, `POWERTOOLS_SERVICE_NAME` the
- * `Service` dimension. An invalid namespace is a configuration problem (every request denied), never a
- * silent default.
- */
-export function metricsSettings(env: NodeJS.ProcessEnv): { ok: true; settings: MetricsSettings } | { ok: false; problem: string } {
-  const disabled = env.POWERTOOLS_METRICS_DISABLED?.trim().toLowerCase();
-  const namespace = env.POWERTOOLS_METRICS_NAMESPACE;
-  const service = env.POWERTOOLS_SERVICE_NAME;
-  const settings: MetricsSettings = {
-    enabled: !(disabled === "true" || disabled === "1"),
-    namespace: namespace !== undefined && namespace !== "" ? namespace : DEFAULT_METRICS.namespace,
-    service: service !== undefined && service.trim() !== "" ? service.trim().slice(0, 255) : DEFAULT_METRICS.service,
-  };
-  if (!Namespace.safeParse(settings.namespace).success) {
-    return {
-      ok: false,
-      problem: "POWERTOOLS_METRICS_NAMESPACE: must be 1-255 letters, digits, spaces or . - _ / # : and not start with AWS/",
-    };
-  }
-  return { ok: true, settings };
-}
-
-function loadConfigText(env: NodeJS.ProcessEnv, besideBundle: URL): LoadedConfig {
-  let source: string;
-  let textValue: string;
-  try {
-    if (env.INTERCEPTOR_CONFIG !== undefined && env.INTERCEPTOR_CONFIG !== "") {
-      source = "INTERCEPTOR_CONFIG";
-      textValue = env.INTERCEPTOR_CONFIG;
-    } else if (env.INTERCEPTOR_CONFIG_FILE !== undefined && env.INTERCEPTOR_CONFIG_FILE !== "") {
-      source = `INTERCEPTOR_CONFIG_FILE (${env.INTERCEPTOR_CONFIG_FILE})`;
-      textValue = readFileSync(env.INTERCEPTOR_CONFIG_FILE, "utf8");
-    } else {
-      source = "interceptor.config.json";
-      textValue = readFileSync(new URL("interceptor.config.json", besideBundle), "utf8");
-    }
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? "read error";
-    return {
-      ok: false,
-      problems: [`(config source): cannot read the configuration (${code}); set INTERCEPTOR_CONFIG or INTERCEPTOR_CONFIG_FILE`],
-    };
-  }
-  return parseConfig(textValue, source);
-}
-
 /** A config file read and validated, with its text (what the construct and `package` ship beside the bundle). */
 export type ConfigFile = { ok: true; config: Config; text: string } | { ok: false; problems: string[] };
 
@@ -128,7 +55,9 @@ export type ConfigFile = { ok: true; config: Config; text: string } | { ok: fals
 export function readConfigFile(path: string): ConfigFile {
   let text: string;
   try {
-    text = readFileSync(path, "utf8");
+    // Without node:fs's ESM facade (src/config/startup.ts): this module loads inside a cold start when
+    // the configuration was not validated before deployment.
+    text = process.getBuiltinModule("node:fs").readFileSync(path, "utf8");
   } catch (err) {
     const code = err instanceof Error && "code" in err && typeof err.code === "string" ? err.code : "read error";
     return { ok: false, problems: [`(config source): cannot read ${path} (${code})`] };

@@ -1,5 +1,6 @@
 import * as z from "zod/mini";
 import { dottedPathProblem, segmentProblem } from "./claim-paths.js";
+import { DEFAULT_ASSERTION_HEADER, TARGET_NAME, TOKEN_TYPE } from "./constants.js";
 import { canonicalHeaderName, headerNameProblem, MAX_HEADERS_PER_TARGET } from "./header-rules.js";
 
 /**
@@ -8,9 +9,7 @@ import { canonicalHeaderName, headerNameProblem, MAX_HEADERS_PER_TARGET } from "
  */
 export const ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"] as const;
 export type Algorithm = (typeof ALGORITHMS)[number];
-
-/** AgentCore target names (docs/agentcore-contract.md §5): no underscores, so `___` splits unambiguously. */
-export const TARGET_NAME = /^(?:[0-9a-zA-Z]-?){1,100}$/;
+export { DEFAULT_ASSERTION_HEADER, TARGET_NAME, TOKEN_TYPE };
 
 const NO_CONTROL = /^[^\u0000-\u001f\u007f-\u009f\u2028\u2029]*$/;
 const text = () => z.string().check(z.minLength(1), z.maxLength(2048), z.regex(NO_CONTROL, "must not contain control characters"));
@@ -232,11 +231,6 @@ const ClaimsTarget = z.strictObject({
 
 const NoneTarget = z.strictObject({ mode: z.literal("none"), ...targetCommon });
 
-export const TOKEN_TYPE = {
-  accessToken: "urn:ietf:params:oauth:token-type:access_token",
-  jwt: "urn:ietf:params:oauth:token-type:jwt",
-} as const;
-
 /** The instance metadata service is never a token endpoint (SSRF, docs/security.md OBO-19). */
 const notMetadataHost = (u: string) => {
   const host = new URL(u).hostname.replace(/^\[|\]$/g, "").toLowerCase();
@@ -327,7 +321,6 @@ const OboTarget = z.strictObject({
 
 /** Claims the assertion itself sets: a configured claim may never replace one of them. */
 const ASSERTION_RESERVED_CLAIMS = ["iss", "sub", "aud", "exp", "nbf", "iat", "jti", "idp", "act"] as const;
-export const DEFAULT_ASSERTION_HEADER = "x-identity-assertion";
 
 const AssertionTarget = z
   .strictObject({

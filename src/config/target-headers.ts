@@ -1,4 +1,5 @@
-import { DEFAULT_ASSERTION_HEADER, type TargetConfig } from "./schema.js";
+import { DEFAULT_ASSERTION_HEADER } from "./constants.js";
+import type { TargetConfig } from "./schema.js";
 
 /**
  * The header names the interceptor sets on a target besides `Authorization`: every claims header, a

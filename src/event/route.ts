@@ -1,4 +1,4 @@
-import { TARGET_NAME } from "../config/schema.js";
+import { TARGET_NAME } from "../config/constants.js";
 import { isPlainObject } from "../plain-object.js";
 
 /** The gateway's own tool, which belongs to no target (docs/agentcore-contract.md §5). */

@@ -1,4 +1,5 @@
-import { TOKEN_TYPE, type OboSettings } from "../config/schema.js";
+import { TOKEN_TYPE } from "../config/constants.js";
+import type { OboSettings } from "../config/schema.js";
 import type { VerifiedToken } from "../auth/verify.js";
 import { deny, InvalidClient } from "../errors.js";
 import { parseJsonObject } from "../plain-object.js";

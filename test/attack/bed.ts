@@ -1,4 +1,5 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
+import { parseConfig } from "../../src/config/load.js";
 import type { HandlerOptions, InterceptorHandler } from "../../src/handler.js";
 import { loadBundle, type Bundle } from "../support/dist.js";
 import { GATEWAY_AUD, Harness, ISSUER_A, ISSUER_B, type Json, keyA, keyB, lambdaContext } from "../support/harness.js";
@@ -83,7 +84,7 @@ export class Bed {
   }
 
   handler(patch?: (c: Json) => void, extra: Omit<HandlerOptions, "config"> = {}): InterceptorHandler {
-    const loaded = this.bundle.parseConfig(this.h.config(patch));
+    const loaded = parseConfig(this.h.config(patch));
     if (!loaded.ok) throw new Error(`test config invalid: ${loaded.problems.join("; ")}`);
     return this.bundle.createHandler({ config: loaded, ca: testCa, logger: this.log.asLogger(), clock: this.clock, ...extra });
   }

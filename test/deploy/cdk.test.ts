@@ -14,6 +14,8 @@ import {
 import * as kms from "aws-cdk-lib/aws-kms";
 import { afterAll, beforeAll, describe, expect, it, onTestFinished, vi } from "vitest";
 import { IdentityInterceptor } from "../../cdk/identity-interceptor.js";
+import { parseConfig } from "../../src/config/load.js";
+import { validatedConfig } from "../../src/config/validated.js";
 
 /**
  * The CDK construct, synthesised offline (Template.fromStack needs no AWS account). The Lambda asset is
@@ -173,6 +175,12 @@ describe("a new gateway with the interceptor at REQUEST and RESPONSE", () => {
     const fn = template.findResources("AWS::Lambda::Function")[fnId] as { Properties: { Code: { S3Key: string } } };
     const asset = join(assemblyDir, `asset.${fn.Properties.Code.S3Key.replace(/\.zip$/, "")}`);
     expect(JSON.parse(readFileSync(join(asset, "interceptor.config.json"), "utf8"))).toEqual(policy);
+    // The record of its validation at synth beside it: cold starts use it instead of loading the schema.
+    const text = readFileSync(join(asset, "interceptor.config.json"), "utf8");
+    const parsed = parseConfig(text);
+    expect(parsed.ok && validatedConfig(readFileSync(join(asset, "interceptor.config.validated.json"), "utf8"), text)).toEqual(
+      parsed.ok && parsed.config,
+    );
     expect(existsSync(join(asset, "index.mjs"))).toBe(true);
     expect(readdirSync(asset).filter((f) => f.endsWith(".map") || f.endsWith("meta.json"))).toEqual([]);
   });

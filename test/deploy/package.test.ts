@@ -1,8 +1,11 @@
 import { execFile } from "node:child_process";
+import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parseConfig } from "../../src/config/load.js";
+import { VERSION } from "../../src/version.js";
 import { baseConfig, Harness, mcpEvent, tokenA } from "../support/harness.js";
 import { testTempDir } from "../support/temp.js";
 import { unzip } from "../support/zip.js";
@@ -24,7 +27,7 @@ const packageZip = (...args: string[]) =>
   run(process.execPath, ["bin/agentcore-interceptor.mjs", "package", ...args], { cwd: repo, timeout: 30_000 });
 
 describe("agentcore-interceptor package --config FILE", () => {
-  it("ships the validated config as interceptor.config.json, and the bundle answers from it with no environment", async () => {
+  it("ships the validated config as interceptor.config.json with the record of its validation, and the bundle answers from it with no environment", async () => {
     const dir = testTempDir("package");
     const configText = `${JSON.stringify(baseConfig(h.server), null, 2)}\n`;
     writeFileSync(join(dir, "config.json"), configText);
@@ -39,7 +42,15 @@ describe("agentcore-interceptor package --config FILE", () => {
       .filter((f) => f.endsWith(".mjs"))
       .sort();
     expect(shipped).toContain("index.mjs");
-    expect([...files.keys()]).toEqual([...shipped, "interceptor.config.json"]);
+    expect([...files.keys()]).toEqual([...shipped, "interceptor.config.json", "interceptor.config.validated.json"]);
+    // The record of the validation: this release, this exact text, the configuration parseConfig returned.
+    const record = JSON.parse(files.get("interceptor.config.validated.json")?.toString() ?? "null") as Record<string, unknown>;
+    const parsed = parseConfig(configText);
+    expect(record).toEqual({
+      validatedBy: `agentcore-identity-interceptor ${VERSION}`,
+      sourceSha256: createHash("sha256").update(configText).digest("hex"),
+      config: parsed.ok ? parsed.config : "invalid",
+    });
 
     const fn = join(dir, "function");
     for (const [name, data] of files) {

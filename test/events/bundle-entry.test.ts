@@ -3,6 +3,9 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { functionFiles } from "../../cli/bundle.js";
+import { parseConfig } from "../../src/config/load.js";
+import { validatedRecord } from "../../src/config/validated.js";
 import { baseConfig, Harness, mcpEvent, tokenA } from "../support/harness.js";
 import { testTempDir } from "../support/temp.js";
 
@@ -36,7 +39,7 @@ describe("dist/index.mjs as the Lambda entry", () => {
     };
     const entry = meta.outputs["dist/index.mjs"];
     expect(entry?.entryPoint).toBe("src/index.ts");
-    expect(entry?.exports).toEqual(expect.arrayContaining(["handler", "createHandler", "parseConfig"]));
+    expect([...(entry?.exports ?? [])].sort()).toEqual(["createHandler", "handler"]);
     expect(entry?.bytes).toBeGreaterThan(0);
     expect(entry?.bytes).toBeLessThan(32 * 1024);
   });
@@ -113,5 +116,87 @@ if (!JSON.stringify(out).includes("transformedGatewayRequest")) throw new Error(
       .map(([file]) => file.split("/").pop()!);
     expect(lazy.length).toBeGreaterThan(0);
     expect(files.filter((f) => lazy.includes(f))).toEqual([]);
+  });
+});
+
+describe("a configuration validated before deployment (interceptor.config.validated.json)", () => {
+  const dist = new URL("../../dist/", import.meta.url).pathname;
+  const meta = JSON.parse(readFileSync(join(dist, "meta.json"), "utf8")) as {
+    outputs: Record<string, { inputs: Record<string, unknown> }>;
+  };
+  /** The chunk that holds the configuration schema (and zod's English messages): loaded only to validate. */
+  const schemaChunks = Object.entries(meta.outputs)
+    .filter(([file, o]) => file.endsWith(".mjs") && "src/config/schema.ts" in o.inputs)
+    .map(([file]) => file.split("/").pop());
+
+  /** The function's root as `package` writes it (the bundle, the config and its record), in a temp directory. */
+  const functionRoot = (config: Record<string, unknown>) => {
+    const text = `${JSON.stringify(config, null, 2)}\n`;
+    const loaded = parseConfig(text);
+    if (!loaded.ok) throw new Error(loaded.problems.join("; "));
+    const root = testTempDir("function");
+    for (const f of functionFiles(dist, { config: loaded.config, text })) writeFileSync(join(root, f.name), f.data);
+    return { root, text, config: loaded.config };
+  };
+
+  /** A fresh process imports the root's index.mjs with no environment and answers one event; lists the module files it loaded. */
+  async function answer(root: string): Promise<{ files: string[]; out: unknown }> {
+    const hook = `export async function resolve(s, c, next) { const r = await next(s, c); if (r.url.startsWith("file:")) process.stderr.write("LOADED " + r.url + "\\n"); return r; }`;
+    const script = `import { register } from "node:module";
+register("data:text/javascript," + encodeURIComponent(${JSON.stringify(hook)}));
+const { handler } = await import(${JSON.stringify(join(root, "index.mjs"))});
+const out = await handler(JSON.parse(process.env.EVENT), { awsRequestId: "validated", getRemainingTimeInMillis: () => 30000 });
+process.stdout.write("OUTPUT " + JSON.stringify(out) + "\\n");`;
+    const { stdout, stderr } = await run(process.execPath, ["--input-type=module", "-e", script], {
+      env: { PATH: process.env.PATH ?? "", NODE_EXTRA_CA_CERTS: caFile, EVENT: JSON.stringify(mcpEvent({ token: tokenA() })) },
+      timeout: 15_000,
+    });
+    const files = stderr
+      .split("\n")
+      .filter((l) => l.startsWith("LOADED "))
+      .map((l) => l.slice(7).split("/").pop() ?? "");
+    const line = stdout.split("\n").find((l) => l.startsWith("OUTPUT ")) ?? "OUTPUT null";
+    return { files, out: JSON.parse(line.slice(7)) };
+  }
+
+  it("is used as it is: the cold start never loads the schema's chunk", async () => {
+    expect(schemaChunks).toHaveLength(1);
+    const { root } = functionRoot(baseConfig(h.server));
+    const { files, out } = await answer(root);
+    expect(out).toMatchObject({ mcp: { transformedGatewayRequest: { headers: { "X-User-Sub": "https://idp-a.example|u-1" } } } });
+    expect(files).toContain("index.mjs");
+    expect(files.filter((f) => schemaChunks.includes(f))).toEqual([]);
+  });
+
+  it("its configuration is what the function runs, not the text's (trusted by provenance, never validated again)", async () => {
+    const { root, text, config } = functionRoot(baseConfig(h.server));
+    const orders = config.targets.orders;
+    if (orders?.mode !== "claims") throw new Error("the base config's orders target is a claims target");
+    const renamed = Object.fromEntries(Object.entries(orders.headers).map(([k, v]) => [k === "X-User-Sub" ? "X-Record-Sub" : k, v]));
+    const other = { ...config, targets: { ...config.targets, orders: { ...orders, headers: renamed } } };
+    writeFileSync(join(root, "interceptor.config.validated.json"), validatedRecord(other, text));
+    const { out } = await answer(root);
+    expect(out).toHaveProperty(["mcp", "transformedGatewayRequest", "headers", "X-Record-Sub"], "https://idp-a.example|u-1");
+  });
+
+  it("a config edited after packaging is validated as always: the schema loads and the edit holds", async () => {
+    const { root } = functionRoot(baseConfig(h.server));
+    const orders = (c: Record<string, unknown>) => (c.targets as Record<string, Record<string, unknown>>).orders ?? {};
+    writeFileSync(
+      join(root, "interceptor.config.json"),
+      JSON.stringify(baseConfig(h.server, (c) => (orders(c).headers = { "X-Edited-Sub": { claim: "sub", qualify: true } }))),
+    );
+    const { files, out } = await answer(root);
+    expect(out).toHaveProperty(["mcp", "transformedGatewayRequest", "headers", "X-Edited-Sub"], "https://idp-a.example|u-1");
+    expect(files.filter((f) => schemaChunks.includes(f))).toEqual(schemaChunks);
+  });
+
+  it("an edit that breaks the config is caught at that cold start: every request denied config.invalid", async () => {
+    const { root } = functionRoot(baseConfig(h.server));
+    writeFileSync(join(root, "interceptor.config.json"), JSON.stringify(baseConfig(h.server, (c) => (c.clockSkewSeconds = 301))));
+    const { out } = await answer(root);
+    expect(out).toMatchObject({
+      mcp: { transformedGatewayResponse: { statusCode: 500, body: { error: { data: { reason: "config.invalid" } } } } },
+    });
   });
 });

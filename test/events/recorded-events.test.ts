@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parseConfig } from "../../src/config/load.js";
 import type { InterceptorHandler } from "../../src/handler.js";
 import { loadBundle } from "../support/dist.js";
 import { emfDocuments, emfProblems, sumBy } from "../support/emf.js";
@@ -18,7 +19,7 @@ let handler: InterceptorHandler;
 beforeAll(async () => {
   await recorded.start();
   const bundle = await loadBundle();
-  const config = bundle.parseConfig(recorded.configText());
+  const config = parseConfig(recorded.configText());
   expect(config).toMatchObject({ ok: true });
   handler = bundle.createHandler({ config, ca: testCa, secretsClientConfig: recorded.sm.clientConfig() });
 });

@@ -200,7 +200,7 @@ app.synth();`;
     const key = typeof code === "object" && code !== null && "S3Key" in code ? String(code.S3Key) : "";
     const asset = join(out, `asset.${key.replace(/\.zip$/, "")}`);
     const bundle = readdirSync(join(installed, "dist")).filter((f) => f.endsWith(".mjs"));
-    expect(readdirSync(asset).sort()).toEqual([...bundle, "interceptor.config.json"].sort());
+    expect(readdirSync(asset).sort()).toEqual([...bundle, "interceptor.config.json", "interceptor.config.validated.json"].sort());
     expect(readFileSync(join(asset, "interceptor.config.json"), "utf8")).toBe(readFileSync(join(installed, "recipes", RECIPE), "utf8"));
 
     // The existing-gateway route: its custom resource's handler is the prebuilt file the package ships.
@@ -246,7 +246,7 @@ describe("the zip `package` wrote, under the Lambda Runtime Interface Client", (
     if (await has("unzip")) await exec("unzip", ["-q", zipFile, "-d", fn]);
     else for (const [name, data] of unzip(readFileSync(zipFile))) writeFileSync(join(fn, name), data);
     const bundle = readdirSync(join(installed, "dist")).filter((f) => f.endsWith(".mjs"));
-    expect(readdirSync(fn).sort()).toEqual([...bundle, "interceptor.config.json"].sort());
+    expect(readdirSync(fn).sort()).toEqual([...bundle, "interceptor.config.json", "interceptor.config.validated.json"].sort());
   }, 900_000);
   afterAll(() => recorded.stop());
 

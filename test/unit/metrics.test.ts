@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { createHandler } from "../../src/handler.js";
-import { loadConfig, parseConfig } from "../../src/config/load.js";
+import { parseConfig } from "../../src/config/load.js";
+import { loadConfig } from "../../src/config/startup.js";
 import { type AuditRecord, createLogger, writeAudit } from "../../src/log.js";
 import { DEFAULT_METRICS, FAILURE_REASONS, Metrics } from "../../src/metrics.js";
 import { emfDocuments, emfProblems } from "../support/emf.js";
@@ -169,19 +170,19 @@ describe("metrics (EMF), one document per invocation beside its audit line", () 
     expect(only(deny)).toMatchObject({ Decision: "deny", Reason: "token.malformed" });
   });
 
-  it("POWERTOOLS_METRICS_NAMESPACE names the namespace; the settings come from the loader, with the config", () => {
+  it("POWERTOOLS_METRICS_NAMESPACE names the namespace; the settings come from the loader, with the config", async () => {
     const env = { INTERCEPTOR_CONFIG: JSON.stringify(h.config()) };
     const besides = new URL("file:///nowhere/");
-    expect(loadConfig(env, besides).metrics).toEqual(DEFAULT_METRICS);
+    expect((await loadConfig(env, besides)).metrics).toEqual(DEFAULT_METRICS);
     expect(
-      loadConfig({ ...env, POWERTOOLS_METRICS_NAMESPACE: "Team/Identity", POWERTOOLS_SERVICE_NAME: "idp-gw" }, besides).metrics,
+      (await loadConfig({ ...env, POWERTOOLS_METRICS_NAMESPACE: "Team/Identity", POWERTOOLS_SERVICE_NAME: "idp-gw" }, besides)).metrics,
     ).toEqual({
       enabled: true,
       namespace: "Team/Identity",
       service: "idp-gw",
     });
-    expect(loadConfig({ ...env, POWERTOOLS_METRICS_DISABLED: "true" }, besides).metrics?.enabled).toBe(false);
-    const bad = loadConfig({ ...env, POWERTOOLS_METRICS_NAMESPACE: "AWS/Lambda" }, besides);
+    expect((await loadConfig({ ...env, POWERTOOLS_METRICS_DISABLED: "true" }, besides)).metrics?.enabled).toBe(false);
+    const bad = await loadConfig({ ...env, POWERTOOLS_METRICS_NAMESPACE: "AWS/Lambda" }, besides);
     expect(bad.ok).toBe(false);
     expect(bad.ok ? [] : bad.problems).toEqual([expect.stringMatching(/^POWERTOOLS_METRICS_NAMESPACE: /)]);
     // Even then, its config.invalid denials are counted under the default namespace.

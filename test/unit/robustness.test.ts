@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { parseConfig, loadConfig } from "../../src/config/load.js";
+import { parseConfig } from "../../src/config/load.js";
+import { loadConfig } from "../../src/config/startup.js";
 import { createHandler } from "../../src/handler.js";
 import { logMark, logRecordsSince } from "../support/log-capture.js";
 import {
@@ -80,8 +81,8 @@ describe("N. Robustness, isolation and configuration (RB)", () => {
     const env = (vars: Record<string, string>) => ({ ...vars }) as NodeJS.ProcessEnv;
     const here = new URL("./", import.meta.url);
 
-    it("RB-02 INTERCEPTOR_CONFIG wins over INTERCEPTOR_CONFIG_FILE", () => {
-      const loaded = loadConfig(
+    it("RB-02 INTERCEPTOR_CONFIG wins over INTERCEPTOR_CONFIG_FILE", async () => {
+      const loaded = await loadConfig(
         env({ INTERCEPTOR_CONFIG: JSON.stringify(h.config()), INTERCEPTOR_CONFIG_FILE: "/nonexistent.json" }),
         here,
       );
@@ -136,7 +137,7 @@ describe("N. Robustness, isolation and configuration (RB)", () => {
         'targets.orders.issuers[0]: "https://nope.example" is not one of the configured issuers',
       ],
     ])("RB-02 %s → config.invalid naming the problem", async (_n, vars, problem) => {
-      const loaded = loadConfig(env(vars), here);
+      const loaded = await loadConfig(env(vars), here);
       expect(loaded.ok ? [] : loaded.problems).toEqual([problem]);
       const mark = logMark();
       const handler = createHandler({ config: loaded });
