@@ -1,16 +1,11 @@
-import * as z from "zod/mini";
 import { DEFAULT_METRICS, type MetricsSettings } from "../metrics.js";
 
 /**
  * CloudWatch namespaces: 1 to 255 characters, letters, digits and `.-_/#:` and space, never starting
  * with `AWS/` (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricData.html).
+ * Checked without zod: this runs at every cold start, which otherwise never loads zod (src/config/startup.ts).
  */
-const Namespace = z.string().check(
-  z.minLength(1),
-  z.maxLength(255),
-  z.regex(/^[A-Za-z0-9.\-_/#: ]+$/),
-  z.refine((s) => !s.startsWith("AWS/")),
-);
+const isNamespace = (s: string) => /^[A-Za-z0-9.\-_/#: ]{1,255}$/.test(s) && !s.startsWith("AWS/");
 
 /**
  * Metrics settings from the environment, as Powertools names them: `POWERTOOLS_METRICS_DISABLED=true`
@@ -27,7 +22,7 @@ export function metricsSettings(env: NodeJS.ProcessEnv): { ok: true; settings: M
     namespace: namespace !== undefined && namespace !== "" ? namespace : DEFAULT_METRICS.namespace,
     service: service !== undefined && service.trim() !== "" ? service.trim().slice(0, 255) : DEFAULT_METRICS.service,
   };
-  if (!Namespace.safeParse(settings.namespace).success) {
+  if (!isNamespace(settings.namespace)) {
     return {
       ok: false,
       problem: "POWERTOOLS_METRICS_NAMESPACE: must be 1-255 letters, digits, spaces or . - _ / # : and not start with AWS/",

@@ -1,42 +1,7 @@
-import * as z from "zod/mini";
+import type { HttpEvent, McpEvent } from "./envelope-schema.js";
 
-/**
- * The REQUEST interceptor input (docs/agentcore-contract.md §1). Every shape variant seen in the docs and in
- * field reports is accepted: headers absent, `{}` or lower-case; `gatewayResponse` absent or null;
- * `context: null`; notifications without `id`. Unknown extra fields are tolerated.
- */
-/** Request headers as the gateway passes them (absent, null, or values that are strings or lists); both phases. */
-export const Headers = z.optional(z.nullable(z.record(z.string(), z.union([z.string(), z.array(z.string())]))));
-
-const gatewayRequestFields = {
-  path: z.optional(z.nullable(z.string())),
-  httpMethod: z.optional(z.nullable(z.string())),
-  headers: Headers,
-  context: z.optional(z.unknown()),
-};
-
-export const McpEnvelope = z.looseObject({
-  interceptorInputVersion: z.literal("1.0"),
-  mcp: z.looseObject({
-    gatewayRequest: z.looseObject({ ...gatewayRequestFields, body: z.optional(z.unknown()) }),
-    rawGatewayRequest: z.optional(z.nullable(z.looseObject({ body: z.optional(z.nullable(z.unknown())) }))),
-    /** Present (non-null) only in the RESPONSE phase, which the handler routes to src/phase/response-entry.ts first. */
-    gatewayResponse: z.optional(z.null()),
-  }),
-});
-
-const HttpEnvelope = z.looseObject({
-  interceptorInputVersion: z.literal("1.0"),
-  http: z.looseObject({
-    gatewayRequest: z.looseObject({ ...gatewayRequestFields, body: z.optional(z.nullable(z.string())) }),
-    gatewayResponse: z.optional(z.null()),
-  }),
-});
-
-export type McpEvent = z.infer<typeof McpEnvelope>;
-export type HttpEvent = z.infer<typeof HttpEnvelope>;
+export type { HttpEvent, McpEvent } from "./envelope-schema.js";
 export type EnvelopeKind = "mcp" | "http";
-
 export type ParsedEvent = { kind: "mcp"; event: McpEvent } | { kind: "http"; event: HttpEvent };
 
 /** Which envelope key the reply must use: the one received (`mcp` when neither is recognisable). */
@@ -44,14 +9,15 @@ export function envelopeKindOf(event: unknown): EnvelopeKind {
   return typeof event === "object" && event !== null && !("mcp" in event) && "http" in event ? "http" : "mcp";
 }
 
-export function parseEnvelope(event: unknown): ParsedEvent | undefined {
+/**
+ * The event's envelope, or undefined when it is not one. The common case is checked by hand
+ * (`isPlainMcpRequest`); any other event goes to zod (src/event/envelope-schema.ts), whose module loads
+ * on the first such event, so a cold start whose events are all plain never loads zod.
+ */
+export async function parseEnvelope(event: unknown): Promise<ParsedEvent | undefined> {
   if (isPlainMcpRequest(event)) return { kind: "mcp", event };
-  if (envelopeKindOf(event) === "http") {
-    const r = HttpEnvelope.safeParse(event);
-    return r.success ? { kind: "http", event: r.data } : undefined;
-  }
-  const r = McpEnvelope.safeParse(event);
-  return r.success ? { kind: "mcp", event: r.data } : undefined;
+  const { parseWithSchema } = await import("./envelope-schema.js");
+  return parseWithSchema(event, envelopeKindOf(event));
 }
 
 /**

@@ -1,5 +1,5 @@
 import * as z from "zod/mini";
-import { Headers } from "./envelope.js";
+import { Headers } from "./envelope-schema.js";
 
 /**
  * The RESPONSE interceptor input (docs/agentcore-contract.md §3; docs/agentcore-contract.md once moved):

@@ -28,7 +28,7 @@ export function requestPhase(event: unknown, inv: Invocation): Promise<Intercept
     inv.metrics,
     async () => {
       const runtime = inv.runtime ?? deny("config.invalid");
-      const parsed = parseEnvelope(event) ?? deny("event.unsupported");
+      const parsed = (await parseEnvelope(event)) ?? deny("event.unsupported");
       const request = readRequest(parsed);
       id = request.id;
       describeRequest(audit, request);

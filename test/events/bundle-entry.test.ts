@@ -140,7 +140,10 @@ describe("a configuration validated before deployment (interceptor.config.valida
   };
 
   /** A fresh process imports the root's index.mjs with no environment and answers one event; lists the module files it loaded. */
-  async function answer(root: string): Promise<{ files: string[]; out: unknown }> {
+  async function answer(
+    root: string,
+    eventText = JSON.stringify(mcpEvent({ token: tokenA() })),
+  ): Promise<{ files: string[]; out: unknown }> {
     const hook = `export async function resolve(s, c, next) { const r = await next(s, c); if (r.url.startsWith("file:")) process.stderr.write("LOADED " + r.url + "\\n"); return r; }`;
     const script = `import { register } from "node:module";
 register("data:text/javascript," + encodeURIComponent(${JSON.stringify(hook)}));
@@ -148,7 +151,7 @@ const { handler } = await import(${JSON.stringify(join(root, "index.mjs"))});
 const out = await handler(JSON.parse(process.env.EVENT), { awsRequestId: "validated", getRemainingTimeInMillis: () => 30000 });
 process.stdout.write("OUTPUT " + JSON.stringify(out) + "\\n");`;
     const { stdout, stderr } = await run(process.execPath, ["--input-type=module", "-e", script], {
-      env: { PATH: process.env.PATH ?? "", NODE_EXTRA_CA_CERTS: caFile, EVENT: JSON.stringify(mcpEvent({ token: tokenA() })) },
+      env: { PATH: process.env.PATH ?? "", NODE_EXTRA_CA_CERTS: caFile, EVENT: eventText },
       timeout: 15_000,
     });
     const files = stderr
@@ -166,6 +169,28 @@ process.stdout.write("OUTPUT " + JSON.stringify(out) + "\\n");`;
     expect(out).toMatchObject({ mcp: { transformedGatewayRequest: { headers: { "X-User-Sub": "https://idp-a.example|u-1" } } } });
     expect(files).toContain("index.mjs");
     expect(files.filter((f) => schemaChunks.includes(f))).toEqual([]);
+  });
+
+  /** Every chunk that holds any of zod. */
+  const zodChunks = Object.entries(meta.outputs)
+    .filter(([file, o]) => file.endsWith(".mjs") && Object.keys(o.inputs).some((i) => i.includes("node_modules/zod/")))
+    .map(([file]) => file.split("/").pop());
+
+  it("with plain events, a cold start never loads zod: events the hand check refuses load the envelope schema, which answers them", async () => {
+    expect(zodChunks.length).toBeGreaterThan(0);
+    const { root } = functionRoot(baseConfig(h.server));
+    const plain = await answer(root);
+    expect(plain.out).toHaveProperty(["mcp", "transformedGatewayRequest", "headers", "X-User-Sub"], "https://idp-a.example|u-1");
+    expect(plain.files.filter((f) => zodChunks.includes(f))).toEqual([]);
+
+    // An own `__proto__` member (JSON.parse makes one) is left to zod, which drops it from its copy.
+    const other = await answer(root, JSON.stringify(mcpEvent({ token: tokenA() })).replace(/^\{/, '{"__proto__":{},'));
+    expect(other.out).toHaveProperty(["mcp", "transformedGatewayRequest", "headers", "X-User-Sub"], "https://idp-a.example|u-1");
+    const envelopeChunk = Object.entries(meta.outputs)
+      .find(([, o]) => "src/event/envelope-schema.ts" in o.inputs)?.[0]
+      .split("/")
+      .pop();
+    expect(other.files).toContain(envelopeChunk);
   });
 
   it("its configuration is what the function runs, not the text's (trusted by provenance, never validated again)", async () => {

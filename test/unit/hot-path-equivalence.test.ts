@@ -6,7 +6,8 @@ import { parseStrictJson } from "../../src/event/strict-json.js";
 import { createHash } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import { tokenCacheKey } from "../../src/auth/verify.js";
-import { envelopeKindOf, isPlainMcpRequest, McpEnvelope, parseEnvelope } from "../../src/event/envelope.js";
+import { envelopeKindOf, isPlainMcpRequest, parseEnvelope } from "../../src/event/envelope.js";
+import { McpEnvelope } from "../../src/event/envelope-schema.js";
 import { Denial } from "../../src/errors.js";
 import { createLogger } from "../../src/log.js";
 import { logMark, logRecordsSince } from "../support/log-capture.js";
@@ -292,7 +293,7 @@ describe("event validation: the hand-written check accepts only what zod accepts
     events.push(e);
   }
 
-  it(`${events.length} generated events: the fast path never accepts what zod refuses, and zod's copy equals the event`, () => {
+  it(`${events.length} generated events: the fast path never accepts what zod refuses, and zod's copy equals the event`, async () => {
     let fast = 0;
     for (const e of events) {
       const zod = McpEnvelope.safeParse(e);
@@ -302,7 +303,7 @@ describe("event validation: the hand-written check accepts only what zod accepts
         expect(zod.data).toStrictEqual(e);
       }
       // What the handler sees is the same either way.
-      const parsed = parseEnvelope(e);
+      const parsed = await parseEnvelope(e);
       if (envelopeKindOf(e) === "mcp")
         expect(parsed === undefined ? undefined : parsed.event).toStrictEqual(zod.success ? zod.data : undefined);
     }
