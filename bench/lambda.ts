@@ -52,6 +52,9 @@ const load = () =>
 const COLD = Number(process.env.BENCH_LAMBDA_COLD ?? 7);
 const WARM = Number(process.env.BENCH_LAMBDA_WARM ?? 200);
 const WARMUP = 20;
+/** Repeated-token invocations of the interceptor alone after the warm rounds: its handler's time as V8 finishes optimising it. */
+const LATE = Number(process.env.BENCH_LAMBDA_LATE ?? 2_000);
+const LATE_SAMPLE = 200;
 const ONE_VCPU_MB = 1_769;
 /** Memory sizes whose CPU share to apply; `machine`: no quota (the whole machine). */
 const MEMORY_SIZES = (process.env.BENCH_LAMBDA_SHARES ?? "1769,512,128").split(",").map((m) => (m === "machine" ? undefined : Number(m)));
@@ -275,8 +278,14 @@ for (const share of shares) {
   const floor = (await startEnvironment("floor", share, freshEvent())).env;
   const floorLine = (await startEnvironment("floor+line", share, freshEvent(), auditLineBytes)).env;
   const repeated = benchEvent(benchToken(key, "repeated", "repeated"));
+  // The handler's own time on its first repeated-token invocations (the code still interpreted or
+  // barely compiled: the first minutes of a new environment).
+  const firstRepeated: number[] = [];
   for (let i = 0; i < WARMUP; i++)
-    for (const env of [interceptor, floor, floorLine]) await warmInvoke(env, i % 2 === 0 ? freshEvent() : repeated);
+    for (const env of [interceptor, floor, floorLine]) {
+      const x = await warmInvoke(env, i % 2 === 0 ? freshEvent() : repeated);
+      if (env === interceptor && i % 2 === 1 && x.handlerUs !== undefined) firstRepeated.push(x.handlerUs);
+    }
   const w = { floor: [] as number[], floorLine: [] as number[], fresh: [] as number[], repeated: [] as number[] };
   const handler = { fresh: [] as number[], repeated: [] as number[] };
   const added = { fresh: [] as number[], repeated: [] as number[], line: [] as number[] };
@@ -317,6 +326,14 @@ for (const share of shares) {
     added.repeated.push(rep - f);
     added.line.push(fl - f);
   }
+  // Then the interceptor alone, many more times: how far its own time falls once V8 has optimised the
+  // request path (the gap between the rounds above and `npm run bench`'s tight loop).
+  const lateRepeated: number[] = [];
+  for (let i = 0; i < LATE; i++) {
+    const x = await warmInvoke(interceptor, repeated);
+    if (i >= LATE - LATE_SAMPLE && x.handlerUs !== undefined) lateRepeated.push(x.handlerUs);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
   for (const env of [interceptor, floor, floorLine]) await stopEnvironment(env);
 
   const result: ShareResult = {
@@ -335,6 +352,9 @@ for (const share of shares) {
       lineAddedUs: median(added.line),
       freshHandlerUs: median(handler.fresh),
       repeatedHandlerUs: median(handler.repeated),
+      repeatedHandlerFirstUs: median(firstRepeated),
+      repeatedHandlerLateUs: median(lateRepeated),
+      lateInvocations: WARMUP + 2 * WARM + LATE,
     },
   };
   results.push(result);
@@ -347,6 +367,9 @@ for (const share of shares) {
   );
   console.log(
     `  added over the empty handler (median of the rounds' differences): fresh ${r(warm.freshAddedUs)} µs, repeated ${r(warm.repeatedAddedUs)} µs, the line alone ${r(warm.lineAddedUs)} µs; handler's own time inside the runtime: fresh ${r(warm.freshHandlerUs)} µs, repeated ${r(warm.repeatedHandlerUs)} µs`,
+  );
+  console.log(
+    `  handler's own time, repeated token, as V8 optimises it: first ${firstRepeated.length} invocations ${r(warm.repeatedHandlerFirstUs)} µs, the ${WARM} rounds ${r(warm.repeatedHandlerUs)} µs, the last ${LATE_SAMPLE} of ${warm.lateInvocations} ${r(warm.repeatedHandlerLateUs)} µs`,
   );
 }
 await jwks.stop();

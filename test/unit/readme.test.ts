@@ -10,6 +10,9 @@ import {
   BEGIN,
   END,
   LAMBDA_BEGIN,
+  MEMORY_BEGIN,
+  MEMORY_END,
+  renderMemoryTable,
   LAMBDA_END,
   type LambdaRun,
   renderLambdaTable,
@@ -230,6 +233,20 @@ describe("README, CONTRIBUTING.md and docs/ against the code", () => {
     expect(page.split(LAMBDA_BEGIN).length).toBe(2);
     expect(page.split(LAMBDA_END).length).toBe(2);
     expect(page).toBe(withPerfTable(page, renderLambdaTable(run), LAMBDA_BEGIN, LAMBDA_END));
+  });
+
+  it("the README's memory-size table is exactly what scripts/perf-table.ts renders from bench/last-lambda-run.json", () => {
+    const page = read("README.md");
+    const run = JSON.parse(read("bench/last-lambda-run.json")) as LambdaRun;
+    expect(page.split(MEMORY_BEGIN).length).toBe(2);
+    expect(page.split(MEMORY_END).length).toBe(2);
+    expect(page).toBe(withPerfTable(page, renderMemoryTable(run), MEMORY_BEGIN, MEMORY_END));
+    // One row per measured memory size.
+    expect(
+      renderMemoryTable(run)
+        .split("\n")
+        .filter((l) => /^\| [\d,]+ MB/.test(l)),
+    ).toHaveLength(run.shares.length);
   });
 
   it("the perf check notices a changed figure", () => {
