@@ -12,7 +12,7 @@
 import { execFile, fork } from "node:child_process";
 import { promisify } from "node:util";
 import { cpus, loadavg, totalmem } from "node:os";
-import { readFileSync, writeFileSync, mkdtempSync } from "node:fs";
+import { readFileSync, writeFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { coldStartBytes } from "../scripts/bundle-size.mjs";
@@ -109,7 +109,8 @@ const event = JSON.stringify({
     gatewayRequest: { path: "/mcp", httpMethod: "POST", headers: { authorization: `Bearer ${token}` }, body },
   },
 });
-const empty = join(mkdtempSync(join(tmpdir(), "bench-")), "empty.mjs");
+const emptyDir = mkdtempSync(join(tmpdir(), "bench-"));
+const empty = join(emptyDir, "empty.mjs");
 writeFileSync(empty, "export {};\n");
 const env = {
   PATH: process.env.PATH ?? "",
@@ -154,6 +155,7 @@ report(ms(t));`),
   );
 }
 await server.stop();
+rmSync(emptyDir, { recursive: true, force: true });
 const coldMed = (xs: Array<Record<string, number>>) => ({ wallMs: median(xs.map((x) => x.wall!)), cpuMs: median(xs.map((x) => x.cpu!)) });
 const coldStart = { empty: coldMed(cold.empty), emptyFetch: coldMed(cold.emptyFetch), bundle: coldMed(cold.bundle) };
 
