@@ -14,7 +14,12 @@
 // Type declarations (dist/types/) come from tsc -p tsconfig.build.json (npm run build).
 import { build, analyzeMetafile } from "esbuild";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { coldStartBytes } from "./scripts/bundle-size.mjs";
+import { configFingerprint } from "./scripts/config-fingerprint.mjs";
+
+// Stamped into every build: the record of a configuration's validation is trusted only by the same validation.
+const define = { __CONFIG_FINGERPRINT__: JSON.stringify(configFingerprint(fileURLToPath(new URL(".", import.meta.url)))) };
 
 const common = {
   bundle: true,
@@ -32,6 +37,7 @@ const common = {
   legalComments: "none",
   metafile: true,
   logLevel: "warning",
+  define,
 };
 
 rmSync("dist", { recursive: true, force: true });
@@ -61,6 +67,7 @@ const tooling = await build({
   outExtension: { ".js": ".mjs" },
   splitting: true,
   packages: "external",
+  define,
   entryPoints: { index: "src/library.ts", cdk: "cdk/identity-interceptor.ts", cli: "cli/main.ts" },
   outdir: "dist/lib",
   legalComments: "none",

@@ -171,6 +171,8 @@ const interceptorRoot = (() => {
   const root = mkdtempSync(join(tmpdir(), "agentcore-bench-function-"));
   for (const f of functionFiles(path("dist"), { config: loaded.config, text: config })) writeFileSync(join(root, f.name), f.data);
   copyFileSync(path("bench/lambda/interceptor/bench-handler.mjs"), join(root, "bench-handler.mjs"));
+  // Removed however the bench ends.
+  process.on("exit", () => rmSync(root, { recursive: true, force: true }));
   return root;
 })();
 const taskRoot = (kind: Kind) => (kind === "interceptor" ? interceptorRoot : path("bench/lambda/floor"));
@@ -373,7 +375,6 @@ for (const share of shares) {
   );
 }
 await jwks.stop();
-rmSync(interceptorRoot, { recursive: true, force: true });
 
 const budgets = results.map((s) => ({
   name: `time to first answer at ${s.memoryMb === undefined ? "the whole machine" : `${s.memoryMb} MB`} ≤ ${TTFA_BUDGET} × (empty handler + one JWKS fetch)`,

@@ -112,8 +112,11 @@ export function loadInterceptorConfig(props: Pick<IdentityInterceptorProps, "con
     loaded = readConfigFile(props.configFile);
   } else if (props.config !== undefined) {
     source = "config";
-    const parsed = parseConfig(props.config);
-    loaded = parsed.ok ? { ...parsed, text: `${JSON.stringify(props.config, null, 2)}\n` } : parsed;
+    // The text first, then what it validates to: the function reads the text, and the record of its
+    // validation must describe exactly that (a value JSON drops or changes never reaches the function).
+    const text = `${JSON.stringify(props.config, null, 2)}\n`;
+    const parsed = parseConfig(text);
+    loaded = parsed.ok ? { ...parsed, text } : parsed;
   } else {
     throw new Error("IdentityInterceptor: configFile or config is required");
   }

@@ -178,9 +178,8 @@ describe("a new gateway with the interceptor at REQUEST and RESPONSE", () => {
     // The record of its validation at synth beside it: cold starts use it instead of loading the schema.
     const text = readFileSync(join(asset, "interceptor.config.json"), "utf8");
     const parsed = parseConfig(text);
-    expect(parsed.ok && validatedConfig(readFileSync(join(asset, "interceptor.config.validated.json"), "utf8"), text)).toEqual(
-      parsed.ok && parsed.config,
-    );
+    if (!parsed.ok) throw new Error(`the asset's config is invalid: ${parsed.problems.join("; ")}`);
+    expect(validatedConfig(readFileSync(join(asset, "interceptor.config.validated.json"), "utf8"), text)).toEqual(parsed.config);
     expect(existsSync(join(asset, "index.mjs"))).toBe(true);
     expect(readdirSync(asset).filter((f) => f.endsWith(".map") || f.endsWith("meta.json"))).toEqual([]);
   });

@@ -5,6 +5,7 @@ import { dirname, join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/config/load.js";
+import { configFingerprint } from "../../src/config/fingerprint.js";
 import { VERSION } from "../../src/version.js";
 import { baseConfig, Harness, mcpEvent, tokenA } from "../support/harness.js";
 import { testTempDir } from "../support/temp.js";
@@ -47,7 +48,7 @@ describe("agentcore-interceptor package --config FILE", () => {
     const record = JSON.parse(files.get("interceptor.config.validated.json")?.toString() ?? "null") as Record<string, unknown>;
     const parsed = parseConfig(configText);
     expect(record).toEqual({
-      validatedBy: `agentcore-identity-interceptor ${VERSION}`,
+      validatedBy: `agentcore-identity-interceptor ${VERSION} (config ${configFingerprint().slice(0, 16)})`,
       sourceSha256: createHash("sha256").update(configText).digest("hex"),
       config: parsed.ok ? parsed.config : "invalid",
     });

@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -30,6 +30,54 @@ process.stdout.write("OUTPUT " + JSON.stringify(out) + "\\n");`;
   });
   const line = stdout.split("\n").find((l) => l.startsWith("OUTPUT "));
   return JSON.parse(line!.slice(7)) as Record<string, unknown>;
+}
+
+/**
+ * A fresh Node process imports `entry`, answers one event (`eventText`, JSON) and reports its answer and
+ * every module file it loaded. A resolve hook posts each file: URL to the main thread over a message
+ * port; after the answer, one more import (a marker) goes through the hook, and the list is read once
+ * the marker's message has arrived, so no file's message can still be on its way (the port keeps order).
+ */
+async function answerInFreshProcess(
+  entry: string,
+  env: Record<string, string>,
+  eventText: string,
+): Promise<{ files: string[]; out: unknown }> {
+  const marker = "data:text/javascript,export default 'marker'";
+  const hook = `let port;
+export function initialize(data) { port = data.port; }
+export async function resolve(s, c, next) {
+  const r = await next(s, c);
+  if (r.url.startsWith("file:")) port.postMessage(r.url);
+  else if (r.url === ${JSON.stringify(marker)}) port.postMessage("MARKER");
+  return r;
+}`;
+  const script = `import { register } from "node:module";
+import { MessageChannel } from "node:worker_threads";
+const { port1, port2 } = new MessageChannel();
+const loaded = [];
+let markerSeen;
+const seen = new Promise((resolve) => (markerSeen = resolve));
+port1.on("message", (m) => (m === "MARKER" ? markerSeen() : loaded.push(m)));
+register("data:text/javascript," + encodeURIComponent(${JSON.stringify(hook)}), { data: { port: port2 }, transferList: [port2] });
+const { handler } = await import(${JSON.stringify(entry)});
+const out = await handler(JSON.parse(process.env.EVENT), { awsRequestId: "fresh", getRemainingTimeInMillis: () => 30000 });
+await import(${JSON.stringify(marker)});
+await seen;
+port1.close();
+process.stdout.write("LOADED " + JSON.stringify(loaded) + "\\n");
+process.stdout.write("OUTPUT " + JSON.stringify(out) + "\\n");`;
+  const { stdout } = await run(process.execPath, ["--input-type=module", "-e", script], {
+    env: { PATH: process.env.PATH ?? "", NODE_EXTRA_CA_CERTS: caFile, EVENT: eventText, ...env },
+    timeout: 15_000,
+  });
+  const lineOf = (tag: string) =>
+    stdout
+      .split("\n")
+      .find((l) => l.startsWith(`${tag} `))
+      ?.slice(tag.length + 1) ?? "null";
+  const urls = JSON.parse(lineOf("LOADED")) as string[] | null;
+  return { files: (urls ?? []).map((u) => u.split("/").pop() ?? ""), out: JSON.parse(lineOf("OUTPUT")) };
 }
 
 describe("dist/index.mjs as the Lambda entry", () => {
@@ -66,26 +114,9 @@ describe("dist/index.mjs as the Lambda entry", () => {
 
 describe("lazy loading", () => {
   const loadedFiles = async (config: Record<string, unknown>, event: unknown): Promise<string[]> => {
-    // A resolve hook in the child lists every module file the process loads.
-    const hook = `export async function resolve(s, c, next) { const r = await next(s, c); if (r.url.startsWith("file:")) process.stderr.write("LOADED " + r.url + "\\n"); return r; }`;
-    const script = `import { register } from "node:module";
-register("data:text/javascript," + encodeURIComponent(${JSON.stringify(hook)}));
-const { handler } = await import(${JSON.stringify(bundle)});
-const out = await handler(JSON.parse(process.env.EVENT), { awsRequestId: "lazy", getRemainingTimeInMillis: () => 30000 });
-if (!JSON.stringify(out).includes("transformedGatewayRequest")) throw new Error("denied");`;
-    const { stderr } = await run(process.execPath, ["--input-type=module", "-e", script], {
-      env: {
-        PATH: process.env.PATH ?? "",
-        NODE_EXTRA_CA_CERTS: caFile,
-        EVENT: JSON.stringify(event),
-        INTERCEPTOR_CONFIG: JSON.stringify(config),
-      },
-      timeout: 15_000,
-    });
-    return stderr
-      .split("\n")
-      .filter((l) => l.startsWith("LOADED "))
-      .map((l) => l.slice(7).split("/").pop()!);
+    const { files, out } = await answerInFreshProcess(bundle, { INTERCEPTOR_CONFIG: JSON.stringify(config) }, JSON.stringify(event));
+    expect(JSON.stringify(out)).toContain("transformedGatewayRequest");
+    return files;
   };
 
   it("forward/claims/none deployments never load the on-behalf-of chunk or the AWS SDK", async () => {
@@ -140,27 +171,8 @@ describe("a configuration validated before deployment (interceptor.config.valida
   };
 
   /** A fresh process imports the root's index.mjs with no environment and answers one event; lists the module files it loaded. */
-  async function answer(
-    root: string,
-    eventText = JSON.stringify(mcpEvent({ token: tokenA() })),
-  ): Promise<{ files: string[]; out: unknown }> {
-    const hook = `export async function resolve(s, c, next) { const r = await next(s, c); if (r.url.startsWith("file:")) process.stderr.write("LOADED " + r.url + "\\n"); return r; }`;
-    const script = `import { register } from "node:module";
-register("data:text/javascript," + encodeURIComponent(${JSON.stringify(hook)}));
-const { handler } = await import(${JSON.stringify(join(root, "index.mjs"))});
-const out = await handler(JSON.parse(process.env.EVENT), { awsRequestId: "validated", getRemainingTimeInMillis: () => 30000 });
-process.stdout.write("OUTPUT " + JSON.stringify(out) + "\\n");`;
-    const { stdout, stderr } = await run(process.execPath, ["--input-type=module", "-e", script], {
-      env: { PATH: process.env.PATH ?? "", NODE_EXTRA_CA_CERTS: caFile, EVENT: eventText },
-      timeout: 15_000,
-    });
-    const files = stderr
-      .split("\n")
-      .filter((l) => l.startsWith("LOADED "))
-      .map((l) => l.slice(7).split("/").pop() ?? "");
-    const line = stdout.split("\n").find((l) => l.startsWith("OUTPUT ")) ?? "OUTPUT null";
-    return { files, out: JSON.parse(line.slice(7)) };
-  }
+  const answer = (root: string, eventText = JSON.stringify(mcpEvent({ token: tokenA() }))) =>
+    answerInFreshProcess(join(root, "index.mjs"), {}, eventText);
 
   it("is used as it is: the cold start never loads the schema's chunk", async () => {
     expect(schemaChunks).toHaveLength(1);
@@ -214,6 +226,34 @@ process.stdout.write("OUTPUT " + JSON.stringify(out) + "\\n");`;
     const { files, out } = await answer(root);
     expect(out).toHaveProperty(["mcp", "transformedGatewayRequest", "headers", "X-Edited-Sub"], "https://idp-a.example|u-1");
     expect(files.filter((f) => schemaChunks.includes(f))).toEqual(schemaChunks);
+  });
+
+  it("applies to interceptor.config.json beside the bundle only: the same text from INTERCEPTOR_CONFIG is validated", async () => {
+    const { root, text, config } = functionRoot(baseConfig(h.server));
+    const orders = config.targets.orders;
+    if (orders?.mode !== "claims") throw new Error("the base config's orders target is a claims target");
+    const renamed = Object.fromEntries(Object.entries(orders.headers).map(([k, v]) => [k === "X-User-Sub" ? "X-Record-Sub" : k, v]));
+    writeFileSync(
+      join(root, "interceptor.config.validated.json"),
+      validatedRecord({ ...config, targets: { ...config.targets, orders: { ...orders, headers: renamed } } }, text),
+    );
+    const { files, out } = await answerInFreshProcess(
+      join(root, "index.mjs"),
+      { INTERCEPTOR_CONFIG: text },
+      JSON.stringify(mcpEvent({ token: tokenA() })),
+    );
+    expect(out).toHaveProperty(["mcp", "transformedGatewayRequest", "headers", "X-User-Sub"], "https://idp-a.example|u-1");
+    expect(files.filter((f) => schemaChunks.includes(f))).toEqual(schemaChunks);
+  });
+
+  it("a root missing the validator's chunk denies every request config.invalid instead of failing init", async () => {
+    const { root } = functionRoot(baseConfig(h.server));
+    writeFileSync(join(root, "interceptor.config.json"), JSON.stringify(baseConfig(h.server)));
+    for (const f of schemaChunks) if (f !== undefined) rmSync(join(root, f));
+    const { out } = await answer(root);
+    expect(out).toMatchObject({
+      mcp: { transformedGatewayResponse: { statusCode: 500, body: { error: { data: { reason: "config.invalid" } } } } },
+    });
   });
 
   it("an edit that breaks the config is caught at that cold start: every request denied config.invalid", async () => {

@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/config/load.js";
 import type { Config } from "../../src/config/schema.js";
+import { configFingerprint } from "../../src/config/fingerprint.js";
 import { VALIDATED_FILE, validatedConfig, validatedRecord } from "../../src/config/validated.js";
 import { VERSION } from "../../src/version.js";
 
@@ -25,10 +26,11 @@ const edited = (change: (r: Record<string, unknown>) => void) => {
 };
 
 describe("the validated-config record", () => {
-  it("is named interceptor.config.validated.json and holds this release, the text's SHA-256 and parseConfig's result", () => {
+  it("is named interceptor.config.validated.json and holds this release and build, the text's SHA-256 and parseConfig's result", () => {
     expect(VALIDATED_FILE).toBe("interceptor.config.validated.json");
+    expect(configFingerprint()).toMatch(/^[0-9a-f]{64}$/);
     expect(JSON.parse(record)).toEqual({
-      validatedBy: `agentcore-identity-interceptor ${VERSION}`,
+      validatedBy: `agentcore-identity-interceptor ${VERSION} (config ${configFingerprint().slice(0, 16)})`,
       sourceSha256: createHash("sha256").update(text, "utf8").digest("hex"),
       config,
     });
@@ -48,7 +50,16 @@ describe("the validated-config record", () => {
   it.each<[string, string, string]>([
     ["the config text was edited after packaging (one byte)", record, text.replace('"gw"', '"gx"')],
     ["the config text differs only in white space", record, text.trimEnd()],
-    ["another release made the record", edited((r) => (r.validatedBy = "agentcore-identity-interceptor 0.0.9")), text],
+    [
+      "another release made the record",
+      edited((r) => (r.validatedBy = `agentcore-identity-interceptor 0.0.9 (config ${configFingerprint().slice(0, 16)})`)),
+      text,
+    ],
+    [
+      "another build of this release made the record (its validation differs)",
+      edited((r) => (r.validatedBy = `agentcore-identity-interceptor ${VERSION} (config 0000000000000000)`)),
+      text,
+    ],
     ["another tool made the record", edited((r) => (r.validatedBy = "someone-else 0.1.0")), text],
     ["the hash is missing", edited((r) => delete r.sourceSha256), text],
     ["the hash is not a string", edited((r) => (r.sourceSha256 = 7)), text],

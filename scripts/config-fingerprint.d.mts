@@ -1,0 +1,1 @@
+export function configFingerprint(root: string): string;
