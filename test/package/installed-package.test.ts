@@ -240,7 +240,7 @@ describe("the zip `package` wrote, under the Lambda Runtime Interface Client", (
     writeFileSync(join(work, "events.config.json"), recorded.configText());
     const zipFile = join(work, "function.zip");
     const { stdout } = await npx("package", "--config", join(work, "events.config.json"), "--out", zipFile);
-    expect(stdout).toMatch(/function\.zip: \d+ files \(.*index\.mjs.*interceptor\.config\.json\)/);
+    expect(stdout).toMatch(/function\.zip: \d+ files \(.*index\.mjs.*interceptor\.config\.json, interceptor\.config\.validated\.json\)/);
     fn = join(work, "function");
     mkdirSync(fn);
     if (await has("unzip")) await exec("unzip", ["-q", zipFile, "-d", fn]);
