@@ -21,23 +21,29 @@ import { configFingerprint } from "./scripts/config-fingerprint.mjs";
 // Stamped into every build: the record of a configuration's validation is trusted only by the same validation.
 const define = { __CONFIG_FINGERPRINT__: JSON.stringify(configFingerprint(fileURLToPath(new URL(".", import.meta.url)))) };
 
-const common = {
+/** What every build shares: ESM for Node 20+, split into chunks, the fingerprint stamped. */
+const base = {
   bundle: true,
   platform: "node",
   target: "node20",
   format: "esm",
   outExtension: { ".js": ".mjs" },
   splitting: true,
+  legalComments: "none",
+  metafile: true,
+  logLevel: "warning",
+  define,
+};
+
+/** The Lambda bundles: dependencies bundled, minified, with source maps. */
+const common = {
+  ...base,
   mainFields: ["module", "main"],
   // \`require\` for the CommonJS dependencies' calls, through process.getBuiltinModule: an ESM import of
   // node:module would build its facade at every cold start.
   banner: { js: 'const require = process.getBuiltinModule("node:module").createRequire(import.meta.url);' },
   minify: true,
   sourcemap: true,
-  legalComments: "none",
-  metafile: true,
-  logLevel: "warning",
-  define,
 };
 
 rmSync("dist", { recursive: true, force: true });
@@ -60,19 +66,10 @@ await build({
   outdir: "dist/custom-resource",
 });
 const tooling = await build({
-  bundle: true,
-  platform: "node",
-  target: "node20",
-  format: "esm",
-  outExtension: { ".js": ".mjs" },
-  splitting: true,
+  ...base,
   packages: "external",
-  define,
   entryPoints: { index: "src/library.ts", cdk: "cdk/identity-interceptor.ts", cli: "cli/main.ts" },
   outdir: "dist/lib",
-  legalComments: "none",
-  metafile: true,
-  logLevel: "warning",
 });
 mkdirSync("dist", { recursive: true });
 writeFileSync("dist/meta.json", JSON.stringify(interceptor.metafile));
